@@ -1,0 +1,104 @@
+"""Array primitives of the CPU backend: allocation, element-wise math, reductions, views and indexing.
+
+These are the operations without a Numba kernel of their own; on the CPU they are NumPy calls (NumPy's
+vectorised loops are what a hand-written ``@njit`` loop would compile to). A GPU backend provides the same names.
+Every function takes and returns plain arrays; none of them knows about Tensor or autograd.
+"""
+import numpy as np
+
+# Allocation and conversion.
+asarray = np.asarray
+empty = np.empty
+zeros = np.zeros
+full = np.full
+arange = np.arange
+copy = np.copy
+contiguous = np.ascontiguousarray
+
+
+def astype(a, dtype):
+    """``a`` converted to ``dtype`` (a new array)."""
+    return a.astype(dtype)
+
+
+def to_numpy(a):
+    """The host NumPy array holding ``a``'s values (``a`` itself on the CPU)."""
+    return a
+
+
+# Element-wise math: out = f(a, b) with NumPy broadcasting.
+add = np.add
+subtract = np.subtract
+multiply = np.multiply
+divide = np.true_divide
+power = np.power
+negative = np.negative
+exp = np.exp
+log = np.log
+sqrt = np.sqrt
+abs = np.abs
+sign = np.sign
+maximum = np.maximum
+minimum = np.minimum
+clip = np.clip
+where = np.where
+greater = np.greater
+greater_equal = np.greater_equal
+less = np.less
+less_equal = np.less_equal
+equal = np.equal
+not_equal = np.not_equal
+logical_not = np.logical_not
+
+
+# Reductions over ``axis`` (None, an int or a tuple of ints).
+def sum(a, axis=None, keepdims=False):
+    """s = Σ_axis a."""
+    return np.sum(a, axis=axis, keepdims=keepdims)
+
+
+def max(a, axis=None, keepdims=False):
+    """m = max_axis a."""
+    return np.max(a, axis=axis, keepdims=keepdims)
+
+
+def min(a, axis=None, keepdims=False):
+    """m = min_axis a."""
+    return np.min(a, axis=axis, keepdims=keepdims)
+
+
+def argmax(a, axis=None, keepdims=False):
+    """i = argmax_axis a (first maximum)."""
+    return np.argmax(a, axis=axis, keepdims=keepdims)
+
+
+def argmin(a, axis=None, keepdims=False):
+    """i = argmin_axis a (first minimum)."""
+    return np.argmin(a, axis=axis, keepdims=keepdims)
+
+
+# Views, joins and indexing.
+reshape = np.reshape
+transpose = np.transpose
+broadcast_to = np.broadcast_to
+concatenate = np.concatenate
+
+
+def getitem(a, key):
+    """a[key] with NumPy's basic and advanced indexing."""
+    return a[key]
+
+
+def setitem(a, key, value):
+    """a[key] = value, in place."""
+    a[key] = value
+
+
+def index_add(shape, key, values, dtype):
+    """out = zeros(shape); out[key] += values, repeated indices accumulating (the scatter-add of a gather)."""
+    out = np.zeros(shape, dtype)
+    np.add.at(out, key, values)
+    return out
+
+
+__all__ = [name for name in dir() if not name.startswith("_") and name != "np"]

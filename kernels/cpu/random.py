@@ -1,0 +1,80 @@
+"""Counter-based random numbers: number i of a stream is a hash of (seed, offset + i).
+
+The hash is SplitMix64's output function (Steele, Lea, Flood 2014), z ↦ mix(key + (i+1)·γ) with the golden-ratio
+increment γ; it passes BigCrush. Because each number depends only on its index, the CPU and a GPU produce the same
+stream, whatever the launch shape.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+@njit(cache=True, inline="always")
+def mix64(z):
+    """SplitMix64 finaliser: z ← (z ⊕ z≫30)·M1; z ← (z ⊕ z≫27)·M2; z ⊕ z≫31."""
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, inline="always")
+def stream_key(seed):
+    """The key of a stream: the seed, mixed so that nearby seeds give unrelated streams."""
+    return mix64(np.uint64(seed) + _GAMMA)
+
+
+@njit(cache=True, inline="always")
+def bits64(key, i):
+    """64 random bits, number i of the stream with ``key``."""
+    return mix64(key + (np.uint64(i) + np.uint64(1)) * _GAMMA)
+
+
+@njit(cache=True, inline="always")
+def unit(key, i):
+    """u ~ U[0, 1) with 53 random bits (exactly representable in float64)."""
+    return np.float64(bits64(key, i) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def uniform_fill(out, seed, offset, bits):
+    """out[i] = ⌊h(seed, offset + i) / 2^(64−bits)⌋ / 2^bits ~ U[0, 1) (``out`` is 1-D). ``bits`` is the
+    mantissa width of ``out`` (24 for float32, 53 for float64), so the value never rounds up to 1."""
+    key = stream_key(seed)
+    shift = np.uint64(64 - bits)
+    scale = 1.0 / np.float64(np.uint64(1) << np.uint64(bits))
+    for i in range(out.size):
+        out[i] = np.float64(bits64(key, offset + i) >> shift) * scale
+
+
+@njit(cache=True)
+def normal_fill(out, seed, offset):
+    """out[i] = √(−2 ln(1 − u₁)) · cos(2π u₂), the Box–Muller transform of numbers 2(offset+i) and
+    2(offset+i)+1 of the stream: a standard normal N(0, 1) per element (``out`` is 1-D)."""
+    key = stream_key(seed)
+    for i in range(out.size):
+        j = 2 * (offset + i)
+        u1 = 1.0 - unit(key, j)
+        u2 = unit(key, j + 1)
+        out[i] = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def uniform(shape, dtype, seed, offset):
+    """An array of ``shape`` with U[0, 1) numbers ``offset`` … ``offset + size − 1`` of stream ``seed``."""
+    out = np.empty(int(np.prod(shape, dtype=np.int64)), dtype)
+    uniform_fill(out, seed, offset, 24 if out.dtype == np.float32 else 53)
+    return out.reshape(shape)
+
+
+def normal(shape, dtype, seed, offset):
+    """An array of ``shape`` with N(0, 1) numbers; consumes 2·size counters from ``offset``."""
+    out = np.empty(int(np.prod(shape, dtype=np.int64)), dtype)
+    normal_fill(out, seed, offset)
+    return out.reshape(shape)
+
+
+__all__ = ["uniform", "normal", "uniform_fill", "normal_fill", "mix64", "stream_key", "bits64", "unit"]

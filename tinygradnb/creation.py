@@ -1,0 +1,117 @@
+"""Tensor constructors: tensor, zeros, ones, full, arange, rand, randn, empty and their ``*_like`` twins."""
+import numpy as np
+
+from . import device as _device
+from . import random as _random
+from .tensor import Tensor, as_dtype, float32, int64
+
+
+def _shape(size, name):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"{name}: sizes must be non-negative ints, got {size!r}")
+    return tuple(int(s) for s in size)
+
+
+def _make(data, dev, requires_grad):
+    return Tensor._wrap(data, dev, False, None).requires_grad_(requires_grad) if requires_grad else \
+        Tensor._wrap(data, dev, False, None)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, an array or a Tensor). Python floats
+    become float32 and Python ints int64, as in PyTorch; a NumPy array keeps its dtype."""
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def from_numpy(array):
+    """A CPU tensor sharing memory with ``array``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    as_dtype(array.dtype, "array")
+    return Tensor._wrap(array, "cpu", False, None)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value as in PyTorch (bool, int64 or
+    float32) unless ``dtype`` is given."""
+    dev = _device.normalize(device)
+    dt = as_dtype(dtype)
+    if dt is None:
+        dt = np.dtype(bool) if isinstance(fill_value, bool) else int64 if isinstance(fill_value, (int, np.integer)) \
+            else float32
+    shape = _shape((size,) if isinstance(size, (int, np.integer)) else (tuple(size),), "full")
+    return _make(_device.backend(dev).full(shape, fill_value, dt), dev, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros."""
+    dev = _device.normalize(device)
+    return _make(_device.backend(dev).zeros(_shape(size, "zeros"), as_dtype(dtype) or float32), dev, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones."""
+    dev = _device.normalize(device)
+    return _make(_device.backend(dev).full(_shape(size, "ones"), 1, as_dtype(dtype) or float32), dev, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor whose values are not initialised."""
+    dev = _device.normalize(device)
+    return _make(_device.backend(dev).empty(_shape(size, "empty"), as_dtype(dtype) or float32), dev, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """start, start + step, … below ``end`` (int64 for int arguments, float32 otherwise)."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    dt = as_dtype(dtype) or (int64 if ints else float32)
+    dev = _device.normalize(device)
+    return _make(_device.backend(dev).arange(start, end, step, dtype=dt), dev, requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False):
+    """U[0, 1) numbers from the library's seeded stream (``manual_seed``)."""
+    shape, dev = _shape(size, "rand"), _device.normalize(device)
+    n = int(np.prod(shape, dtype=np.int64))
+    seed, offset = _random.draw(n)
+    return _make(_device.backend(dev).uniform(shape, _float_dtype(dtype, "rand"), seed, offset), dev, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False):
+    """N(0, 1) numbers from the library's seeded stream (``manual_seed``)."""
+    shape, dev = _shape(size, "randn"), _device.normalize(device)
+    n = int(np.prod(shape, dtype=np.int64))
+    seed, offset = _random.draw(2 * n)
+    return _make(_device.backend(dev).normal(shape, _float_dtype(dtype, "randn"), seed, offset), dev, requires_grad)
+
+
+def _float_dtype(dtype, name):
+    dt = as_dtype(dtype) or float32
+    if dt.kind != "f":
+        raise TypeError(f"{name}: dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def _like(fn):
+    def like(t, *args, dtype=None, device=None, requires_grad=False, **kw):
+        return fn(t.shape, *args, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad,
+                  **kw)
+    like.__name__ = fn.__name__ + "_like"
+    like.__doc__ = f"``{fn.__name__}`` with the shape, dtype and device of ``t``."
+    return like
+
+
+zeros_like, ones_like, empty_like, rand_like, randn_like = (_like(f) for f in (zeros, ones, empty, rand, randn))
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    """``full`` with the shape, dtype and device of ``t``."""
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)

@@ -1,0 +1,50 @@
+"""Shape helpers shared by the ops: broadcasting, axis normalisation and un-broadcasting of gradients."""
+
+
+def broadcast_shape(s1, s2, what="operands"):
+    """The NumPy broadcast of shapes ``s1`` and ``s2``, or ``ValueError`` naming both."""
+    n = max(len(s1), len(s2))
+    a = (1,) * (n - len(s1)) + tuple(s1)
+    b = (1,) * (n - len(s2)) + tuple(s2)
+    out = []
+    for x, y in zip(a, b):
+        if x != y and x != 1 and y != 1:
+            raise ValueError(f"{what}: shapes {tuple(s1)} and {tuple(s2)} do not broadcast (NumPy rules: trailing "
+                             f"dimensions must be equal or 1)")
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def normalize_axes(axis, ndim, name="axis"):
+    """``axis`` (None, an int or a sequence of ints, negative counting from the end) as a sorted tuple."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, int):
+            raise TypeError(f"{name}: expected an int or a tuple of ints, got {axis!r}")
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise IndexError(f"{name}: {a} is out of range for a tensor with {ndim} dimension(s)")
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def sum_to(b, g, shape):
+    """Sum the gradient ``g`` of a broadcast result back to an input of ``shape``."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1)
+    return b.reshape(b.sum(g, axis=axes, keepdims=True), shape)
+
+
+def pick_axis(axis, dim, default=None):
+    """Accept NumPy's ``axis=`` and PyTorch's ``dim=`` spellings of one argument."""
+    if dim is not None:
+        if axis is not None and axis != dim:
+            raise TypeError("pass either axis= or dim=, not both")
+        return dim
+    return default if axis is None else axis

@@ -1,0 +1,244 @@
+"""Views and joins: reshape, permute/transpose, expand, squeeze/unsqueeze, flatten, concat, stack, indexing."""
+import numpy as np
+
+from ..tensor import Function, Tensor
+from .. import device as _device
+from ._util import normalize_axes, sum_to
+from .elementwise import cast, _promote
+
+
+def _sizes(args, name):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    for s in args:
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"{name}: sizes must be ints, got {args!r}")
+    return tuple(int(s) for s in args)
+
+
+class Reshape(Function):
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return self.b.reshape(x, shape)
+
+    def backward(self, g):
+        return self.b.reshape(g, self.shape)
+
+
+def reshape(x, *shape):
+    """The same elements in ``shape`` (one entry may be -1)."""
+    shape = _sizes(shape, "reshape")
+    n = x.data.size
+    if shape.count(-1) > 1 or any(s < -1 for s in shape):
+        raise ValueError(f"reshape: shape {shape} may hold at most one -1 and no other negative size")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if -1 in shape:
+        if known == 0 or n % known:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({n} elements) into {shape}")
+        shape = tuple(n // known if s == -1 else s for s in shape)
+    elif known != n:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({n} elements) into {shape}")
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape=shape)
+
+
+class Permute(Function):
+    def forward(self, x, dims):
+        self.inverse = tuple(np.argsort(dims))
+        return self.b.transpose(x, dims)
+
+    def backward(self, g):
+        return self.b.transpose(g, self.inverse)
+
+
+def permute(x, *dims):
+    """The axes reordered: output axis i is input axis ``dims[i]``."""
+    dims = _sizes(dims, "permute")
+    if sorted(d % x.ndim if x.ndim else d for d in dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} must be a permutation of the {x.ndim} axes of shape {x.shape}")
+    dims = tuple(d % x.ndim for d in dims)
+    if dims == tuple(range(x.ndim)):
+        return x
+    return Permute.apply(x, dims=dims)
+
+
+def transpose(x, dim0=None, dim1=None):
+    """Swap axes ``dim0`` and ``dim1`` (as ``torch.transpose``); with no axes, reverse them all."""
+    if dim0 is None and dim1 is None:
+        return permute(x, tuple(reversed(range(x.ndim))))
+    if dim0 is None or dim1 is None:
+        raise TypeError("transpose: pass both dim0 and dim1, or neither")
+    d0, d1 = (normalize_axes(d, x.ndim, "dim")[0] for d in (dim0, dim1))
+    dims = list(range(x.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return permute(x, dims)
+
+
+class Expand(Function):
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return self.b.broadcast_to(x, shape)
+
+    def backward(self, g):
+        return sum_to(self.b, g, self.shape)
+
+
+def expand(x, *sizes):
+    """``x`` broadcast to ``sizes`` without copying (-1 keeps a dimension), as ``torch.Tensor.expand``."""
+    sizes = _sizes(sizes, "expand")
+    if len(sizes) < x.ndim:
+        raise ValueError(f"expand: {sizes} has fewer dimensions than the tensor's shape {x.shape}")
+    lead = len(sizes) - x.ndim
+    shape = []
+    for i, s in enumerate(sizes):
+        old = x.shape[i - lead] if i >= lead else None
+        if s == -1:
+            if old is None:
+                raise ValueError(f"expand: -1 is not allowed in a new leading dimension, got {sizes}")
+            s = old
+        if old is not None and old != s and old != 1:
+            raise ValueError(f"expand: dimension {i - lead} of size {old} cannot expand to {s} "
+                             f"(shape {x.shape} -> {sizes})")
+        shape.append(s)
+    shape = tuple(shape)
+    return x if shape == x.shape else Expand.apply(x, shape=shape)
+
+
+def broadcast_to(x, shape):
+    return expand(x, shape)
+
+
+def squeeze(x, dim=None):
+    """Drop size-1 axes (all of them, or only ``dim``)."""
+    if dim is None:
+        return reshape(x, tuple(s for s in x.shape if s != 1))
+    axes = normalize_axes(dim, x.ndim, "dim")
+    return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in axes and s == 1)))
+
+
+def unsqueeze(x, dim):
+    """Insert a size-1 axis at ``dim`` (in the output's numbering)."""
+    d = normalize_axes(dim, x.ndim + 1, "dim")[0]
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge axes ``start_dim`` … ``end_dim`` into one."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = (normalize_axes(d, x.ndim, "dim")[0] for d in (start_dim, end_dim))
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    n = 1
+    for k in x.shape[s:e + 1]:
+        n *= k
+    return reshape(x, x.shape[:s] + (n,) + x.shape[e + 1:])
+
+
+class Concat(Function):
+    def forward(self, *xs, axis):
+        self.axis = axis
+        self.bounds = np.cumsum([0] + [x.shape[axis] for x in xs])
+        return self.b.concatenate(xs, axis=axis)
+
+    def backward(self, g):
+        lead = (slice(None),) * self.axis
+        return tuple(self.b.getitem(g, lead + (slice(int(lo), int(hi)),))
+                     for lo, hi in zip(self.bounds[:-1], self.bounds[1:]))
+
+
+def concat(tensors, axis=0, *, dim=None):
+    """Join tensors of equal shape (except along ``axis``) along ``axis`` (``torch.cat``)."""
+    tensors = list(tensors)
+    if not tensors or not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError("concat: expected a non-empty sequence of Tensors")
+    first = tensors[0]
+    ax = normalize_axes(dim if dim is not None else axis, first.ndim, "axis")[0]
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or any(a != c for k, (a, c) in enumerate(zip(t.shape, first.shape)) if k != ax):
+            raise ValueError(f"concat: tensors[{i}] has shape {t.shape}, expected {first.shape} except along axis "
+                             f"{ax}")
+    dt = first.dtype
+    for t in tensors[1:]:
+        dt = _promote(dt, t.dtype)
+    tensors = [cast(t, dt) for t in tensors]
+    if len(tensors) == 1:
+        return tensors[0]
+    return Concat.apply(*tensors, axis=ax)
+
+
+cat = concat
+
+
+def stack(tensors, axis=0, *, dim=None):
+    """Join tensors of one shape along a new axis ``axis``."""
+    tensors = list(tensors)
+    if not tensors or not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError("stack: expected a non-empty sequence of Tensors")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: tensors[{i}] has shape {t.shape}, expected {tensors[0].shape} like tensors[0]")
+    ax = normalize_axes(dim if dim is not None else axis, tensors[0].ndim + 1, "axis")[0]
+    return concat([unsqueeze(t, ax) for t in tensors], ax)
+
+
+# ----------------------------------------------------------------------------- indexing
+def _index_key(key, device):
+    """Tensors and lists in an index become device arrays; returns (key, whether it has an array)."""
+    items = key if isinstance(key, tuple) else (key,)
+    b = _device.backend(device)
+    out, advanced = [], False
+    for k in items:
+        if isinstance(k, Tensor):
+            if k.dtype.kind not in "iub":
+                raise IndexError(f"index: tensors used as indices must be integer or bool, got {k.dtype}")
+            k, advanced = k.data, True
+        elif isinstance(k, (list, np.ndarray)):
+            k, advanced = b.asarray(np.asarray(k)), True
+            if k.dtype.kind not in "iub":
+                raise IndexError(f"index: arrays used as indices must be integer or bool, got {k.dtype}")
+        elif not (k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice))):
+            raise IndexError(f"index: expected ints, slices, None, Ellipsis or integer/bool tensors, got {k!r}")
+        out.append(k)
+    return tuple(out), advanced
+
+
+class GetItem(Function):
+    def forward(self, x, key, advanced):
+        self.shape, self.dtype, self.key, self.advanced = x.shape, x.dtype, key, advanced
+        return self.b.getitem(x, key)
+
+    def backward(self, g):  # scatter the gradient back; repeated indices accumulate
+        b = self.b
+        if self.advanced:
+            return b.index_add(self.shape, self.key, g, self.dtype)
+        out = b.zeros(self.shape, self.dtype)
+        b.setitem(out, self.key, g)
+        return out
+
+
+def getitem(x, key):
+    """``x[key]``: basic slicing and integer/bool-array indexing (a gather; backward scatter-adds)."""
+    key, advanced = _index_key(key, x.device)
+    try:
+        return GetItem.apply(x, key=key, advanced=advanced)
+    except IndexError as e:
+        raise IndexError(f"index: {e} (tensor of shape {x.shape})") from None
+
+
+def setitem(x, key, value):
+    """``x[key] = value`` in place; only on tensors outside the graph, as PyTorch forbids it on leaves that
+    require grad."""
+    if x.requires_grad:
+        raise RuntimeError("setitem: in-place assignment into a tensor that requires grad is not supported; "
+                           "assign into .detach() or inside no_grad() on a tensor that does not require grad")
+    key, _ = _index_key(key, x.device)
+    v = value.data if isinstance(value, Tensor) else value
+    try:
+        _device.backend(x.device).setitem(x.data, key, v)
+    except IndexError as e:
+        raise IndexError(f"index: {e} (tensor of shape {x.shape})") from None

@@ -1,0 +1,357 @@
+"""Tensor and reverse-mode autograd.
+
+A Tensor wraps one device array. Every differentiable op is a ``Function`` whose ``forward`` and ``backward``
+take and return plain arrays of the tensor's device (reached through ``self.b``, the device's kernels module);
+``apply`` records the op in a define-by-run graph when an input requires a gradient. ``Tensor.backward`` sorts
+that graph topologically without recursion and runs each op's ``backward`` once, in reverse order.
+"""
+import functools
+
+import numpy as np
+
+from . import device as _device
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+_SUPPORTED = (float32, float64, int32, int64, bool_)
+_FLOATS = (float32, float64)
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled():
+    """Whether ops record the graph for ``backward``."""
+    return _GradMode.enabled
+
+
+class _SetGrad:
+    def __init__(self, mode):
+        self.mode = mode
+
+    def __enter__(self):
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __exit__(self, *exc):
+        _GradMode.enabled = self.prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_SetGrad):
+    """Context manager and decorator under which ops record no graph (as ``torch.no_grad``)."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(_SetGrad):
+    """Context manager and decorator that turns graph recording back on inside ``no_grad``."""
+
+    def __init__(self):
+        super().__init__(True)
+
+
+def as_dtype(dtype, name="dtype"):
+    """``dtype`` as a NumPy dtype, or ``TypeError`` if tinygradnb does not support it."""
+    if dtype is None:
+        return None
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name}: expected one of float32, float64, int32, int64, bool, got {dtype!r}") from None
+    if dt not in _SUPPORTED:
+        raise TypeError(f"{name}: expected one of float32, float64, int32, int64, bool, got {dt}")
+    return dt
+
+
+class Function:
+    """One differentiable op: ``forward(*arrays, **kw)`` returns the output array and saves what ``backward``
+    needs on ``self``; ``backward(grad)`` returns one gradient array (or None) per tensor input."""
+
+    def __init__(self, b):
+        self.b = b  # the kernels module of the inputs' device
+
+    @classmethod
+    def apply(cls, *tensors, **kwargs):
+        dev = tensors[0].device
+        for t in tensors:
+            if t.device != dev:
+                raise ValueError(f"{cls.__name__}: all inputs must be on one device, got {dev!r} and {t.device!r}")
+        ctx = cls(_device.backend(dev))
+        out = ctx.forward(*[t.data for t in tensors], **kwargs)
+        if _GradMode.enabled:
+            for t in tensors:
+                if t.requires_grad:
+                    ctx.inputs = tensors
+                    return Tensor._wrap(out, dev, True, ctx)
+        return Tensor._wrap(out, dev, False, None)
+
+
+class _Released:
+    """Stands in for a Function whose saved arrays were freed by ``backward``."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+def _release(ctx):
+    name = type(ctx).__name__
+    ctx.__dict__.clear()
+    ctx.__class__ = _Released
+    ctx.name = name
+
+
+class Tensor:
+    """An n-dimensional array on a device, with an optional gradient (PyTorch's ``torch.Tensor`` in small)."""
+
+    __slots__ = ("data", "device", "requires_grad", "grad", "_ctx", "_retain", "__weakref__")
+    __array_priority__ = 1000  # NumPy defers ``ndarray (op) Tensor`` to the Tensor's reflected operator
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        dev = _device.normalize(device if device is not None else getattr(data, "device", None))
+        b = _device.backend(dev)
+        dtype = as_dtype(dtype)
+        if isinstance(data, Tensor):
+            data = data.to(dev).data
+            arr = b.copy(data) if dtype is None else b.astype(data, dtype)
+        elif isinstance(data, np.ndarray) or dtype is not None:
+            arr = np.array(data, dtype=dtype)
+            if arr.dtype not in _SUPPORTED:
+                arr = np.array(arr, dtype=as_dtype(arr.dtype, "data"))
+            arr = b.asarray(arr)
+        else:
+            arr = np.array(data)
+            if arr.dtype.kind == "f":
+                arr = arr.astype(float32)
+            elif arr.dtype.kind in "iu":
+                arr = arr.astype(int64)
+            elif arr.dtype not in _SUPPORTED:
+                raise TypeError(f"data: expected numbers, nested lists of numbers or an array, got {type(data).__name__}"
+                                f" holding {arr.dtype}")
+            arr = b.asarray(arr)
+        self.data = arr
+        self.device = dev
+        self.grad = None
+        self._ctx = None
+        self._retain = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, data, device, requires_grad, ctx):
+        t = object.__new__(cls)
+        t.data = data
+        t.device = device
+        t.requires_grad = requires_grad
+        t.grad = None
+        t._ctx = ctx
+        t._retain = False
+        return t
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def is_leaf(self):
+        return self._ctx is None
+
+    def size(self, dim=None):
+        """The shape (``dim=None``) or the length of one dimension, as ``torch.Tensor.size``."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self):
+        return self.data.size
+
+    def dim(self):
+        return self.data.ndim
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # ----------------------------------------------------------------- conversion
+    def numpy(self):
+        """The values as a NumPy array (shares memory with a CPU tensor)."""
+        return _device.backend(self.device).to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): expected a tensor with one element, got shape {self.shape}")
+        return self.numpy().reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def detach(self):
+        """The same data, cut from the graph."""
+        return Tensor._wrap(self.data, self.device, False, None)
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.dtype not in _FLOATS:
+            raise TypeError(f"requires_grad: only float32/float64 tensors can require gradients, got {self.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after ``backward``."""
+        self._retain = True
+        return self
+
+    def to(self, target):
+        """A copy in another dtype (``t.to(float64)``) or on another device (``t.to("cuda")``)."""
+        if isinstance(target, str) and target.split(":")[0] in _device._MODULES:
+            dev = _device.normalize(target)
+            if dev == self.device:
+                return self
+            src, dst = _device.backend(self.device), _device.backend(dev)
+            data = dst.asarray(src.to_numpy(self.data))
+            return Tensor._wrap(data, dev, self.requires_grad, None) if self.is_leaf else _ops.to_device(self, dev)
+        return _ops.cast(self, as_dtype(target))
+
+    def float(self):
+        return _ops.cast(self, float32)
+
+    def double(self):
+        return _ops.cast(self, float64)
+
+    def long(self):
+        return _ops.cast(self, int64)
+
+    def int(self):
+        return _ops.cast(self, int32)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def __repr__(self):
+        body = np.array2string(np.asarray(self.numpy()), separator=", ", prefix="tensor(", precision=4,
+                               threshold=200, edgeitems=3)
+        extra = ""
+        if self.dtype not in (float32, int64, bool_):
+            extra += f", dtype={self.dtype}"
+        if self.device != "cpu":
+            extra += f", device='{self.device}'"
+        if self._ctx is not None:
+            name = self._ctx.name if type(self._ctx) is _Released else type(self._ctx).__name__
+            extra += f", grad_fn=<{name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
+        return int(self.item())
+
+    # ----------------------------------------------------------------- autograd
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) · ``grad`` into the ``.grad`` of every leaf that requires a gradient."""
+        if not self.requires_grad:
+            raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
+        b = _device.backend(self.device)
+        if grad is None:
+            if self.data.size != 1:
+                raise ValueError(f"backward(): grad can be omitted only for a one-element output, got shape "
+                                 f"{self.shape}; pass grad= of shape {self.shape}")
+            g = b.full(self.shape, 1, self.dtype)
+        else:
+            g = grad.data if isinstance(grad, Tensor) else b.asarray(np.asarray(grad, dtype=self.dtype))
+            if g.shape != self.shape:
+                raise ValueError(f"backward(): grad must have the output's shape {self.shape}, got {g.shape}")
+            if g.dtype != self.dtype:
+                g = b.astype(g, self.dtype)
+        order = _toposort(self)
+        grads = {id(self): g}
+        for t in order:
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            ctx = t._ctx
+            if ctx is None or t._retain:
+                if t.grad is None:
+                    t.grad = Tensor._wrap(b.copy(g), t.device, False, None)
+                else:
+                    t.grad = Tensor._wrap(b.add(t.grad.data, g), t.device, False, None)
+                if ctx is None:
+                    continue
+            in_grads = ctx.backward(g)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            for inp, ig in zip(ctx.inputs, in_grads):
+                if ig is None or not inp.requires_grad:
+                    continue
+                k = id(inp)
+                prev = grads.get(k)
+                grads[k] = ig if prev is None else b.add(prev, ig)
+            if not retain_graph:
+                _release(ctx)
+
+
+def _toposort(root):
+    """Tensors reachable from ``root`` through ops that need a gradient, outputs before inputs (no recursion)."""
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        ctx = t._ctx
+        if ctx is not None:
+            if isinstance(ctx, _Released):
+                raise RuntimeError(f"backward(): trying to backward through the graph a second time (through "
+                                   f"{ctx.name}); its saved arrays were freed. Pass retain_graph=True to the "
+                                   f"first backward() to keep them.")
+            for p in ctx.inputs:
+                if p.requires_grad and id(p) not in seen:
+                    stack.append((p, False))
+    order.reverse()
+    return order
+
+
+from . import ops as _ops  # noqa: E402  (ops build on Tensor and Function)
