@@ -4,3 +4,9 @@
 """
 from .array import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
+from .matmul import *  # noqa: F401,F403
+from .activations import *  # noqa: F401,F403
+from .softmax import *  # noqa: F401,F403
+from .norm import *  # noqa: F401,F403
+from .embedding import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403

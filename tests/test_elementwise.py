@@ -1,0 +1,116 @@
+"""Element-wise ops: forward against NumPy float64, float32 forward, gradcheck, broadcasting and dtypes."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+
+import tinygradnb as tg
+from opcheck import check_op, inputs
+
+BINARY = [
+    ("add", lambda a, b: a + b, np.add),
+    ("sub", lambda a, b: a - b, np.subtract),
+    ("mul", lambda a, b: a * b, np.multiply),
+    ("div", lambda a, b: a / b, np.divide),
+    ("maximum", tg.maximum, np.maximum),
+    ("minimum", tg.minimum, np.minimum),
+]
+SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((1,), (5,)), ((), (2, 3)), ((2, 3), ())]
+
+
+@pytest.mark.parametrize("name,fn,ref", BINARY, ids=[b[0] for b in BINARY])
+@pytest.mark.parametrize("shapes", SHAPES, ids=str)
+def test_binary(name, fn, ref, shapes):
+    check_op(fn, ref, *shapes, positive=name == "div")
+
+
+@pytest.mark.parametrize("shapes", SHAPES, ids=str)
+def test_pow_tensor_exponent(shapes):
+    check_op(lambda a, b: a ** b, np.power, *shapes, positive=True)
+
+
+UNARY = [
+    ("neg", lambda x: -x, np.negative, False),
+    ("exp", tg.exp, np.exp, False),
+    ("log", tg.log, np.log, True),
+    ("sqrt", tg.sqrt, np.sqrt, True),
+    ("abs", tg.abs, np.abs, False),
+    ("square", lambda x: x ** 2, np.square, False),
+    ("cube", lambda x: x ** 3.0, lambda x: x ** 3, False),
+    ("rsub", lambda x: 1.5 - x, lambda x: 1.5 - x, False),
+    ("rdiv", lambda x: 2.0 / x, lambda x: 2.0 / x, True),
+    ("rpow", lambda x: 2.0 ** x, lambda x: 2.0 ** x, False),
+    ("clamp", lambda x: tg.clamp(x, -0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7), False),
+    ("clamp_min", lambda x: x.clamp(min=0.1), lambda x: np.maximum(x, 0.1), False),
+    ("clamp_max", lambda x: x.clamp(max=0.1), lambda x: np.minimum(x, 0.1), False),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref,positive", UNARY, ids=[u[0] for u in UNARY])
+@pytest.mark.parametrize("shape", [(3, 4), (5,), (), (2, 0, 3)], ids=str)
+def test_unary(name, fn, ref, positive, shape):
+    check_op(fn, ref, shape, positive=positive, grad=0 not in shape)
+
+
+def test_where():
+    rng = np.random.default_rng(1)
+    cond = rng.uniform(size=(3, 4)) > 0.5
+    check_op(lambda x, y: tg.where(tg.tensor(cond), x, y), lambda x, y: np.where(cond, x, y), (3, 4), (4,))
+
+
+def test_maximum_ties_split_gradient():
+    a = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = tg.tensor([1.0, 1.0, 5.0], requires_grad=True)
+    tg.maximum(a, b).sum().backward()
+    assert a.grad.tolist() == [0.5, 1.0, 0.0]
+    assert b.grad.tolist() == [0.5, 0.0, 1.0]
+
+
+def test_scalar_keeps_dtype_and_promotion():
+    x = tg.ones(3)
+    assert (x * 2).dtype == tg.float32 and (2 * x).dtype == tg.float32 and (x / 3).dtype == tg.float32
+    assert (x + tg.ones(3, dtype=tg.float64)).dtype == tg.float64
+    i = tg.arange(4)
+    assert i.dtype == tg.int64 and (i + 1).dtype == tg.int64 and (i * 0.5).dtype == tg.float32
+    assert (i / 2).dtype == tg.float32
+    np.testing.assert_array_equal((i * 0.5).numpy(), [0, 0.5, 1, 1.5])
+
+
+def test_mixed_dtype_gradients_keep_each_input_dtype():
+    a = tg.ones(2, requires_grad=True)
+    b = tg.ones(2, dtype=tg.float64, requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.dtype == tg.float32 and b.grad.dtype == tg.float64
+
+
+def test_numpy_array_operand():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([3.0, 4.0], dtype=np.float32) * x
+    assert isinstance(y, tg.Tensor)
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+def test_comparisons_are_bool_and_not_differentiable():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    m = x > 1.5
+    assert m.dtype == tg.bool_ and not m.requires_grad and m.tolist() == [False, True, True]
+    assert (x == 2.0).tolist() == [False, True, False]
+    assert (x <= 2).tolist() == [True, True, False]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(1, 3), min_size=0, max_size=3), st.lists(st.booleans(), min_size=3, max_size=3),
+       st.integers(0, 2))
+def test_broadcast_gradients_property(shape, ones_mask, drop):
+    """For any pair of broadcastable shapes, d(sum(a*b))/da = sum of b broadcast back to a's shape."""
+    a_shape = tuple(shape)
+    b_shape = tuple(1 if m else s for s, m in zip(a_shape, ones_mask))[drop:]
+    a_np, b_np = inputs([a_shape, b_shape], seed=len(shape))
+    a, b = tg.tensor(a_np, requires_grad=True), tg.tensor(b_np, requires_grad=True)
+    (a * b + a).sum().backward()
+    full = np.broadcast_shapes(a_shape, b_shape)
+    np.testing.assert_allclose(a.grad.numpy(), np.broadcast_to(b_np, full).reshape(a_shape) + 1)
+    exp_b = np.broadcast_to(a_np, full).sum(axis=tuple(range(len(full) - len(b_shape))))
+    exp_b = exp_b.sum(axis=tuple(i for i, s in enumerate(b_shape) if s == 1), keepdims=True).reshape(b_shape)
+    np.testing.assert_allclose(b.grad.numpy(), exp_b)
+    assert a.grad.shape == a_shape and b.grad.shape == b_shape

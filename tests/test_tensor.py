@@ -1,0 +1,157 @@
+"""Tensor API, creation, the autograd engine and the seeded random stream."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tinygradnb as tg
+
+
+def test_creation_dtypes_follow_pytorch():
+    assert tg.tensor([1.0, 2.0]).dtype == tg.float32
+    assert tg.tensor([1, 2]).dtype == tg.int64
+    assert tg.tensor([True]).dtype == tg.bool_
+    assert tg.tensor(np.zeros(2)).dtype == tg.float64
+    assert tg.tensor(np.zeros(2, np.int32)).dtype == tg.int32
+    assert tg.tensor([1, 2], dtype=tg.float64).dtype == tg.float64
+    assert tg.full((2,), 3).dtype == tg.int64 and tg.full((2,), 3.0).dtype == tg.float32
+    assert tg.arange(5).tolist() == [0, 1, 2, 3, 4] and tg.arange(0, 1, 0.5).dtype == tg.float32
+    assert tg.zeros(2, 3).shape == (2, 3) and tg.ones((2, 3)).shape == (2, 3)
+    x = tg.randn(4, 5, dtype=tg.float64)
+    for like in (tg.zeros_like, tg.ones_like, tg.rand_like, tg.randn_like, tg.empty_like):
+        y = like(x)
+        assert y.shape == x.shape and y.dtype == tg.float64
+    assert tg.full_like(x, 2.5).numpy().mean() == 2.5
+
+
+def test_tensor_copies_and_from_numpy_shares():
+    a = np.zeros(3, np.float32)
+    t, s = tg.tensor(a), tg.from_numpy(a)
+    a[0] = 1
+    assert t.tolist()[0] == 0 and s.tolist()[0] == 1
+
+
+def test_properties_and_conversions():
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert x.shape == (2, 2) and x.ndim == 2 and x.dtype == tg.float32 and x.device == "cpu"
+    assert x.size() == (2, 2) and x.size(1) == 2 and x.numel() == 4 and len(x) == 2
+    assert np.asarray(x).sum() == 10 and x[1, 1].item() == 4.0 and float(x[0, 0]) == 1.0
+    assert x.double().dtype == tg.float64 and x.long().dtype == tg.int64 and x.to(tg.float64).dtype == tg.float64
+    assert not x.detach().requires_grad and x.detach().numpy() is x.numpy()
+    assert repr(x).startswith("tensor([[1., 2.],") and "requires_grad=True" in repr(x)
+    assert "grad_fn=<Mul>" in repr(x * 2)
+    assert "dtype=float64" in repr(x.double())
+    assert x.is_leaf and not (x * 2).is_leaf
+
+
+def test_backward_accumulates_like_pytorch():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [5.0, 7.0]
+
+
+def test_shared_subexpression_and_grad_arrays_not_aliased():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    y = a + b
+    (y * y).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [8, 12])
+    a.grad.numpy()[:] = 0
+    np.testing.assert_allclose(b.grad.numpy(), [8, 12])
+
+
+def test_backward_with_explicit_grad_and_non_scalar_error():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(ValueError, match=r"one-element output, got shape \(3,\)"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"grad must have the output's shape \(3,\), got \(2,\)"):
+        y.backward(tg.ones(2))
+    y.backward(tg.tensor([1.0, 0.0, -1.0]))
+    assert x.grad.tolist() == [2.0, 0.0, -2.0]
+
+
+def test_backward_twice_needs_retain_graph():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 4 * np.exp([1.0, 2.0]), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
+        y.backward()
+
+
+def test_backward_on_tensor_without_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tg.ones(1).backward()
+
+
+def test_long_chain_has_no_recursion_limit():
+    x = tg.tensor([1.0], dtype=tg.float64, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 1e-6
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0]
+
+
+def test_no_grad_context_and_decorator():
+    x = tg.ones(2, requires_grad=True)
+    with tg.no_grad():
+        assert not (x * 2).requires_grad and not tg.is_grad_enabled()
+        with tg.enable_grad():
+            assert (x * 2).requires_grad
+    assert tg.is_grad_enabled()
+
+    @tg.no_grad()
+    def f(t):
+        return t * 2
+    assert not f(x).requires_grad and (x * 2).requires_grad
+
+
+def test_retain_grad_on_intermediate():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = (x * 3).retain_grad()
+    (h * h).sum().backward()
+    assert h.grad.tolist() == [6.0, 12.0] and x.grad.tolist() == [18.0, 36.0]
+
+
+def test_requires_grad_only_for_floats():
+    with pytest.raises(TypeError, match="float32/float64"):
+        tg.tensor([1, 2], requires_grad=True)
+
+
+def test_graph_frees_saved_arrays_after_backward():
+    import gc
+    import weakref
+    x = tg.randn(1000, requires_grad=True)
+    y = x.exp()
+    ref = weakref.ref(y._ctx)
+    saved = y._ctx.out
+    y.sum().backward()
+    assert not hasattr(y._ctx, "out")
+    del saved, y
+    gc.collect()
+    assert ref() is None
+
+
+def test_manual_seed_reproducible_and_distribution():
+    tg.manual_seed(123)
+    a, b = tg.randn(1000), tg.rand(10)
+    tg.manual_seed(123)
+    assert np.array_equal(a.numpy(), tg.randn(1000).numpy()) and np.array_equal(b.numpy(), tg.rand(10).numpy())
+    assert not np.array_equal(a.numpy()[:10], tg.randn(10).numpy())
+    tg.manual_seed(7)
+    u = tg.rand(200_000, dtype=tg.float64).numpy()
+    n = tg.randn(200_000, dtype=tg.float64).numpy()
+    assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.005
+    assert abs(n.mean()) < 0.01 and abs(n.std() - 1) < 0.01
+    assert tg.rand(100_000).numpy().max() < 1.0
+
+
+def test_import_is_light():
+    code = "import sys, tinygradnb; print('numba' in sys.modules, 'numba.cuda' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
