@@ -1,0 +1,343 @@
+"""layer_norm, rms_norm and batch_norm: forward vs NumPy float64 references, gradcheck, numerics, bad inputs."""
+import numpy as np
+import pytest
+
+import tinygradnb as tg
+from tinygradnb.ops.norm import batch_norm, layer_norm, rms_norm
+
+RNG = np.random.default_rng(0)
+
+
+def t64(*shape, grad=False):
+    return tg.tensor(RNG.standard_normal(shape), dtype=tg.float64, requires_grad=grad)
+
+
+# ----------------------------------------------------------------------------- NumPy references (float64)
+def ref_layer_norm(x, k, w=None, b=None, eps=1e-5):
+    axes = tuple(range(x.ndim - k, x.ndim))
+    mu = x.mean(axis=axes, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+    y = (x - mu) / np.sqrt(var + eps)
+    return y * (1 if w is None else w) + (0 if b is None else b)
+
+
+def ref_rms_norm(x, k, w=None, eps=1e-6):
+    axes = tuple(range(x.ndim - k, x.ndim))
+    y = x / np.sqrt((x ** 2).mean(axis=axes, keepdims=True) + eps)
+    return y * (1 if w is None else w)
+
+
+def ref_batch_norm(x, mean, var, w=None, b=None, eps=1e-5):
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+    if w is not None:
+        y = y * w.reshape(shape)
+    if b is not None:
+        y = y + b.reshape(shape)
+    return y
+
+
+def batch_stats(x):
+    axes = (0,) if x.ndim == 2 else (0, 2)
+    return x.mean(axis=axes), x.var(axis=axes), x.var(axis=axes, ddof=1)
+
+
+# ----------------------------------------------------------------------------- layer_norm
+@pytest.mark.parametrize("shape,k,affine", [((4, 6), 1, True), ((4, 6), 1, False), ((2, 3, 4, 5), 2, True),
+                                            ((2, 3, 4), 3, True), ((7,), 1, True)])
+def test_layer_norm_forward(shape, k, affine):
+    x = RNG.standard_normal(shape) * 3 + 1
+    ns = shape[len(shape) - k:]
+    w = RNG.standard_normal(ns) if affine else None
+    b = RNG.standard_normal(ns) if affine else None
+    out = layer_norm(tg.tensor(x, dtype=tg.float64), ns, None if w is None else tg.tensor(w, dtype=tg.float64),
+                     None if b is None else tg.tensor(b, dtype=tg.float64))
+    assert out.shape == shape and out.dtype == tg.float64
+    np.testing.assert_allclose(out.numpy(), ref_layer_norm(x, k, w, b), rtol=1e-12, atol=1e-12)
+
+
+def test_layer_norm_float32():
+    x = RNG.standard_normal((5, 16)).astype(np.float32)
+    w, b = RNG.standard_normal(16).astype(np.float32), RNG.standard_normal(16).astype(np.float32)
+    out = layer_norm(tg.tensor(x), 16, tg.tensor(w), tg.tensor(b))
+    assert out.dtype == tg.float32
+    np.testing.assert_allclose(out.numpy(), ref_layer_norm(x.astype(np.float64), 1, w, b), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("use_w,use_b", [(True, True), (False, False), (True, False), (False, True)])
+def test_layer_norm_gradcheck(use_w, use_b):
+    x, w, b = t64(3, 5, grad=True), t64(5, grad=True), t64(5, grad=True)
+    args = [x] + ([w] if use_w else []) + ([b] if use_b else [])
+
+    def f(x, *p):
+        p = list(p)
+        return layer_norm(x, 5, p.pop(0) if use_w else None, p.pop(0) if use_b else None)
+    assert tg.gradcheck(f, args)
+
+
+def test_layer_norm_gradcheck_multidim():
+    x, w, b = t64(2, 3, 4, grad=True), t64(3, 4, grad=True), t64(3, 4, grad=True)
+    assert tg.gradcheck(lambda x, w, b: layer_norm(x, (3, 4), w, b), [x, w, b])
+
+
+def test_layer_norm_backward_through_noncontiguous_grad():
+    x = t64(4, 3, grad=True)
+    layer_norm(x, 3).T.sum().backward()  # upstream grad arrives transposed / broadcast
+    assert np.allclose(x.grad.numpy(), 0, atol=1e-12)  # Σ of normalised row is constant
+
+
+def test_layer_norm_mixed_dtype_promotes():
+    out = layer_norm(tg.randn(2, 3), 3, tg.ones(3, dtype=tg.float64))
+    assert out.dtype == tg.float64
+
+
+def test_layer_norm_empty_batch():
+    x = tg.zeros(0, 4, requires_grad=True)
+    out = layer_norm(x, 4)
+    assert out.shape == (0, 4)
+    out.sum().backward()
+    assert x.grad.shape == (0, 4)
+
+
+def test_layer_norm_constant_rows_finite():
+    x = tg.full((3, 8), 2.5, dtype=tg.float64, requires_grad=True)
+    w, b = t64(8, grad=True), t64(8, grad=True)
+    out = layer_norm(x, 8, w, b)
+    np.testing.assert_allclose(out.numpy(), np.broadcast_to(b.numpy(), (3, 8)), atol=1e-12)
+    out.sum().backward()
+    for t in (x, w, b):
+        assert np.isfinite(t.grad.numpy()).all()
+
+
+# ----------------------------------------------------------------------------- rms_norm
+@pytest.mark.parametrize("shape,k,affine", [((4, 6), 1, True), ((4, 6), 1, False), ((2, 3, 4), 2, True)])
+def test_rms_norm_forward(shape, k, affine):
+    x = RNG.standard_normal(shape)
+    ns = shape[len(shape) - k:]
+    w = RNG.standard_normal(ns) if affine else None
+    out = rms_norm(tg.tensor(x, dtype=tg.float64), ns, None if w is None else tg.tensor(w, dtype=tg.float64), eps=1e-6)
+    np.testing.assert_allclose(out.numpy(), ref_rms_norm(x, k, w, 1e-6), rtol=1e-12, atol=1e-12)
+
+
+def test_rms_norm_default_eps_is_finfo_eps():
+    x = RNG.standard_normal((3, 4)).astype(np.float32)
+    out = rms_norm(tg.tensor(x), 4)
+    ref = ref_rms_norm(x.astype(np.float64), 1, eps=float(np.finfo(np.float32).eps))
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5, atol=1e-6)
+
+
+def test_rms_norm_float32():
+    x, w = RNG.standard_normal((6, 32)).astype(np.float32), RNG.standard_normal(32).astype(np.float32)
+    out = rms_norm(tg.tensor(x), 32, tg.tensor(w), eps=1e-6)
+    assert out.dtype == tg.float32
+    np.testing.assert_allclose(out.numpy(), ref_rms_norm(x.astype(np.float64), 1, w, 1e-6), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_rms_norm_gradcheck(affine):
+    x, w = t64(3, 2, 4, grad=True), t64(2, 4, grad=True)
+    if affine:
+        assert tg.gradcheck(lambda x, w: rms_norm(x, (2, 4), w, eps=1e-6), [x, w])
+    else:
+        assert tg.gradcheck(lambda x: rms_norm(x, 4, eps=1e-6), [x])
+
+
+def test_rms_norm_zero_rows_finite():
+    x = tg.zeros(2, 5, dtype=tg.float64, requires_grad=True)
+    out = rms_norm(x, 5, eps=1e-6)
+    assert np.all(out.numpy() == 0)
+    out.sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
+
+
+# ----------------------------------------------------------------------------- batch_norm
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5)])
+def test_batch_norm_train_forward_and_running_stats(shape):
+    x = RNG.standard_normal(shape) * 2 + 0.5
+    c = shape[1]
+    w, b = RNG.standard_normal(c), RNG.standard_normal(c)
+    rm0, rv0 = RNG.standard_normal(c), RNG.random(c) + 0.5
+    rm, rv = tg.tensor(rm0, dtype=tg.float64), tg.tensor(rv0, dtype=tg.float64)
+    out = batch_norm(tg.tensor(x, dtype=tg.float64), rm, rv, tg.tensor(w, dtype=tg.float64),
+                     tg.tensor(b, dtype=tg.float64), training=True, momentum=0.2)
+    mean, var, uvar = batch_stats(x)
+    np.testing.assert_allclose(out.numpy(), ref_batch_norm(x, mean, var, w, b), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(rm.numpy(), 0.8 * rm0 + 0.2 * mean, rtol=1e-12)
+    np.testing.assert_allclose(rv.numpy(), 0.8 * rv0 + 0.2 * uvar, rtol=1e-12)
+
+
+def test_batch_norm_float32_running_stats():
+    x = RNG.standard_normal((16, 4)).astype(np.float32)
+    rm, rv = tg.zeros(4), tg.ones(4)
+    out = batch_norm(tg.tensor(x), rm, rv, training=True)
+    mean, var, uvar = batch_stats(x.astype(np.float64))
+    assert out.dtype == tg.float32 and rm.dtype == tg.float32
+    np.testing.assert_allclose(out.numpy(), ref_batch_norm(x.astype(np.float64), mean, var), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(rm.numpy(), 0.1 * mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(rv.numpy(), 0.9 + 0.1 * uvar, rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (2, 3, 4)])
+def test_batch_norm_eval_forward_leaves_running_stats(shape):
+    x = RNG.standard_normal(shape)
+    c = shape[1]
+    rm0, rv0, w, b = RNG.standard_normal(c), RNG.random(c) + 0.5, RNG.standard_normal(c), RNG.standard_normal(c)
+    rm, rv = tg.tensor(rm0, dtype=tg.float64), tg.tensor(rv0, dtype=tg.float64)
+    out = batch_norm(tg.tensor(x, dtype=tg.float64), rm, rv, tg.tensor(w, dtype=tg.float64),
+                     tg.tensor(b, dtype=tg.float64), training=False)
+    np.testing.assert_allclose(out.numpy(), ref_batch_norm(x, rm0, rv0, w, b), rtol=1e-12, atol=1e-12)
+    assert np.array_equal(rm.numpy(), rm0) and np.array_equal(rv.numpy(), rv0)
+
+
+def test_batch_norm_train_without_running_stats():
+    x = RNG.standard_normal((5, 2, 3))
+    out = batch_norm(tg.tensor(x, dtype=tg.float64), None, None, training=True)
+    mean, var, _ = batch_stats(x)
+    np.testing.assert_allclose(out.numpy(), ref_batch_norm(x, mean, var), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 2, 4)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_gradcheck(shape, training):
+    c = shape[1]
+    x, w, b = t64(*shape, grad=True), t64(c, grad=True), t64(c, grad=True)
+    rv0 = RNG.random(c) + 0.5
+
+    def f(x, w, b):  # fresh buffers each call, so the running-stat update does not leak between evaluations
+        rm, rv = tg.zeros(c, dtype=tg.float64), tg.tensor(rv0, dtype=tg.float64)
+        return batch_norm(x, rm, rv, w, b, training=training)
+    assert tg.gradcheck(f, [x, w, b])
+
+
+def test_batch_norm_gradcheck_no_affine():
+    x = t64(4, 3, grad=True)
+    assert tg.gradcheck(lambda x: batch_norm(x, None, None, training=True), [x])
+
+
+def test_batch_norm_constant_channel_finite():
+    x = tg.full((4, 2, 3), -1.0, dtype=tg.float64, requires_grad=True)
+    out = batch_norm(x, None, None, training=True)
+    assert np.allclose(out.numpy(), 0)
+    out.sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_batch_norm_running_stats_update_under_no_grad():
+    rm, rv = tg.zeros(2, dtype=tg.float64), tg.ones(2, dtype=tg.float64)
+    with tg.no_grad():
+        batch_norm(tg.tensor([[1.0, 2.0], [3.0, 6.0]], dtype=tg.float64), rm, rv, training=True, momentum=1.0)
+    np.testing.assert_allclose(rm.numpy(), [2.0, 4.0])
+    np.testing.assert_allclose(rv.numpy(), [2.0, 8.0])
+
+
+# ----------------------------------------------------------------------------- bad inputs
+def test_layer_norm_shape_mismatch():
+    with pytest.raises(ValueError, match=r"\(5,\).*\(3, 4\)"):
+        layer_norm(tg.randn(3, 4), 5)
+
+
+def test_layer_norm_normalized_shape_longer_than_input():
+    with pytest.raises(ValueError, match="normalized_shape"):
+        layer_norm(tg.randn(4), (2, 4))
+
+
+def test_layer_norm_normalized_shape_type():
+    with pytest.raises(TypeError, match="normalized_shape"):
+        layer_norm(tg.randn(3, 4), 4.0)
+
+
+def test_layer_norm_normalized_shape_empty():
+    with pytest.raises(ValueError, match="normalized_shape"):
+        layer_norm(tg.randn(3, 4), ())
+
+
+def test_layer_norm_weight_shape():
+    with pytest.raises(ValueError, match=r"weight.*\(4,\).*\(3,\)"):
+        layer_norm(tg.randn(3, 4), 4, weight=tg.ones(3))
+
+
+def test_layer_norm_bias_shape():
+    with pytest.raises(ValueError, match="bias"):
+        layer_norm(tg.randn(3, 4), 4, bias=tg.ones(4, 1))
+
+
+def test_layer_norm_integer_input():
+    with pytest.raises(TypeError, match="float"):
+        layer_norm(tg.tensor([[1, 2]]), 2)
+
+
+def test_layer_norm_not_a_tensor():
+    with pytest.raises(TypeError, match="Tensor"):
+        layer_norm(np.ones((2, 2)), 2)
+
+
+def test_layer_norm_negative_eps():
+    with pytest.raises(ValueError, match="eps"):
+        layer_norm(tg.randn(2, 2), 2, eps=-1.0)
+
+
+def test_rms_norm_shape_mismatch():
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2, 4\)"):
+        rms_norm(tg.randn(2, 4), 3)
+
+
+def test_rms_norm_weight_shape():
+    with pytest.raises(ValueError, match="weight"):
+        rms_norm(tg.randn(2, 4), 4, weight=tg.ones(2))
+
+
+@pytest.mark.parametrize("shape", [(4,), (2, 3, 4, 5)])
+def test_batch_norm_rank(shape):
+    with pytest.raises(ValueError, match=r"\(N, C\)"):
+        batch_norm(tg.randn(*shape), None, None, training=True)
+
+
+def test_batch_norm_running_mean_shape():
+    with pytest.raises(ValueError, match="running_mean"):
+        batch_norm(tg.randn(4, 3), tg.zeros(2), tg.ones(3))
+
+
+def test_batch_norm_running_var_shape():
+    with pytest.raises(ValueError, match="running_var"):
+        batch_norm(tg.randn(4, 3), tg.zeros(3), tg.ones(4))
+
+
+def test_batch_norm_only_one_running_stat():
+    with pytest.raises(ValueError, match="both"):
+        batch_norm(tg.randn(4, 3), tg.zeros(3), None, training=True)
+
+
+def test_batch_norm_weight_shape():
+    with pytest.raises(ValueError, match="weight"):
+        batch_norm(tg.randn(4, 3), None, None, weight=tg.ones(4), training=True)
+
+
+def test_batch_norm_bias_shape():
+    with pytest.raises(ValueError, match="bias"):
+        batch_norm(tg.randn(4, 3), None, None, bias=tg.ones(2), training=True)
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (1, 3, 1)])
+def test_batch_norm_one_value_per_channel_in_training(shape):
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        batch_norm(tg.randn(*shape), tg.zeros(3), tg.ones(3), training=True)
+
+
+def test_batch_norm_one_value_per_channel_ok_in_eval():
+    assert batch_norm(tg.randn(1, 3), tg.zeros(3), tg.ones(3), training=False).shape == (1, 3)
+
+
+def test_batch_norm_eval_needs_running_stats():
+    with pytest.raises(ValueError, match="running_mean"):
+        batch_norm(tg.randn(4, 3), None, None, training=False)
+
+
+@pytest.mark.parametrize("momentum", [-0.1, 1.5])
+def test_batch_norm_momentum_range(momentum):
+    with pytest.raises(ValueError, match="momentum"):
+        batch_norm(tg.randn(4, 3), tg.zeros(3), tg.ones(3), training=True, momentum=momentum)
+
+
+def test_batch_norm_running_stat_requires_grad():
+    with pytest.raises(ValueError, match="running_mean"):
+        batch_norm(tg.randn(4, 3), tg.zeros(3, requires_grad=True), tg.ones(3), training=True)

@@ -1,0 +1,103 @@
+"""Embedding lookup and dropout (PyTorch's ``torch.nn.functional.embedding`` / ``dropout`` semantics).
+
+``embedding`` gathers rows of a table (``kernels/cpu/embedding.py``); ``dropout`` is inverted dropout whose mask
+is regenerated from the library's (seed, counter) stream in the backward pass (``kernels/cpu/dropout.py``), so no
+mask is stored and ``tinygradnb.manual_seed`` makes it reproducible.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from ..tensor import Function, Tensor, _FLOATS, int64
+from .. import device as _device, random as _random
+
+
+# ----------------------------------------------------------------------------- embedding
+class Embedding(Function):
+    def forward(self, weight, idx, padding_idx):
+        b = self.b
+        self.v, self.padding_idx, self.shape = weight.shape[0], padding_idx, idx.shape
+        flat = b.reshape(b.contiguous(idx if idx.dtype == int64 else b.astype(idx, int64)), (-1,))
+        self.idx = flat
+        out = b.embedding_forward(b.contiguous(weight), flat)
+        return b.reshape(out, idx.shape + (weight.shape[1],))
+
+    def backward(self, g):
+        b = self.b
+        d = g.shape[-1]
+        g2 = b.reshape(b.contiguous(g), (-1, d))
+        pad = -1 if self.padding_idx is None else self.padding_idx
+        return b.embedding_backward(g2, self.idx, self.v, pad), None
+
+
+def embedding(input, weight, padding_idx=None):
+    """Rows of ``weight`` (V, D) picked by the integer tensor ``input`` (any shape): out[..., :] =
+    weight[input[...], :], of shape ``input.shape + (D,)``. The gradient scatter-adds into ``weight`` (repeated
+    indices accumulate); row ``padding_idx`` (negative counts from the end, as PyTorch) gets no gradient."""
+    fn = "embedding"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}: input must be a Tensor of indices, got {type(input).__name__}")
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{fn}: weight must be a Tensor, got {type(weight).__name__}")
+    if input.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: input must be an integer (int32/int64) tensor of indices, got {input.dtype}")
+    if weight.dtype not in _FLOATS:
+        raise TypeError(f"{fn}: weight must be a float32 or float64 tensor, got {weight.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(f"{fn}: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
+    if input.device != weight.device:
+        raise ValueError(f"{fn}: input is on {input.device!r} but weight is on {weight.device!r}")
+    v = weight.shape[0]
+    if padding_idx is not None:
+        if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
+            raise TypeError(f"{fn}: padding_idx must be an int or None, got {type(padding_idx).__name__}")
+        padding_idx = int(padding_idx)
+        if not -v <= padding_idx < v:
+            raise ValueError(f"{fn}: padding_idx must be within [-{v}, {v}) for {v} embeddings, got {padding_idx}")
+        padding_idx %= v
+    if input.numel():
+        b = _device.backend(input.device)
+        lo, hi = int(b.to_numpy(b.min(input.data))), int(b.to_numpy(b.max(input.data)))
+        if lo < 0 or hi >= v:
+            bad = lo if lo < 0 else hi
+            raise IndexError(f"{fn}: index {bad} is out of range for an embedding table of {v} rows "
+                             f"(expected 0 <= index < {v})")
+    return Embedding.apply(weight, input, padding_idx=padding_idx)
+
+
+# ----------------------------------------------------------------------------- dropout
+class Dropout(Function):
+    def forward(self, x, p, seed, offset):
+        b = self.b
+        self.shape, self.p, self.seed, self.offset = x.shape, p, seed, offset
+        y = b.dropout_forward(b.reshape(b.contiguous(x), (-1,)), p, seed, offset)
+        return b.reshape(y, x.shape)
+
+    def backward(self, g):
+        b = self.b
+        dx = b.dropout_backward(b.reshape(b.contiguous(g), (-1,)), self.p, self.seed, self.offset)
+        return b.reshape(dx, self.shape)
+
+
+def dropout(x, p=0.5, training=True):
+    """Inverted dropout (as ``torch.nn.functional.dropout``): in training, each element is zeroed with
+    probability ``p`` and the kept ones are scaled by 1/(1 − p) (the lecture's hᵢ = rᵢ·hᵢ, rᵢ ~ Bernoulli, with the
+    inference-time scaling moved into training). The mask comes from ``tinygradnb.random.draw(x.numel())`` — element
+    i is kept iff u(seed, offset + i) ≥ p — so it is reproducible under ``tinygradnb.manual_seed`` and the backward
+    pass regenerates it. ``training=False`` or ``p=0`` returns ``x`` itself (no numbers drawn); ``p=1`` gives zeros.
+    """
+    fn = "dropout"
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}: input must be a Tensor, got {type(x).__name__}")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"{fn}: p must be a number in [0, 1], got {type(p).__name__}")
+    p = float(p)
+    if not (math.isfinite(p) and 0.0 <= p <= 1.0):
+        raise ValueError(f"{fn}: dropout probability p must be in [0, 1], got {p}")
+    if x.dtype not in _FLOATS:
+        raise TypeError(f"{fn}: input must be a float32 or float64 tensor, got {x.dtype}")
+    if not training or p == 0.0:
+        return x
+    seed, offset = _random.draw(x.numel())
+    return Dropout.apply(x, p=p, seed=seed, offset=offset)
