@@ -155,3 +155,20 @@ def test_import_is_light():
     code = "import sys, tinygradnb; print('numba' in sys.modules, 'numba.cuda' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_inplace_update_under_no_grad_keeps_identity():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    data = w.data
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w -= 0.1 * w.grad
+    with tg.no_grad():
+        w -= 0.5 * w.grad
+    assert w.data is data and w.requires_grad and w.tolist() == [0.0, 0.0]
+    w.grad.zero_()
+    assert w.grad.tolist() == [0.0, 0.0]
+    x = tg.ones(2)
+    x *= 3
+    x /= 2
+    assert x.tolist() == [1.5, 1.5]

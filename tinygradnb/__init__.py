@@ -10,7 +10,8 @@ from .random import manual_seed, initial_seed
 from .gradcheck import gradcheck, GradcheckError
 from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where, sum, mean,
                   var, max, min, argmax, argmin, reshape, permute, transpose, expand, broadcast_to, squeeze,
-                  unsqueeze, flatten, concat, cat, stack)
+                  unsqueeze, flatten, concat, cat, stack, matmul, relu, sigmoid, tanh, softmax, log_softmax)
+from . import nn
 
 float = float32
 double = float64

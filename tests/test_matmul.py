@@ -1,0 +1,184 @@
+"""matmul: the op (all rank cases, broadcasting, gradients, dtypes, errors) and both kernel paths."""
+import numpy as np
+import pytest
+
+import tinygradnb as tg
+from tinygradnb import device
+from tinygradnb.ops.matmul import matmul
+
+K = device.backend("cpu")  # the flat kernel namespace: matmul, matmul_tiled, matmul_tiled_parallel, matmul_blas
+
+# (shape of a, shape of b): every rank case of np.matmul, with size-1 and broadcast batch dimensions.
+RANK_CASES = [
+    ((3,), (3,)),                 # dot -> 0-d
+    ((1,), (1,)),
+    ((4,), (4, 5)),               # vector · matrix
+    ((4, 5), (5,)),               # matrix · vector
+    ((2, 3), (3, 4)),
+    ((1, 1), (1, 1)),
+    ((1, 3), (3, 1)),
+    ((2, 3, 4), (2, 4, 5)),       # batched
+    ((2, 3, 4), (4, 5)),          # batch only on a
+    ((4, 5), (2, 5, 3)),          # batch only on b
+    ((2, 1, 3, 4), (5, 4, 2)),    # batch broadcast (2, 1) x (5,) -> (2, 5)
+    ((1, 3, 2), (4, 2, 3)),       # size-1 batch broadcasts
+    ((3,), (2, 3, 4)),            # 1-D with batched
+    ((2, 3, 4), (4,)),
+]
+
+
+def rand(shape, dtype=np.float64, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("sa,sb", RANK_CASES)
+def test_forward_matches_numpy(sa, sb):
+    a, b = rand(sa, seed=1), rand(sb, seed=2)
+    out = matmul(tg.tensor(a), tg.tensor(b))
+    ref = np.matmul(a, b)
+    assert out.shape == ref.shape
+    assert out.dtype == tg.float64
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("sa,sb", RANK_CASES)
+def test_gradcheck(sa, sb):
+    a = tg.tensor(rand(sa, seed=3), requires_grad=True)
+    b = tg.tensor(rand(sb, seed=4), requires_grad=True)
+    assert tg.gradcheck(matmul, [a, b])
+
+
+def test_gradient_formula_and_one_side():
+    a, b = rand((2, 3, 4), seed=5), rand((4, 5), seed=6)
+    ta, tb = tg.tensor(a, requires_grad=True), tg.tensor(b)
+    g = rand((2, 3, 5), seed=7)
+    matmul(ta, tb).backward(g)
+    np.testing.assert_allclose(ta.grad.numpy(), g @ b.T, rtol=1e-12)
+    assert tb.grad is None
+    ta2, tb2 = tg.tensor(a), tg.tensor(b, requires_grad=True)
+    matmul(ta2, tb2).backward(g)
+    np.testing.assert_allclose(tb2.grad.numpy(), np.einsum("bik,bij->kj", a, g), rtol=1e-12)
+    assert tb2.grad.shape == (4, 5)
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 0), (0, 3)), ((2, 3, 0), (0, 4)), ((0,), (0,))])
+def test_k_zero_gives_zeros(sa, sb):
+    out = matmul(tg.tensor(np.ones(sa)), tg.tensor(np.ones(sb)))
+    ref = np.matmul(np.ones(sa), np.ones(sb))
+    assert out.shape == ref.shape
+    np.testing.assert_array_equal(out.numpy(), np.zeros(ref.shape))
+
+
+@pytest.mark.parametrize("sa,sb", [((0, 3), (3, 4)), ((2, 3), (3, 0)), ((0, 2, 3), (3, 4))])
+def test_empty_outputs_and_their_gradients(sa, sb):
+    a = tg.tensor(np.ones(sa), requires_grad=True)
+    b = tg.tensor(np.ones(sb), requires_grad=True)
+    out = matmul(a, b)
+    assert out.shape == np.matmul(np.ones(sa), np.ones(sb)).shape
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.zeros(sa))
+    np.testing.assert_array_equal(b.grad.numpy(), np.zeros(sb))
+
+
+def test_float32_forward_and_dtype_promotion():
+    a, b = rand((3, 17, 33), np.float32, 8), rand((33, 9), np.float32, 9)
+    out = matmul(tg.tensor(a), tg.tensor(b))
+    assert out.dtype == tg.float32
+    np.testing.assert_allclose(out.numpy(), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+    mixed = matmul(tg.tensor(a), tg.tensor(b.astype(np.float64)))
+    assert mixed.dtype == tg.float64
+    np.testing.assert_allclose(mixed.numpy(), a.astype(np.float64) @ b, rtol=1e-6, atol=1e-6)
+
+
+def test_mixed_dtype_gradients_keep_input_dtypes():
+    a = tg.tensor(rand((2, 3), np.float32, 10), requires_grad=True)
+    b = tg.tensor(rand((3, 2), np.float64, 11), requires_grad=True)
+    matmul(a, b).sum().backward()
+    assert a.grad.dtype == tg.float32 and b.grad.dtype == tg.float64
+
+
+def test_integer_matmul_uses_numpy_integer_product():
+    a = np.arange(6, dtype=np.int64).reshape(2, 3)
+    b = np.arange(12, dtype=np.int32).reshape(3, 4)
+    out = matmul(tg.tensor(a), tg.tensor(b))
+    assert out.dtype == tg.int64
+    np.testing.assert_array_equal(out.numpy(), a @ b.astype(np.int64))
+    f = matmul(tg.tensor(a), tg.tensor(b.astype(np.float32)))
+    assert f.dtype == tg.float32
+
+
+def test_array_operand_is_converted():
+    a = rand((2, 3), seed=12)
+    b = rand((3, 2), seed=13)
+    np.testing.assert_allclose(matmul(tg.tensor(a), b).numpy(), a @ b, rtol=1e-12)
+
+
+def test_no_grad_records_nothing():
+    a = tg.tensor(rand((2, 2)), requires_grad=True)
+    with tg.no_grad():
+        out = matmul(a, a)
+    assert not out.requires_grad and out.is_leaf
+
+
+# ----------------------------------------------------------------------------- the kernel paths
+PATHS = [K.matmul, K.matmul_tiled, K.matmul_tiled_parallel, K.matmul_blas]
+KERNEL_SHAPES = [(1, 1, 1, 1), (1, 7, 7, 7), (3, 33, 65, 17), (2, 65, 33, 1), (1, 1, 129, 65), (1, 5, 3, 513),
+                 (4, 66, 130, 7), (1, 67, 0, 5), (2, 0, 3, 4), (0, 2, 3, 4), (70, 2, 3, 2)]
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=str)
+def test_kernel_paths_match_numpy(path, shape):
+    nb, m, k, n = shape
+    for dt, tol in ((np.float64, 1e-12), (np.float32, 1e-4)):
+        a, b = rand((nb, m, k), dt, 14), rand((nb, k, n), dt, 15)
+        out = path(a, b)
+        assert out.shape == (nb, m, n) and out.dtype == dt
+        np.testing.assert_allclose(out, np.matmul(a.astype(np.float64), b.astype(np.float64)), rtol=tol,
+                                   atol=tol * max(k, 1))
+
+
+def test_kernel_crossing_block_boundaries():
+    # k crosses the 128-deep block and n the 512-wide block; m is odd (2-row register block remainder).
+    a, b = rand((1, 9, 131), seed=16), rand((1, 131, 515), seed=17)
+    for path in (K.matmul_tiled, K.matmul_tiled_parallel):
+        np.testing.assert_allclose(path(a, b), a @ b, rtol=1e-12, atol=1e-11)
+
+
+# ----------------------------------------------------------------------------- errors
+def test_error_0d_a():
+    with pytest.raises(ValueError, match=r"matmul: a is 0-d"):
+        matmul(tg.tensor(2.0), tg.tensor(np.ones(3)))
+
+
+def test_error_0d_b():
+    with pytest.raises(ValueError, match=r"matmul: b is 0-d"):
+        matmul(tg.tensor(np.ones(3)), tg.tensor(2.0))
+
+
+def test_error_inner_mismatch():
+    msg = (r"matmul: a has shape \(2, 3\) and b has shape \(4, 5\): inner dimensions 3 and 4 differ "
+           r"\(expected a\[\.\.\., k\] and b\[\.\.\., k, n\]\)")
+    with pytest.raises(ValueError, match=msg):
+        matmul(tg.tensor(np.ones((2, 3))), tg.tensor(np.ones((4, 5))))
+
+
+def test_error_inner_mismatch_vectors():
+    with pytest.raises(ValueError, match=r"inner dimensions 3 and 4 differ"):
+        matmul(tg.tensor(np.ones(3)), tg.tensor(np.ones(4)))
+
+
+def test_error_batch_does_not_broadcast():
+    with pytest.raises(ValueError, match=r"a has shape \(2, 3, 4\) and b has shape \(3, 4, 5\): batch dimensions "
+                                         r"\(2,\) and \(3,\) do not broadcast"):
+        matmul(tg.tensor(np.ones((2, 3, 4))), tg.tensor(np.ones((3, 4, 5))))
+
+
+def test_error_bool():
+    with pytest.raises(TypeError, match=r"matmul: a has dtype bool"):
+        matmul(tg.tensor(np.ones((2, 2), bool)), tg.tensor(np.ones((2, 2))))
+
+
+def test_error_no_tensor():
+    with pytest.raises(TypeError, match=r"matmul: expected a Tensor operand"):
+        matmul(np.ones((2, 2)), np.ones((2, 2)))

@@ -1,0 +1,6 @@
+"""Stateless neural-network functions under PyTorch's ``torch.nn.functional`` names."""
+from ..ops.activation import relu, leaky_relu, sigmoid, tanh, softplus, gelu  # noqa: F401
+from ..ops.loss import (softmax, log_softmax, cross_entropy, mse_loss,  # noqa: F401
+                        binary_cross_entropy_with_logits)
+from ..ops.norm import layer_norm, rms_norm, batch_norm  # noqa: F401
+from ..ops.embedding import embedding, dropout  # noqa: F401

@@ -1,0 +1,88 @@
+"""Matrix product with NumPy/PyTorch semantics: vector·vector, matrix·vector, matrix·matrix and batched N-D
+products whose batch dimensions broadcast.
+
+Rank rules (as ``np.matmul`` / ``torch.matmul``): a 1-D ``a`` of length k is treated as a (1, k) row and a 1-D
+``b`` as a (k, 1) column, and the added axis is dropped from the result (so 1-D·1-D gives a 0-d dot product); all
+dimensions before the last two are batch dimensions and broadcast against each other.
+
+Dtypes: float32 and float64 mixes compute in float64 (as the element-wise ops); an integer with a float operand
+computes in the float dtype; int32/int64 products compute with NumPy's integer matmul through the backend and
+are not differentiable (integer tensors cannot require grad); bool operands are rejected with TypeError.
+"""
+from ..tensor import Function, Tensor, bool_
+from ._util import broadcast_shape, sum_to
+from .elementwise import as_tensor_like, cast, _promote
+
+
+def _prod(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+class MatMul(Function):
+    """C[..., i, j] = Σ_k A[..., i, k]·B[..., k, j] over broadcast batch dimensions; dA = dC·Bᵀ, dB = Aᵀ·dC."""
+
+    def forward(self, x, y, sx, sy, batch, out_shape):
+        b = self.b
+        m, k = sx[-2:]
+        n = sy[-1]
+        nb = _prod(batch)
+        self.shapes = (x.shape, y.shape, sx, sy, batch)
+        # Promote 1-D operands, broadcast the batch dimensions, and flatten them into one: (B, m, k), (B, k, n).
+        x3 = b.reshape(b.contiguous(b.broadcast_to(b.reshape(x, sx), batch + (m, k))), (nb, m, k))
+        y3 = b.reshape(b.contiguous(b.broadcast_to(b.reshape(y, sy), batch + (k, n))), (nb, k, n))
+        self.x3, self.y3 = x3, y3
+        return b.reshape(b.matmul(x3, y3), out_shape)
+
+    def backward(self, g):
+        b, (tx, ty) = self.b, self.inputs
+        xshape, yshape, sx, sy, batch = self.shapes
+        nb, m, k = self.x3.shape
+        n = self.y3.shape[2]
+        g3 = b.reshape(b.contiguous(g), (nb, m, n))
+        gx = gy = None
+        if tx.requires_grad:  # dA = dC·Bᵀ, then summed over the batch dimensions A was broadcast along
+            gx3 = b.matmul(g3, b.contiguous(b.transpose(self.y3, (0, 2, 1))))
+            gx = b.reshape(sum_to(b, b.reshape(gx3, batch + (m, k)), sx), xshape)
+        if ty.requires_grad:  # dB = Aᵀ·dC
+            gy3 = b.matmul(b.contiguous(b.transpose(self.x3, (0, 2, 1))), g3)
+            gy = b.reshape(sum_to(b, b.reshape(gy3, batch + (k, n)), sy), yshape)
+        return gx, gy
+
+
+def matmul(a, b):
+    """The matrix product a @ b (``np.matmul`` / ``torch.matmul`` semantics; see the module docstring).
+
+    ``a`` of shape (..., m, k) or (k,), ``b`` of shape (..., k, n) or (k,); the result has the broadcast batch
+    shape followed by (m, n), without m when ``a`` is 1-D and without n when ``b`` is 1-D.
+    """
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"matmul: expected a Tensor operand, got a {type(a).__name__} and b {type(b).__name__}")
+    if not isinstance(a, Tensor):
+        a = as_tensor_like(a, b)
+    elif not isinstance(b, Tensor):
+        b = as_tensor_like(b, a)
+    for name, t in (("a", a), ("b", b)):
+        if t.ndim == 0:
+            raise ValueError(f"matmul: {name} is 0-d (shape ()); expected at least 1 dimension (use mul to scale "
+                             f"by a scalar)")
+        if t.dtype == bool_:
+            raise TypeError(f"matmul: {name} has dtype bool; expected float32, float64, int32 or int64")
+    sa, sb = a.shape, b.shape
+    sx = (1,) + sa if a.ndim == 1 else sa
+    sy = sb + (1,) if b.ndim == 1 else sb
+    if sx[-1] != sy[-2]:
+        raise ValueError(f"matmul: a has shape {sa} and b has shape {sb}: inner dimensions {sx[-1]} and {sy[-2]} "
+                         f"differ (expected a[..., k] and b[..., k, n])")
+    try:
+        batch = broadcast_shape(sx[:-2], sy[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: a has shape {sa} and b has shape {sb}: batch dimensions {sx[:-2]} and "
+                         f"{sy[:-2]} do not broadcast (NumPy rules: trailing dimensions must be equal or 1)") from None
+    out_shape = batch + sx[-2:-1] * (a.ndim > 1) + sy[-1:] * (b.ndim > 1)
+    if a.dtype != b.dtype:
+        dt = _promote(a.dtype, b.dtype)
+        a, b = cast(a, dt), cast(b, dt)
+    return MatMul.apply(a, b, sx=sx, sy=sy, batch=batch, out_shape=out_shape)
