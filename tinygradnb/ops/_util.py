@@ -1,4 +1,7 @@
 """Shape helpers shared by the ops: broadcasting, axis normalisation and un-broadcasting of gradients."""
+import math
+import numbers
+
 
 
 def broadcast_shape(s1, s2, what="operands"):
@@ -48,3 +51,43 @@ def pick_axis(axis, dim, default=None):
             raise TypeError("pass either axis= or dim=, not both")
         return dim
     return default if axis is None else axis
+
+
+def prod(shape):
+    """The number of elements of ``shape``."""
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def flat(b, a):
+    """``a`` as a C-contiguous 1-D array (the layout element-wise kernels take)."""
+    return b.reshape(b.contiguous(a), (-1,))
+
+
+def check_tensor(x, fn, arg):
+    """``TypeError`` unless ``x`` is a Tensor."""
+    from ..tensor import Tensor
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}: {arg} must be a Tensor, got {type(x).__name__}")
+    return x
+
+
+def check_float(x, fn, arg):
+    """``TypeError`` unless ``x`` is a float32 or float64 Tensor."""
+    check_tensor(x, fn, arg)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}: {arg} must be a float32 or float64 tensor, got {x.dtype}")
+    return x
+
+
+def check_real(v, fn, arg, lo=None, hi=None):
+    """``v`` as a float, or ``TypeError``/``ValueError`` unless it is a finite real number in [lo, hi]."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{fn}: {arg} must be a real number, got {v!r}")
+    v = float(v)
+    if not math.isfinite(v) or (lo is not None and v < lo) or (hi is not None and v > hi):
+        rng = f" in [{lo}, {hi}]" if hi is not None else f" >= {lo}" if lo is not None else ""
+        raise ValueError(f"{fn}: {arg} must be a finite number{rng}, got {v}")
+    return v

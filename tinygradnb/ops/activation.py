@@ -3,14 +3,10 @@
 Each op flattens its input to a 1-D C-contiguous array for the ``*_forward`` / ``*_backward`` kernels of the
 device (``kernels/<device>/activations.py``) and reshapes the result back.
 """
-import numbers
 
 from ..tensor import Function, Tensor, _FLOATS, float32
+from ._util import flat, check_real
 from .elementwise import cast
-
-
-def _flat(b, a):
-    return b.reshape(b.contiguous(a), (-1,))
 
 
 def _input(x, name):
@@ -19,12 +15,6 @@ def _input(x, name):
     if x.dtype.kind == "b":
         raise TypeError(f"{name}: x must be a float (or integer) tensor, got {x.dtype}")
     return x if x.dtype in _FLOATS else cast(x, float32)
-
-
-def _number(v, name, what):
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{name}: {what} must be a real number, got {v!r}")
-    return float(v)
 
 
 class _Elementwise(Function):
@@ -36,14 +26,14 @@ class _Elementwise(Function):
     def forward(self, x, **kw):
         b = self.b
         self.shape, self.kw = x.shape, kw
-        flat = _flat(b, x)
-        out = getattr(b, self.fwd)(flat, *kw.values())
-        self.saved = out if self.save_output else flat
+        x1 = flat(b, x)
+        out = getattr(b, self.fwd)(x1, *kw.values())
+        self.saved = out if self.save_output else x1
         return b.reshape(out, x.shape)
 
     def backward(self, g):
         b = self.b
-        return b.reshape(getattr(b, self.bwd)(self.saved, _flat(b, g), *self.kw.values()), self.shape)
+        return b.reshape(getattr(b, self.bwd)(self.saved, flat(b, g), *self.kw.values()), self.shape)
 
 
 class ReLU(_Elementwise):
@@ -77,7 +67,7 @@ def relu(x):
 
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, ``negative_slope`` · x otherwise."""
-    slope = _number(negative_slope, "leaky_relu", "negative_slope")
+    slope = check_real(negative_slope, "leaky_relu", "negative_slope")
     return LeakyReLU.apply(_input(x, "leaky_relu"), slope=slope)
 
 
@@ -93,8 +83,8 @@ def tanh(x):
 
 def softplus(x, beta=1.0, threshold=20.0):
     """(1/β) ln(1 + e^(βx)), linear (= x) where βx > ``threshold``, as ``torch.nn.functional.softplus``."""
-    beta = _number(beta, "softplus", "beta")
-    threshold = _number(threshold, "softplus", "threshold")
+    beta = check_real(beta, "softplus", "beta")
+    threshold = check_real(threshold, "softplus", "threshold")
     if beta <= 0:
         raise ValueError(f"softplus: beta must be > 0, got {beta}")
     return Softplus.apply(_input(x, "softplus"), beta=beta, threshold=threshold)

@@ -9,14 +9,10 @@ import numbers
 
 from ..tensor import Function, Tensor, _FLOATS, float32, float64, int64
 from .. import device as _device
-from ._util import normalize_axes
+from ._util import normalize_axes, flat, check_tensor, check_float
 from .elementwise import cast
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-def _flat(b, a):
-    return b.reshape(b.contiguous(a), (-1,))
 
 
 def _to_rows(b, a, dim):
@@ -82,14 +78,14 @@ class CrossEntropy(Function):
             z2, self.layout = b.reshape(b.contiguous(z), (1, z.shape[0])), None
         else:
             z2, self.layout = _to_rows(b, z, 1)
-        self.z2, self.y1, self.ignore_index = z2, _flat(b, y), ignore_index
+        self.z2, self.y1, self.ignore_index = z2, flat(b, y), ignore_index
         loss, self.lse = b.cross_entropy_forward(z2, self.y1, ignore_index)
         out, self.scale = _reduce(b, loss, reduction, count)
         return b.reshape(out, y.shape) if reduction == "none" else out
 
     def backward(self, g):
         b = self.b
-        dz = b.cross_entropy_backward(self.z2, self.y1, self.lse, _flat(b, g), self.scale, self.ignore_index)
+        dz = b.cross_entropy_backward(self.z2, self.y1, self.lse, flat(b, g), self.scale, self.ignore_index)
         dz = b.reshape(dz, self.zshape) if self.layout is None else _from_rows(b, dz, self.layout)
         return dz, None
 
@@ -101,13 +97,13 @@ class _PointwiseLoss(Function):
     def forward(self, x, t, reduction):
         b = self.b
         self.shape = x.shape
-        self.x, self.t = _flat(b, x), _flat(b, t)
+        self.x, self.t = flat(b, x), flat(b, t)
         out, self.scale = _reduce(b, getattr(b, self.fwd)(self.x, self.t), reduction, self.x.size)
         return b.reshape(out, x.shape) if reduction == "none" else out
 
     def backward(self, g):
         b, (tx, tt) = self.b, self.inputs
-        g1 = _flat(b, g)
+        g1 = flat(b, g)
         dx = b.reshape(getattr(b, self.bwd)(self.x, self.t, g1, self.scale), self.shape) if tx.requires_grad \
             else None
         dt = b.reshape(self.target_grad(g1), self.shape) if tt.requires_grad else None
@@ -130,19 +126,6 @@ class BCEWithLogits(_PointwiseLoss):
 
 
 # ----------------------------------------------------------------------------- validation
-def _tensor(x, name, arg):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: {arg} must be a Tensor, got {type(x).__name__}")
-    return x
-
-
-def _float_tensor(x, name, arg):
-    _tensor(x, name, arg)
-    if x.dtype not in _FLOATS:
-        raise TypeError(f"{name}: {arg} must be a float32 or float64 tensor, got {x.dtype}")
-    return x
-
-
 def _dim(x, dim, name):
     if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
         raise TypeError(f"{name}: dim must be an int, got {dim!r}")
@@ -160,8 +143,8 @@ def _same_device(a, b, name, arg_a, arg_b):
 
 
 def _pair(x, t, reduction, name, target_arg="target"):
-    _float_tensor(x, name, "input")
-    _float_tensor(t, name, target_arg)
+    check_float(x, name, "input")
+    check_float(t, name, target_arg)
     _same_device(x, t, name, "input", target_arg)
     if x.shape != t.shape:
         raise ValueError(f"{name}: input shape {x.shape} and {target_arg} shape {t.shape} must be equal")
@@ -175,7 +158,7 @@ def _pair(x, t, reduction, name, target_arg="target"):
 def softmax(x, dim=-1):
     """exp(x_i − m) / Σ_j exp(x_j − m) along ``dim`` (m the maximum along it): the lecture's
     softmax(z_i) = exp(z_i)/Σ_j exp(z_j), a probability distribution along ``dim``."""
-    _tensor(x, "softmax", "x")
+    check_tensor(x, "softmax", "x")
     d = _dim(x, dim, "softmax")
     x = x if x.dtype in _FLOATS else cast(x, float32)
     return Softmax.apply(x, dim=d, log=False)
@@ -183,7 +166,7 @@ def softmax(x, dim=-1):
 
 def log_softmax(x, dim=-1):
     """log softmax(x) along ``dim``, computed as x_i − m − log Σ_j exp(x_j − m) (never forms the softmax)."""
-    _tensor(x, "log_softmax", "x")
+    check_tensor(x, "log_softmax", "x")
     d = _dim(x, dim, "log_softmax")
     x = x if x.dtype in _FLOATS else cast(x, float32)
     return Softmax.apply(x, dim=d, log=True)
@@ -201,7 +184,7 @@ def cross_entropy(logits, target, reduction="mean", ignore_index=-100):
     ``logits`` only.
     """
     name = "cross_entropy"
-    _float_tensor(logits, name, "logits")
+    check_float(logits, name, "logits")
     if not isinstance(target, Tensor):
         raise TypeError(f"{name}: target must be a Tensor of class indices, got {type(target).__name__}")
     if target.dtype.kind not in "iu":

@@ -10,15 +10,8 @@ computes in the float dtype; int32/int64 products compute with NumPy's integer m
 are not differentiable (integer tensors cannot require grad); bool operands are rejected with TypeError.
 """
 from ..tensor import Function, Tensor, bool_
-from ._util import broadcast_shape, sum_to
+from ._util import broadcast_shape, sum_to, prod
 from .elementwise import as_tensor_like, cast, _promote
-
-
-def _prod(shape):
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 class MatMul(Function):
@@ -28,7 +21,7 @@ class MatMul(Function):
         b = self.b
         m, k = sx[-2:]
         n = sy[-1]
-        nb = _prod(batch)
+        nb = prod(batch)
         self.shapes = (x.shape, y.shape, sx, sy, batch)
         # Promote 1-D operands, broadcast the batch dimensions, and flatten them into one: (B, m, k), (B, k, n).
         x3 = b.reshape(b.contiguous(b.broadcast_to(b.reshape(x, sx), batch + (m, k))), (nb, m, k))

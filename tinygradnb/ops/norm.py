@@ -5,39 +5,20 @@ RMSNorm(x) = x/RMS(x)·γ and BatchNorm(x) = (x − μ_B)/σ_B; as PyTorch, σ =
 (``kernels/cpu/norm.py``) work on (rows, features) arrays; these ops validate at the Python boundary, flatten N-D
 inputs to 2-D, and supply γ = 1, β = 0 when the layer has no affine parameters.
 """
-import math
-import numbers
 
 import numpy as np
 
-from ..tensor import Function, Tensor, _FLOATS
+from ..tensor import Function
+from ._util import check_float, check_real
 from .elementwise import cast, _promote
 
 
 # ----------------------------------------------------------------------------- validation helpers
-def _float_tensor(x, name, fn):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}: {name} must be a Tensor, got {type(x).__name__}")
-    if x.dtype not in _FLOATS:
-        raise TypeError(f"{fn}: {name} must be a float32 or float64 tensor, got {x.dtype}")
-    return x
-
-
-def _number(v, name, fn, lo=None, hi=None):
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{fn}: {name} must be a real number, got {type(v).__name__}")
-    v = float(v)
-    if not math.isfinite(v) or (lo is not None and v < lo) or (hi is not None and v > hi):
-        rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-        raise ValueError(f"{fn}: {name} must be a finite number {rng}, got {v}")
-    return v
-
-
 def _param(p, name, shape, x, fn):
     """An optional affine parameter: None, or a float tensor of ``shape`` on x's device."""
     if p is None:
         return None
-    _float_tensor(p, name, fn)
+    check_float(p, fn, name)
     if tuple(p.shape) != tuple(shape):
         raise ValueError(f"{fn}: {name} must have shape {tuple(shape)}, got {tuple(p.shape)}")
     if p.device != x.device:
@@ -104,11 +85,11 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     LayerNorm(x) = γ ⊙ (x − μ_L)/σ_L + β); ``weight`` γ and ``bias`` β have shape ``normalized_shape`` or are None.
     """
     fn = "layer_norm"
-    _float_tensor(x, "input", fn)
+    check_float(x, fn, "input")
     ns = _normalized_shape(normalized_shape, x, fn)
     weight = _param(weight, "weight", ns, x, fn)
     bias = _param(bias, "bias", ns, x, fn)
-    eps = _number(eps, "eps", fn, lo=0.0)
+    eps = check_real(eps, fn, "eps", lo=0.0)
     x, weight, bias = _common_dtype([x, weight, bias])
     n, d = _rows(x, ns)
     params = [p for p in (weight, bias) if p is not None]
@@ -141,11 +122,11 @@ def rms_norm(x, normalized_shape, weight=None, eps=None):
     the machine epsilon of the input's dtype (``np.finfo(dtype).eps``: 1.19e-7 for float32, 2.22e-16 for float64).
     """
     fn = "rms_norm"
-    _float_tensor(x, "input", fn)
+    check_float(x, fn, "input")
     ns = _normalized_shape(normalized_shape, x, fn)
     weight = _param(weight, "weight", ns, x, fn)
     x, weight = _common_dtype([x, weight])
-    eps = float(np.finfo(x.dtype).eps) if eps is None else _number(eps, "eps", fn, lo=0.0)
+    eps = float(np.finfo(x.dtype).eps) if eps is None else check_real(eps, fn, "eps", lo=0.0)
     n, d = _rows(x, ns)
     params = [weight] if weight is not None else []
     return RMSNorm.apply(x, *params, n=n, d=d, eps=eps)
@@ -198,7 +179,7 @@ class BatchNorm(Function):
 def _running(t, name, c, x, fn):
     if t is None:
         return None
-    _float_tensor(t, name, fn)
+    check_float(t, fn, name)
     if tuple(t.shape) != (c,):
         raise ValueError(f"{fn}: {name} must have shape ({c},) (one value per channel of input shape "
                          f"{tuple(x.shape)}), got {tuple(t.shape)}")
@@ -218,7 +199,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     the running statistics normalise and are left alone. Running statistics are buffers, never differentiated.
     """
     fn = "batch_norm"
-    _float_tensor(x, "input", fn)
+    check_float(x, fn, "input")
     if x.ndim not in (2, 3):
         raise ValueError(f"{fn}: expected a 2-D (N, C) or 3-D (N, C, L) input, got shape {tuple(x.shape)}")
     c = x.shape[1]
@@ -228,8 +209,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     running_var = _running(running_var, "running_var", c, x, fn)
     weight = _param(weight, "weight", (c,), x, fn)
     bias = _param(bias, "bias", (c,), x, fn)
-    momentum = _number(momentum, "momentum", fn, lo=0.0, hi=1.0)
-    eps = _number(eps, "eps", fn, lo=0.0)
+    momentum = check_real(momentum, fn, "momentum", lo=0.0, hi=1.0)
+    eps = check_real(eps, fn, "eps", lo=0.0)
     training = bool(training)
     if training:
         per_channel = x.numel() // c if c else 0
