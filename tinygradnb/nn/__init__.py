@@ -1,2 +1,7 @@
-"""Neural-network building blocks (``torch.nn`` in small). ``functional`` holds the stateless ops."""
-from . import functional  # noqa: F401
+"""Neural-network building blocks (``torch.nn`` in small). ``functional`` holds the stateless ops, ``init`` the
+initialisers."""
+from . import functional, init  # noqa: F401
+from .module import Module, Parameter, Sequential, ModuleList  # noqa: F401
+from .layers import (Identity, Linear, Embedding, Dropout, ReLU, Sigmoid, Tanh, LeakyReLU, GELU,  # noqa: F401
+                     Softmax, LogSoftmax, Flatten, LayerNorm, RMSNorm, BatchNorm1d, Residual, CrossEntropyLoss,
+                     MSELoss, BCEWithLogitsLoss)

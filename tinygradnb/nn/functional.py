@@ -1,4 +1,5 @@
 """Stateless neural-network functions under PyTorch's ``torch.nn.functional`` names."""
+from ..ops.matmul import linear  # noqa: F401
 from ..ops.activation import relu, leaky_relu, sigmoid, tanh, softplus, gelu  # noqa: F401
 from ..ops.loss import (softmax, log_softmax, cross_entropy, mse_loss,  # noqa: F401
                         binary_cross_entropy_with_logits)

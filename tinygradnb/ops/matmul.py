@@ -79,3 +79,54 @@ def matmul(a, b):
         dt = _promote(a.dtype, b.dtype)
         a, b = cast(a, dt), cast(b, dt)
     return MatMul.apply(a, b, sx=sx, sy=sy, batch=batch, out_shape=out_shape)
+
+
+class Linear(Function):
+    """y = x·Wᵀ + b over the rows of x (N, n_in), W (n_out, n_in), b (n_out,): the lecture's affine layer
+    h = Wx + b for a batch; dx = g·W, dW = gᵀ·x, db = Σ_rows g."""
+
+    def forward(self, x, w, bias=None):
+        b = self.b
+        self.x, self.w = x, w
+        wt = b.contiguous(b.transpose(w))
+        y = b.reshape(b.matmul(b.reshape(x, (1,) + x.shape), b.reshape(wt, (1,) + wt.shape)), (x.shape[0], w.shape[0]))
+        return y if bias is None else b.add(y, bias)
+
+    def backward(self, g):
+        b, ins = self.b, self.inputs
+        g = b.contiguous(g)
+        g3 = b.reshape(g, (1,) + g.shape)
+        gx = gw = gb = None
+        if ins[0].requires_grad:
+            gx = b.reshape(b.matmul(g3, b.reshape(self.w, (1,) + self.w.shape)), self.x.shape)
+        if ins[1].requires_grad:
+            gt = b.contiguous(b.transpose(g))
+            gw = b.reshape(b.matmul(b.reshape(gt, (1,) + gt.shape), b.reshape(self.x, (1,) + self.x.shape)),
+                           self.w.shape)
+        if len(ins) == 3 and ins[2].requires_grad:
+            gb = b.sum(g, axis=0)
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    """y = x·Wᵀ + b over the last axis of ``x`` (…, n_in) with ``weight`` (n_out, n_in) and optional ``bias``
+    (n_out,), as ``torch.nn.functional.linear``."""
+    for t, name in ((x, "input"), (weight, "weight")):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} needs a last dimension of in_features="
+                         f"{weight.shape[1]} to match weight of shape {weight.shape}")
+    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (weight.shape[0],)):
+        got = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {got}")
+    dt = _promote(x.dtype, weight.dtype) if bias is None else _promote(_promote(x.dtype, weight.dtype), bias.dtype)
+    if dt.kind != "f":
+        raise TypeError(f"linear: expected float tensors, got {x.dtype} and {weight.dtype}")
+    x, weight = cast(x, dt), cast(weight, dt)
+    lead = x.shape[:-1]
+    x2 = x if x.ndim == 2 else x.reshape(prod(lead), x.shape[-1])
+    y = Linear.apply(x2, weight) if bias is None else Linear.apply(x2, weight, cast(bias, dt))
+    return y if x.ndim == 2 else y.reshape(lead + (weight.shape[0],))

@@ -1,7 +1,7 @@
 """Views and joins: reshape, permute/transpose, expand, squeeze/unsqueeze, flatten, concat, stack, indexing."""
 import numpy as np
 
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, is_grad_enabled
 from .. import device as _device
 from ._util import normalize_axes, sum_to
 from .elementwise import cast, _promote
@@ -233,9 +233,9 @@ def getitem(x, key):
 def setitem(x, key, value):
     """``x[key] = value`` in place; only on tensors outside the graph, as PyTorch forbids it on leaves that
     require grad."""
-    if x.requires_grad:
-        raise RuntimeError("setitem: in-place assignment into a tensor that requires grad is not supported; "
-                           "assign into .detach() or inside no_grad() on a tensor that does not require grad")
+    if x.requires_grad and is_grad_enabled():
+        raise RuntimeError("setitem: in-place assignment into a tensor that requires grad is only allowed "
+                           "inside tinygradnb.no_grad()")
     key, _ = _index_key(key, x.device)
     v = value.data if isinstance(value, Tensor) else value
     try:

@@ -1,0 +1,250 @@
+"""Layers: Linear, Embedding, Dropout, activations, norms, Residual, and the loss modules."""
+import math
+
+from .. import creation
+from ..tensor import float32, as_dtype, no_grad
+from ..ops.matmul import linear
+from ..ops import activation as A, loss as L, norm as N, embedding as E
+from ..ops.shape import flatten
+from . import init
+from .module import Module, Parameter
+
+
+def _factory(dtype, device):
+    return dict(dtype=as_dtype(dtype) or float32, device=device)
+
+
+class Identity(Module):
+    def forward(self, x):
+        return x
+
+
+class Linear(Module):
+    """y = x·Wᵀ + b, W (out_features, in_features). Default init as PyTorch: W and b ~ U(−1/√n_in, 1/√n_in)
+    (``kaiming_uniform_`` with a = √5)."""
+
+    def __init__(self, in_features, out_features, bias=True, dtype=None, device=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(creation.empty(out_features, in_features, **_factory(dtype, device)))
+        self.bias = Parameter(creation.empty(out_features, **_factory(dtype, device))) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        return linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Embedding(Module):
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, initialised N(0, 1) (row
+    ``padding_idx`` zero and never updated)."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None, device=None):
+        super().__init__()
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"Embedding: padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
+                                 f"got {padding_idx}")
+            padding_idx %= num_embeddings
+        self.padding_idx = padding_idx
+        self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, **_factory(dtype, device)))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0.0
+
+    def forward(self, idx):
+        return E.embedding(idx, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each element with probability p and scale the rest by 1/(1 − p)."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return E.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return A.relu(x)
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return A.sigmoid(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return A.tanh(x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return A.leaky_relu(x, self.negative_slope)
+
+
+class GELU(Module):
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x):
+        return A.gelu(x, self.approximate)
+
+
+class Softmax(Module):
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return L.softmax(x, self.dim)
+
+
+class LogSoftmax(Softmax):
+    def forward(self, x):
+        return L.log_softmax(x, self.dim)
+
+
+class Flatten(Module):
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return flatten(x, self.start_dim, self.end_dim)
+
+
+def _shape(normalized_shape):
+    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+
+
+class LayerNorm(Module):
+    """y = (x − μ)/√(σ² + ε)·γ + β over the trailing ``normalized_shape`` dimensions (γ = 1, β = 0 at start)."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None, device=None):
+        super().__init__()
+        self.normalized_shape, self.eps = _shape(normalized_shape), eps
+        f = _factory(dtype, device)
+        self.weight = Parameter(creation.ones(self.normalized_shape, **f)) if elementwise_affine else None
+        self.bias = Parameter(creation.zeros(self.normalized_shape, **f)) if elementwise_affine and bias else None
+
+    def forward(self, x):
+        return N.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.weight is not None}"
+
+
+class RMSNorm(Module):
+    """y = x/√(mean(x²) + ε)·γ over the trailing ``normalized_shape`` dimensions."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype=None, device=None):
+        super().__init__()
+        self.normalized_shape, self.eps = _shape(normalized_shape), eps
+        self.weight = Parameter(creation.ones(self.normalized_shape, **_factory(dtype, device))) \
+            if elementwise_affine else None
+
+    def forward(self, x):
+        return N.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.weight is not None}"
+
+
+class BatchNorm1d(Module):
+    """Batch normalisation of (N, C) or (N, C, L) inputs per channel: batch statistics in training (updating
+    the running estimates with ``momentum``), running statistics in eval."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=None,
+                 device=None):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        f = _factory(dtype, device)
+        self.weight = Parameter(creation.ones(num_features, **f)) if affine else None
+        self.bias = Parameter(creation.zeros(num_features, **f)) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(num_features, **f))
+            self.register_buffer("running_var", creation.ones(num_features, **f))
+        else:
+            self.running_mean = self.running_var = None
+
+    def forward(self, x):
+        use_batch = self.training or not self.track_running_stats
+        return N.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, training=use_batch,
+                            momentum=self.momentum, eps=self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+
+
+class Residual(Module):
+    """h + f(h): the residual connection that lets gradients flow past ``fn`` unchanged."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x, *args, **kwargs):
+        return x + self.fn(x, *args, **kwargs)
+
+
+class _Loss(Module):
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = reduction
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}"
+
+
+class CrossEntropyLoss(_Loss):
+    """``cross_entropy`` as a module: logits (N, C) and int64 targets (N,)."""
+
+    def __init__(self, ignore_index=-100, reduction="mean"):
+        super().__init__(reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, logits, target):
+        return L.cross_entropy(logits, target, self.reduction, self.ignore_index)
+
+
+class MSELoss(_Loss):
+    def forward(self, input, target):
+        return L.mse_loss(input, target, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    def forward(self, input, target):
+        return L.binary_cross_entropy_with_logits(input, target, self.reduction)
