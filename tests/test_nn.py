@@ -1,0 +1,216 @@
+"""nn.Module machinery, layers against NumPy references and gradcheck, initialisers."""
+import math
+
+import numpy as np
+import pytest
+
+import tinygradnb as tg
+from tinygradnb import nn
+import tinygradnb.nn.functional as F
+
+
+class TwoLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.norm = nn.BatchNorm1d(4)
+        self.fc2 = nn.Linear(4, 2, bias=False)
+        self.scale = nn.Parameter(tg.ones(1))
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.norm(self.fc1(x)))) * self.scale
+
+
+def test_registration_names_and_modes():
+    m = TwoLayer()
+    names = [n for n, _ in m.named_parameters()]
+    assert names == ["scale", "fc1.weight", "fc1.bias", "norm.weight", "norm.bias", "fc2.weight"]
+    assert list(m.state_dict()) == names[:1] + ["fc1.weight", "fc1.bias", "norm.weight", "norm.bias",
+                                                "norm.running_mean", "norm.running_var", "fc2.weight"]
+    assert [n for n, _ in m.named_children()] == ["fc1", "norm", "fc2"]
+    assert all(p.requires_grad for p in m.parameters())
+    m.eval()
+    assert not m.training and not m.norm.training
+    m.train()
+    assert m.fc2.training
+    with pytest.raises(TypeError, match="expected a Parameter"):
+        m.scale = tg.ones(1)
+
+
+def test_shared_parameter_listed_once():
+    lin = nn.Linear(2, 2)
+    seq = nn.Sequential(lin, nn.ReLU(), lin)
+    assert len(list(seq.parameters())) == 2 and len(seq) == 3 and seq[2] is lin
+    assert isinstance(seq[:2], nn.Sequential) and len(seq[:2]) == 2
+
+
+def test_zero_grad_and_backward_through_module():
+    m = TwoLayer()
+    m(tg.randn(5, 3)).sum().backward()
+    assert all(p.grad is not None for p in m.parameters())
+    m.zero_grad(set_to_none=False)
+    assert all(float(np.abs(p.grad.numpy()).sum()) == 0 for p in m.parameters())
+    m.zero_grad()
+    assert all(p.grad is None for p in m.parameters())
+
+
+def test_state_dict_round_trip_is_bit_exact():
+    tg.manual_seed(0)
+    a = TwoLayer()
+    a(tg.randn(8, 3))  # updates running statistics
+    tg.manual_seed(1)
+    b = TwoLayer()
+    weight = b.fc1.weight
+    b.load_state_dict(a.state_dict())
+    assert b.fc1.weight is weight  # loaded in place: optimizers keep their references
+    for (k, va), (_, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert va.numpy().tobytes() == vb.numpy().tobytes(), k
+    x = tg.randn(2, 3)
+    a.eval(), b.eval()
+    assert a(x).numpy().tobytes() == b(x).numpy().tobytes()
+
+
+def test_load_state_dict_errors_name_what_differs():
+    m = TwoLayer()
+    sd = m.state_dict()
+    missing = {k: v for k, v in sd.items() if k != "fc1.bias"}
+    with pytest.raises(ValueError, match="missing keys: fc1.bias"):
+        m.load_state_dict(missing)
+    with pytest.raises(ValueError, match="unexpected keys: extra"):
+        m.load_state_dict({**sd, "extra": tg.ones(1)})
+    res = m.load_state_dict({**missing, "extra": tg.ones(1)}, strict=False)
+    assert res.missing_keys == ["fc1.bias"] and res.unexpected_keys == ["extra"]
+    with pytest.raises(ValueError, match=r"fc1.weight: shape \(3, 4\) in the state dict, \(4, 3\) in the model"):
+        m.load_state_dict({**sd, "fc1.weight": tg.ones(3, 4)})
+    with pytest.raises(ValueError, match="fc2.weight: dtype float64 in the state dict, float32 in the model"):
+        m.load_state_dict({**sd, "fc2.weight": tg.ones(2, 4, dtype=tg.float64)})
+
+
+def test_double_converts_parameters_and_buffers():
+    m = TwoLayer().double()
+    assert all(t.dtype == tg.float64 for t in m.state_dict().values())
+    assert m(tg.randn(2, 3, dtype=tg.float64)).dtype == tg.float64
+
+
+def test_linear_matches_reference_and_gradcheck():
+    lin = nn.Linear(4, 3).double()
+    x = np.random.default_rng(0).standard_normal((2, 5, 4))
+    ref = x @ lin.weight.numpy().T + lin.bias.numpy()
+    np.testing.assert_allclose(lin(tg.tensor(x)).numpy(), ref, rtol=1e-12)
+    assert tg.gradcheck(F.linear, [tg.tensor(x, requires_grad=True), lin.weight, lin.bias])
+    assert tg.gradcheck(F.linear, [tg.tensor(x[0], requires_grad=True), lin.weight])
+    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 5\) needs a last dimension of in_features=4"):
+        lin(tg.ones(2, 5, dtype=tg.float64))
+
+
+def test_layer_default_inits_follow_pytorch():
+    tg.manual_seed(0)
+    lin = nn.Linear(400, 300)
+    w = lin.weight.numpy()
+    bound = 1 / math.sqrt(400)
+    assert np.abs(w).max() <= bound and abs(w.std() - bound / math.sqrt(3)) < 0.02 * bound
+    assert np.abs(lin.bias.numpy()).max() <= bound
+    emb = nn.Embedding(1000, 64, padding_idx=3)
+    e = emb.weight.numpy()
+    assert abs(e.std() - 1) < 0.02 and not e[3].any()
+
+
+@pytest.mark.parametrize("fn,var", [
+    (nn.init.xavier_uniform_, lambda i, o: 2 / (i + o)),
+    (nn.init.xavier_normal_, lambda i, o: 2 / (i + o)),
+    (lambda t: nn.init.kaiming_uniform_(t, nonlinearity="relu"), lambda i, o: 2 / i),
+    (lambda t: nn.init.kaiming_normal_(t, nonlinearity="relu"), lambda i, o: 2 / i),
+])
+def test_init_variances(fn, var):
+    tg.manual_seed(3)
+    t = fn(tg.empty(300, 500))
+    assert abs(t.numpy().var() / var(500, 300) - 1) < 0.03
+    assert abs(t.numpy().mean()) < 0.01
+
+
+def test_init_zeros_normal_constant():
+    t = tg.empty(100, 100)
+    assert not nn.init.zeros_(t).numpy().any()
+    assert (nn.init.constant_(t, 2.5).numpy() == 2.5).all()
+    x = nn.init.normal_(t, 1.0, 0.5).numpy()
+    assert abs(x.mean() - 1) < 0.02 and abs(x.std() - 0.5) < 0.02
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        nn.init.xavier_uniform_(tg.empty(3))
+
+
+def test_modules_match_functional():
+    x = tg.randn(6, 4, dtype=tg.float64)
+    np.testing.assert_allclose(nn.LayerNorm(4).double()(x).numpy(), F.layer_norm(x, (4,)).numpy())
+    np.testing.assert_allclose(nn.RMSNorm(4).double()(x).numpy(), F.rms_norm(x, (4,)).numpy())
+    np.testing.assert_allclose(nn.GELU("tanh")(x).numpy(), F.gelu(x, approximate="tanh").numpy())
+    for mod, fn in ((nn.ReLU(), F.relu), (nn.Sigmoid(), F.sigmoid), (nn.Tanh(), F.tanh),
+                    (nn.Softmax(1), lambda t: F.softmax(t, 1)), (nn.LogSoftmax(-1), F.log_softmax),
+                    (nn.LeakyReLU(0.2), lambda t: F.leaky_relu(t, 0.2)), (nn.Identity(), lambda t: t)):
+        np.testing.assert_allclose(mod(x).numpy(), fn(x).numpy())
+    assert nn.Flatten()(tg.ones(2, 3, 4)).shape == (2, 12)
+
+
+def test_batchnorm_module_train_eval():
+    bn = nn.BatchNorm1d(3).double()
+    x = np.random.default_rng(1).standard_normal((16, 3)) * 2 + 5
+    y = bn(tg.tensor(x)).numpy()
+    np.testing.assert_allclose(y, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5), rtol=1e-10)
+    np.testing.assert_allclose(bn.running_mean.numpy(), 0.1 * x.mean(0))
+    np.testing.assert_allclose(bn.running_var.numpy(), 0.9 + 0.1 * x.var(0, ddof=1))
+    bn.eval()
+    np.testing.assert_allclose(bn(tg.tensor(x)).numpy(),
+                               (x - bn.running_mean.numpy()) / np.sqrt(bn.running_var.numpy() + 1e-5))
+
+
+def test_dropout_module_is_identity_in_eval():
+    d = nn.Dropout(0.5)
+    x = tg.ones(1000)
+    assert 0.3 < (d(x).numpy() == 0).mean() < 0.7
+    d.eval()
+    assert d(x) is x
+    with pytest.raises(ValueError, match=r"p must be in \[0, 1\]"):
+        nn.Dropout(1.5)
+
+
+def test_residual_gradcheck():
+    block = nn.Residual(nn.Sequential(nn.Linear(3, 3), nn.Tanh())).double()
+    x = tg.randn(2, 3, dtype=tg.float64, requires_grad=True)
+    np.testing.assert_allclose(block(x).numpy(), x.numpy() + block.fn(x).numpy())
+    assert tg.gradcheck(block, [x])
+
+
+def test_loss_modules():
+    logits, y = tg.randn(4, 3), tg.tensor([0, 2, 1, 2])
+    assert nn.CrossEntropyLoss()(logits, y).item() == pytest.approx(F.cross_entropy(logits, y).item())
+    assert nn.CrossEntropyLoss(reduction="none")(logits, y).shape == (4,)
+    a, b = tg.randn(5), tg.rand(5)
+    assert nn.MSELoss()(a, b).item() == pytest.approx(F.mse_loss(a, b).item())
+    assert nn.BCEWithLogitsLoss(reduction="sum")(a, b).item() == pytest.approx(
+        F.binary_cross_entropy_with_logits(a, b, reduction="sum").item())
+
+
+def test_module_list_and_repr():
+    ml = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    holder = nn.Module()
+    holder.layers = ml
+    assert len(list(holder.parameters())) == 6 and len(ml) == 3
+    assert "(layers): ModuleList(" in repr(holder) and "Linear(in_features=2, out_features=2, bias=True)" in repr(ml)
+    with pytest.raises(TypeError, match="defines no forward"):
+        holder(tg.ones(1))
+
+
+def test_torch_style_training_loop_mlp_xor():
+    """The PyTorch idiom with only the imports changed: an MLP solves XOR with full-batch SGD."""
+    tg.manual_seed(0)
+    x = tg.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = tg.tensor([0, 1, 1, 0])
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+    criterion = nn.CrossEntropyLoss()
+    for _ in range(500):
+        model.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        with tg.no_grad():
+            for p in model.parameters():
+                p -= 0.5 * p.grad
+    assert model(x).argmax(dim=1).tolist() == [0, 1, 1, 0]
