@@ -5,3 +5,4 @@ from ..ops.loss import (softmax, log_softmax, cross_entropy, mse_loss,  # noqa: 
                         binary_cross_entropy_with_logits)
 from ..ops.norm import layer_norm, rms_norm, batch_norm  # noqa: F401
 from ..ops.embedding import embedding, dropout  # noqa: F401
+from .attention import scaled_dot_product_attention  # noqa: F401,E402
