@@ -10,3 +10,5 @@ from .softmax import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
+from .optim import *  # noqa: F401,F403
+from .perceptron import *  # noqa: F401,F403

@@ -4,6 +4,7 @@ from . import functional, init  # noqa: F401
 from .module import Module, Parameter, Sequential, ModuleList  # noqa: F401
 from .attention import (MultiheadAttention, SinusoidalPositionalEncoding, TransformerEncoderLayer,  # noqa: F401
                         TransformerEncoder)
+from .perceptron import Perceptron, PerceptronFit  # noqa: F401
 from .layers import (Identity, Linear, Embedding, Dropout, ReLU, Sigmoid, Tanh, LeakyReLU, GELU,  # noqa: F401
                      Softmax, LogSoftmax, Flatten, LayerNorm, RMSNorm, BatchNorm1d, Residual, CrossEntropyLoss,
                      MSELoss, BCEWithLogitsLoss)

@@ -1,0 +1,330 @@
+"""clip_grad_norm_, EarlyStopping, save/load checkpoints, and the clipping kernels against NumPy float64."""
+import math
+import os
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import tinygradnb as tg
+from tinygradnb import nn
+from tinygradnb import serialization
+from tinygradnb.device import backend
+from tinygradnb.optim import Adam, SGD
+from tinygradnb.serialization import save, load
+from tinygradnb.utils import clip_grad_norm_, EarlyStopping
+
+RNG = np.random.default_rng(3)
+G1 = RNG.normal(size=(3, 4))
+G2 = RNG.normal(size=(5,)) * 3
+
+
+def _params(*grads, dtype=np.float64):
+    ps = []
+    for g in grads:
+        p = nn.Parameter(tg.tensor(np.zeros(np.shape(g), dtype)))
+        p.grad = None if g is None else tg.tensor(np.asarray(g, dtype))
+        ps.append(p)
+    return ps
+
+
+# ---------------------------------------------------------------------------------------------------- kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [0, 1, 3, 4, 7, 1001])
+def test_norm_kernels_against_numpy(dtype, n):
+    b = backend("cpu")
+    a = RNG.normal(size=n).astype(dtype)
+    a64 = a.astype(np.float64)
+    assert b.sum_squares(a) == pytest.approx(float(np.sum(a64 * a64)), rel=1e-13, abs=0)
+    assert b.max_abs(a) == (float(np.max(np.abs(a64))) if n else 0.0)
+    assert b.sum_abs_pow(a, 3.0) == pytest.approx(float(np.sum(np.abs(a64) ** 3)), rel=1e-12)
+    before = a.copy()
+    b.scale_(a, 0.25)
+    np.testing.assert_array_equal(a, (before * dtype(0.25)).astype(dtype))
+    assert a.dtype == dtype
+
+
+def test_max_abs_propagates_nan():
+    assert math.isnan(backend("cpu").max_abs(np.array([1.0, np.nan, 5.0])))
+
+
+# ---------------------------------------------------------------------------------------------------- clipping
+def test_clip_grad_norm_returns_norm_and_clips():
+    ps = _params(G1, G2, None)
+    total = math.sqrt(np.sum(G1 ** 2) + np.sum(G2 ** 2))
+    assert total > 1.0
+    got = clip_grad_norm_(ps, max_norm=1.0)
+    assert isinstance(got, float) and got == pytest.approx(total, rel=1e-14)
+    coef = 1.0 / (total + 1e-6)
+    np.testing.assert_allclose(ps[0].grad.numpy(), G1 * coef, rtol=1e-15)
+    np.testing.assert_allclose(ps[1].grad.numpy(), G2 * coef, rtol=1e-15)
+    new = math.sqrt(np.sum(ps[0].grad.numpy() ** 2) + np.sum(ps[1].grad.numpy() ** 2))
+    assert new == pytest.approx(1.0, rel=1e-5) and new < 1.0
+    assert ps[2].grad is None
+
+
+def test_clip_grad_norm_below_max_is_a_no_op():
+    ps = _params(G1, G2, dtype=np.float32)
+    before = [p.grad.numpy().copy() for p in ps]
+    grads = [p.grad for p in ps]
+    total = clip_grad_norm_(ps, max_norm=100.0)
+    assert total == pytest.approx(math.sqrt(np.sum(before[0].astype(np.float64) ** 2) +
+                                            np.sum(before[1].astype(np.float64) ** 2)), rel=1e-12)
+    for p, g, want in zip(ps, grads, before):
+        assert p.grad is g
+        np.testing.assert_array_equal(p.grad.numpy(), want)
+
+
+def test_clip_grad_norm_inf_and_p_norms():
+    ps = _params(G1, G2)
+    inf = max(np.max(np.abs(G1)), np.max(np.abs(G2)))
+    assert clip_grad_norm_(ps, 0.5, norm_type=float("inf")) == inf
+    np.testing.assert_allclose(ps[1].grad.numpy(), G2 * 0.5 / (inf + 1e-6), rtol=1e-15)
+    assert max(np.max(np.abs(p.grad.numpy())) for p in ps) == pytest.approx(0.5, rel=1e-5)
+    ps = _params(G1, G2)
+    assert clip_grad_norm_(ps, 1e9, norm_type="inf") == inf
+    ps = _params(G1, G2)
+    l1 = np.sum(np.abs(G1)) + np.sum(np.abs(G2))
+    assert clip_grad_norm_(ps, 1e9, norm_type=1) == pytest.approx(l1, rel=1e-13)
+    ps = _params(G1, G2)
+    l3 = (np.sum(np.abs(G1) ** 3) + np.sum(np.abs(G2) ** 3)) ** (1 / 3)
+    assert clip_grad_norm_(ps, 1e9, norm_type=3.0) == pytest.approx(l3, rel=1e-13)
+
+
+def test_clip_grad_norm_edge_cases():
+    p = nn.Parameter(tg.ones(3))
+    assert clip_grad_norm_([p], 1.0) == 0.0  # no gradients at all
+    p.grad = tg.tensor([3.0, 4.0, 0.0])
+    assert clip_grad_norm_(p, 1.0) == pytest.approx(5.0)  # a single tensor
+    np.testing.assert_allclose(p.grad.numpy(), [0.6, 0.8, 0.0], rtol=1e-5)
+    p.grad = tg.tensor([np.inf, 1.0, 0.0])
+    with pytest.raises(RuntimeError, match="total norm .* is inf"):
+        clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    with pytest.raises(ValueError, match="max_norm must be >= 0, got -1"):
+        clip_grad_norm_([p], -1)
+    with pytest.raises(ValueError, match="norm_type must be a positive number or inf, got 0"):
+        clip_grad_norm_([p], 1.0, norm_type=0)
+    with pytest.raises(TypeError, match="max_norm must be a real number"):
+        clip_grad_norm_([p], "1")
+    with pytest.raises(TypeError, match=r"parameters\[0\] must be a Tensor, got ndarray"):
+        clip_grad_norm_([np.ones(2)], 1.0)
+
+
+def test_clip_then_step_in_a_training_loop():
+    tg.manual_seed(1)
+    model = nn.Linear(3, 2)
+    x = tg.tensor(RNG.normal(size=(4, 3)).astype(np.float32) * 100)
+    loss = (model(x) ** 2).mean()
+    loss.backward()
+    total = clip_grad_norm_(model.parameters(), 1.0)
+    assert total > 1.0
+    after = math.sqrt(sum(float(np.sum(p.grad.numpy().astype(np.float64) ** 2)) for p in model.parameters()))
+    assert after == pytest.approx(1.0, rel=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------------- early stopping
+def _set(model, value):
+    for p in model.parameters():
+        backend(p.device).setitem(p.data, Ellipsis, value)
+
+
+def test_early_stopping_stops_after_patience_and_restores_best():
+    model = nn.Linear(2, 2)
+    es = EarlyStopping(patience=3)
+    losses = [5.0, 4.0, 3.0, 3.5, 3.2, 3.1, 1.0]
+    stops = []
+    for epoch, loss in enumerate(losses, start=1):
+        _set(model, float(epoch))  # weights remember the epoch that produced them
+        stops.append(es.step(loss, model))
+        if stops[-1]:
+            break
+    assert stops == [False, False, False, False, False, True]
+    assert es.best == 3.0 and es.best_epoch == 3 and es.num_bad_epochs == 3 and es.should_stop
+    for p in model.parameters():
+        np.testing.assert_array_equal(p.numpy(), 3.0)  # epoch 3's weights are back
+
+
+def test_early_stopping_best_state_is_a_copy_and_restore():
+    model = nn.Linear(2, 1)
+    es = EarlyStopping(patience=10)
+    _set(model, 1.0)
+    es.step(tg.tensor(0.5), model)  # a one-element tensor works as the metric
+    _set(model, 7.0)  # in-place training after the best epoch must not change the saved copy
+    assert not es.step(0.6, model)
+    es.restore(model)
+    for p in model.parameters():
+        np.testing.assert_array_equal(p.numpy(), 1.0)
+
+
+def test_early_stopping_mode_max_min_delta_and_patience_zero():
+    es = EarlyStopping(patience=2, mode="max", min_delta=0.1, restore_best_weights=False)
+    # 0.5 improves on -inf; 0.55 is not > 0.5 + 0.1; 0.7 is; then two without improvement.
+    assert [es.step(m) for m in (0.5, 0.55, 0.7, 0.75, 0.79)] == [False, False, False, False, True]
+    assert es.best == 0.7
+    es0 = EarlyStopping(patience=0, restore_best_weights=False)
+    assert [es0.step(m) for m in (2.0, 1.0, 1.0)] == [False, False, True]
+    esn = EarlyStopping(patience=1, restore_best_weights=False)
+    assert [esn.step(m) for m in (1.0, float("nan"))] == [False, True]
+
+
+def test_early_stopping_bad_arguments():
+    with pytest.raises(ValueError, match="patience must be an int >= 0, got -1"):
+        EarlyStopping(patience=-1)
+    with pytest.raises(ValueError, match="mode must be 'min' or 'max', got 'low'"):
+        EarlyStopping(mode="low")
+    with pytest.raises(ValueError, match="min_delta must be a number >= 0"):
+        EarlyStopping(min_delta=-0.1)
+    with pytest.raises(RuntimeError, match="no best weights recorded yet"):
+        EarlyStopping().restore(nn.Linear(1, 1))
+    with pytest.raises(ValueError, match="model is required"):
+        EarlyStopping().step(1.0)
+    with pytest.raises(TypeError, match="metric must be a number"):
+        EarlyStopping(restore_best_weights=False).step("1.0")
+
+
+# ---------------------------------------------------------------------------------------------------- save / load
+def _bits(a):
+    a = np.ascontiguousarray(a)
+    return a.view(np.uint8).tobytes(), a.dtype, a.shape
+
+
+def _trained():
+    tg.manual_seed(11)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    opt = Adam(model.parameters(), lr=0.01)
+    x = tg.tensor(RNG.normal(size=(5, 3)).astype(np.float32))
+    for _ in range(2):
+        opt.zero_grad()
+        (model(x) ** 2).mean().backward()
+        opt.step()
+    return model, opt
+
+
+def test_save_load_bit_exact_model_and_optimizer(tmp_path):
+    model, opt = _trained()
+    path = tmp_path / "ckpt.npz"
+    extra = {"epoch": 3, "best": 0.1 + 0.2, "nan": float("nan"), "inf": -math.inf, "big": 2 ** 70,
+             "tags": ("a", None, True), "arr": np.arange(6, dtype=np.int32).reshape(2, 3), "f64": np.float64(1 / 3),
+             "nested": [{"x": tg.tensor([1.5, -0.0], dtype=tg.float64)}, [], {}], 7: "int key",
+             "flags": tg.tensor([True, False]),
+             "scalar": tg.tensor(2.5, dtype=tg.float64), "strided": tg.from_numpy(np.arange(6.0).reshape(2, 3).T)}
+    obj = {"model": model.state_dict(), "optimizer": opt.state_dict(), **extra}
+    save(obj, path)
+    back = load(path)
+    assert isinstance(back["model"], OrderedDict) and list(back["model"]) == list(model.state_dict())
+    for k, v in model.state_dict().items():
+        assert isinstance(back["model"][k], tg.Tensor)
+        assert _bits(back["model"][k].numpy()) == _bits(v.numpy()), k
+    so, sb = opt.state_dict(), back["optimizer"]
+    assert sb["param_groups"] == so["param_groups"] and isinstance(sb["param_groups"][0]["betas"], tuple)
+    assert set(sb["state"]) == set(so["state"]) == {0, 1, 2, 3}
+    for i, st in so["state"].items():
+        assert sb["state"][i]["step"] == st["step"] == 2
+        for k in ("exp_avg", "exp_avg_sq"):
+            assert _bits(sb["state"][i][k].numpy()) == _bits(st[k].numpy())
+    assert back["epoch"] == 3 and back["best"] == 0.1 + 0.2 and math.isnan(back["nan"])
+    assert back["inf"] == -math.inf and back["big"] == 2 ** 70 and back["tags"] == ("a", None, True)
+    assert back[7] == "int key" and back["f64"] == np.float64(1 / 3) and type(back["f64"]) is np.float64
+    np.testing.assert_array_equal(back["arr"], extra["arr"])
+    assert back["arr"].dtype == np.int32
+    assert _bits(back["nested"][0]["x"].numpy()) == _bits(np.array([1.5, -0.0]))
+    assert back["nested"][1:] == [[], {}]
+    assert back["flags"].dtype == tg.bool_ and back["flags"].tolist() == [True, False]
+    assert back["scalar"].shape == () and back["scalar"].item() == 2.5
+    np.testing.assert_array_equal(back["strided"].numpy(), np.arange(6.0).reshape(2, 3).T)
+    model2 = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    model2.load_state_dict(back["model"])
+    for (k, a), (_, b) in zip(model.state_dict().items(), model2.state_dict().items()):
+        assert _bits(a.numpy()) == _bits(b.numpy()), k
+    assert not any(n.endswith(".tmp") for n in os.listdir(tmp_path))
+
+
+def test_save_load_parameter_and_float64_and_compression(tmp_path):
+    p = nn.Parameter(tg.tensor(RNG.normal(size=(2, 3))))
+    save({"p": p, "t": tg.tensor([1.0], requires_grad=True)}, str(tmp_path / "a.ckpt"), compress=True)
+    back = load(str(tmp_path / "a.ckpt"))
+    assert isinstance(back["p"], nn.Parameter) and back["p"].requires_grad and back["p"].dtype == tg.float64
+    assert _bits(back["p"].numpy()) == _bits(p.numpy())
+    assert back["t"].requires_grad and not isinstance(back["t"], nn.Parameter)
+
+
+class _Boom(Exception):
+    pass
+
+
+def test_interrupted_save_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    model, opt = _trained()
+    save({"model": model.state_dict(), "epoch": 1}, path)
+    old_bytes = path.read_bytes()
+
+    def fail_replace(src, dst):
+        raise _Boom("power cut before rename")
+
+    monkeypatch.setattr(serialization.os, "replace", fail_replace)
+    with pytest.raises(_Boom):
+        save({"model": model.state_dict(), "epoch": 2}, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == old_bytes and load(path)["epoch"] == 1
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
+
+    real_savez = np.savez
+
+    def fail_mid_write(f, **arrays):  # writes part of an archive, then dies
+        real_savez(f, **dict(list(arrays.items())[:2]))
+        f.write(b"\0" * 100)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(serialization.np, "savez", fail_mid_write)
+    with pytest.raises(KeyboardInterrupt):
+        save({"model": model.state_dict(), "epoch": 3}, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == old_bytes and load(path)["epoch"] == 1
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
+    save({"epoch": 4}, path)  # a later save replaces it
+    assert load(path) == {"epoch": 4} and os.listdir(tmp_path) == ["ckpt.npz"]
+
+
+def test_loading_a_mismatched_state_dict_says_what_differs(tmp_path):
+    model, _ = _trained()
+    save(model.state_dict(), tmp_path / "m.npz")
+    sd = load(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match=r"0.weight: shape \(4, 3\) in the state dict, \(5, 3\) in the model"):
+        nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2)).load_state_dict(sd)
+    with pytest.raises(ValueError, match="0.weight: dtype float32 in the state dict, float64 in the model"):
+        nn.Sequential(nn.Linear(3, 4, dtype=tg.float64), nn.ReLU(), nn.Linear(4, 2)).load_state_dict(sd)
+    with pytest.raises(ValueError, match="missing keys: 4.weight, 4.bias"):
+        nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.ReLU(), nn.Linear(2, 2)).load_state_dict(sd)
+    with pytest.raises(ValueError, match="unexpected keys: 2.weight, 2.bias"):
+        nn.Sequential(nn.Linear(3, 4)).load_state_dict(sd)
+
+
+def test_save_load_bad_inputs(tmp_path):
+    with pytest.raises(TypeError, match=r"obj\['model'\] is a Sequential; .*state_dict\(\)"):
+        save({"model": nn.Sequential()}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="dtype object"):
+        save({"a": np.array([1, "x"], dtype=object)}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="has a key"):
+        save({frozenset({1}): 1}, tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists() and os.listdir(tmp_path) == []
+    np.savez(tmp_path / "plain.npz", a=np.ones(2))
+    with pytest.raises(ValueError, match="not a tinygradnb checkpoint"):
+        load(tmp_path / "plain.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip file at all")
+    with pytest.raises(ValueError, match="not a tinygradnb checkpoint"):
+        load(tmp_path / "junk.npz")
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing.npz")
+
+
+def test_optimizer_checkpoint_with_sgd_momentum(tmp_path):
+    p = nn.Parameter(tg.tensor([1.0, 2.0]))
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    p.grad = tg.tensor([0.5, -0.5])
+    opt.step()
+    save(opt.state_dict(), tmp_path / "o.npz")
+    q = nn.Parameter(tg.tensor([1.0, 2.0]))
+    opt2 = SGD([q], lr=0.5)
+    opt2.load_state_dict(load(tmp_path / "o.npz"))
+    assert opt2.param_groups[0]["momentum"] == 0.9 and opt2.param_groups[0]["lr"] == 0.1
+    assert _bits(opt2.state[q]["momentum_buffer"].numpy()) == _bits(opt.state[p]["momentum_buffer"].numpy())
