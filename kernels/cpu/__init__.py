@@ -12,3 +12,4 @@ from .embedding import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
 from .perceptron import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403

@@ -5,6 +5,7 @@ from .module import Module, Parameter, Sequential, ModuleList  # noqa: F401
 from .attention import (MultiheadAttention, SinusoidalPositionalEncoding, TransformerEncoderLayer,  # noqa: F401
                         TransformerEncoder)
 from .perceptron import Perceptron, PerceptronFit  # noqa: F401
+from .rnn import RNNBase, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell  # noqa: F401
 from .layers import (Identity, Linear, Embedding, Dropout, ReLU, Sigmoid, Tanh, LeakyReLU, GELU,  # noqa: F401
                      Softmax, LogSoftmax, Flatten, LayerNorm, RMSNorm, BatchNorm1d, Residual, CrossEntropyLoss,
                      MSELoss, BCEWithLogitsLoss)

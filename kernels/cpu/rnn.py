@@ -1,0 +1,445 @@
+"""Recurrent kernels: the Elman RNN, LSTM and GRU, one step (cells) and whole sequences (BPTT in one call).
+
+The lecture's recurrence ("RNNs model sequences by maintaining state across time steps") is the Elman RNN
+
+    h_t = f(W_xh·x_t + W_hh·h_{t−1} + b_h),
+
+with the same W_xh, W_hh at every step; its "gating mechanisms" (LSTM, Hochreiter & Schmidhuber 1997; GRU,
+Cho et al. 2014) are written here in PyTorch's form and gate layouts:
+
+* Elman:  h' = φ(xw + h·W_hhᵀ + b_hh), φ = tanh or relu.
+* LSTM:   [i, f, g, o] = [σ, σ, tanh, σ](xw + h·W_hhᵀ + b_hh)   (W_hh (4H, H) stacks the gates i, f, g, o)
+          c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c').
+* GRU:    [a_r, a_z, a_n] = xw,  [h_r, h_z, h_n] = h·W_hhᵀ + b_hh   (W_hh (3H, H) stacks r, z, n)
+          r = σ(a_r + h_r),  z = σ(a_z + h_z),  n = tanh(a_n + r ⊙ h_n),  h' = (1 − z) ⊙ n + z ⊙ h.
+
+``xw`` is the input projection x·W_ihᵀ + b_ih, which the op layer computes for every time step at once as one
+matrix product; the kernels do the hidden-to-hidden product h·W_hhᵀ inside the recurrence. The input-side bias
+b_ih lives in ``xw``; b_hh is passed separately (zeros when the layer has no bias).
+
+Sequence kernels take xw (T, B, G·H), the initial state(s) (B, H), W_hh (G·H, H), b_hh (G·H,), ``lengths``
+(B,) int64 with 1 ≤ lengths[b] ≤ T and a ``reverse`` flag. Packed-sequence semantics (PyTorch): sample b runs
+only over its valid steps t < lengths[b]; at t ≥ lengths[b] its output is 0 and its state is carried unchanged,
+so the final state is the state at t = lengths[b] − 1. With ``reverse`` each sample's valid prefix is processed
+backwards (t = lengths[b] − 1, …, 0), as the reverse direction of a bidirectional layer, and output row t still
+belongs to input row t. Saved state arrays are indexed by *step* s (hs[0] = h_0, hs[s+1] = state after step s),
+not by time. Backward kernels run back-propagation through time in reverse inside one call and return the
+gradient of xw for every step, dW_hh, db_hh and the initial state's gradient(s).
+
+All arrays are C-contiguous float32 or float64 of one dtype; nothing is validated here (the op layer
+``tinygradnb.ops.rnn`` checks shapes, dtypes and lengths).
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+
+# ----------------------------------------------------------------------------- row helpers
+@njit(cache=True)
+def _sigmoid(v):
+    """σ(v) = 1/(1 + e^(−v)), evaluated without overflow."""
+    if v >= 0:
+        return 1.0 / (1.0 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1.0 + e)
+
+
+@njit(cache=True)
+def _hidden_pre(h, whh_t, b_hh, out):
+    """out = b_hh + h·W_hhᵀ for one batch row h (H,), with W_hhᵀ (H, G·H) contiguous (inner loop over gates)."""
+    gh = out.shape[0]
+    for j in range(gh):
+        out[j] = b_hh[j]
+    for k in range(h.shape[0]):
+        hk = h[k]
+        for j in range(gh):
+            out[j] += hk * whh_t[k, j]
+
+
+@njit(cache=True)
+def _hidden_backward(dzh, h_prev, w_hh, dw_hh, db_hh, dh_prev):
+    """Gradient of zh = b_hh + h_prev·W_hhᵀ for one row: db_hh += dzh, dW_hh += dzh ⊗ h_prev,
+    dh_prev += dzh·W_hh."""
+    for j in range(dzh.shape[0]):
+        d = dzh[j]
+        db_hh[j] += d
+        for k in range(h_prev.shape[0]):
+            dw_hh[j, k] += d * h_prev[k]
+            dh_prev[k] += d * w_hh[j, k]
+
+
+@njit(cache=True)
+def _elman_row(xw, zh, relu, h_new):
+    """Elman step of one row given zh = b_hh + h·W_hhᵀ: h' = φ(xw + zh), φ = relu or tanh."""
+    for j in range(h_new.shape[0]):
+        v = xw[j] + zh[j]
+        if relu:
+            h_new[j] = v if v > 0 else 0
+        else:
+            h_new[j] = math.tanh(v)
+
+
+@njit(cache=True)
+def _elman_row_backward(d, h_new, relu, dz):
+    """dz = d ⊙ φ'(z) from the output h' = φ(z): 1 − h'² for tanh, 1[h' > 0] for relu."""
+    for j in range(dz.shape[0]):
+        y = h_new[j]
+        if relu:
+            dz[j] = d[j] if y > 0 else 0
+        else:
+            dz[j] = d[j] * (1.0 - y * y)
+
+
+@njit(cache=True)
+def _lstm_row(xw, zh, c, h_new, c_new, gates):
+    """LSTM step of one row given zh = b_hh + h·W_hhᵀ: i, f, o = σ(·), g = tanh(·) of xw + zh (gate order
+    i, f, g, o); c' = f ⊙ c + i ⊙ g; h' = o ⊙ tanh(c'). Saves the activated gates (4H,)."""
+    n = c.shape[0]
+    for j in range(n):
+        i = _sigmoid(xw[j] + zh[j])
+        f = _sigmoid(xw[n + j] + zh[n + j])
+        g = math.tanh(xw[2 * n + j] + zh[2 * n + j])
+        o = _sigmoid(xw[3 * n + j] + zh[3 * n + j])
+        cn = f * c[j] + i * g
+        gates[j] = i
+        gates[n + j] = f
+        gates[2 * n + j] = g
+        gates[3 * n + j] = o
+        c_new[j] = cn
+        h_new[j] = o * math.tanh(cn)
+
+
+@njit(cache=True)
+def _lstm_row_backward(dh, dc, c, c_new, gates, dz, dc_prev):
+    """LSTM step backward of one row, from dL/dh' = dh and dL/dc' = dc (both already including the output's
+    and the later steps' contributions): dc_tot = dc + dh ⊙ o ⊙ (1 − tanh² c'); pre-activation gradients
+    dz = [dc_tot ⊙ g ⊙ i(1−i), dc_tot ⊙ c ⊙ f(1−f), dc_tot ⊙ i ⊙ (1−g²), dh ⊙ tanh c' ⊙ o(1−o)];
+    dc_prev = dc_tot ⊙ f."""
+    n = c.shape[0]
+    for j in range(n):
+        i = gates[j]
+        f = gates[n + j]
+        g = gates[2 * n + j]
+        o = gates[3 * n + j]
+        tc = math.tanh(c_new[j])
+        dct = dc[j] + dh[j] * o * (1.0 - tc * tc)
+        dz[j] = dct * g * i * (1.0 - i)
+        dz[n + j] = dct * c[j] * f * (1.0 - f)
+        dz[2 * n + j] = dct * i * (1.0 - g * g)
+        dz[3 * n + j] = dh[j] * tc * o * (1.0 - o)
+        dc_prev[j] = dct * f
+
+
+@njit(cache=True)
+def _gru_row(xw, zh, h, h_new, gates):
+    """GRU step of one row given zh = [h_r, h_z, h_n] = b_hh + h·W_hhᵀ: r = σ(a_r + h_r), z = σ(a_z + h_z),
+    n = tanh(a_n + r ⊙ h_n), h' = (1 − z) ⊙ n + z ⊙ h. Saves gates = [r, z, n, h_n] (4H,)."""
+    m = h.shape[0]
+    for j in range(m):
+        r = _sigmoid(xw[j] + zh[j])
+        z = _sigmoid(xw[m + j] + zh[m + j])
+        hn = zh[2 * m + j]
+        nn = math.tanh(xw[2 * m + j] + r * hn)
+        gates[j] = r
+        gates[m + j] = z
+        gates[2 * m + j] = nn
+        gates[3 * m + j] = hn
+        h_new[j] = (1.0 - z) * nn + z * h[j]
+
+
+@njit(cache=True)
+def _gru_row_backward(dh, h, gates, dxw, dzh, dh_prev):
+    """GRU step backward of one row from dL/dh' = dh: dn = dh ⊙ (1 − z), da_n = dn ⊙ (1 − n²),
+    da_r = da_n ⊙ h_n ⊙ r(1 − r), da_z = dh ⊙ (h − n) ⊙ z(1 − z). Input side dxw = [da_r, da_z, da_n], hidden
+    side dzh = [da_r, da_z, da_n ⊙ r]; dh_prev = dh ⊙ z (the W_hh path is added by ``_hidden_backward``)."""
+    m = h.shape[0]
+    for j in range(m):
+        r = gates[j]
+        z = gates[m + j]
+        nn = gates[2 * m + j]
+        hn = gates[3 * m + j]
+        d = dh[j]
+        dan = d * (1.0 - z) * (1.0 - nn * nn)
+        dar = dan * hn * r * (1.0 - r)
+        daz = d * (h[j] - nn) * z * (1.0 - z)
+        dxw[j] = dar
+        dxw[m + j] = daz
+        dxw[2 * m + j] = dan
+        dzh[j] = dar
+        dzh[m + j] = daz
+        dzh[2 * m + j] = dan * r
+        dh_prev[j] = d * z
+
+
+# ----------------------------------------------------------------------------- cells (one step)
+@njit(cache=True)
+def rnn_cell_forward(xw, h, w_hh, b_hh, relu):
+    """Elman step (lecture: h_t = f(W_xh·x_t + W_hh·h_{t−1} + b_h)): h' = φ(xw + h·W_hhᵀ + b_hh) for xw (B, H),
+    h (B, H), W_hh (H, H), b_hh (H,); φ = relu if ``relu`` else tanh. Returns h' (B, H)."""
+    nb, n = h.shape
+    whh_t = np.ascontiguousarray(w_hh.T)
+    out = np.empty((nb, n), xw.dtype)
+    zh = np.empty(n, xw.dtype)
+    for b in range(nb):
+        _hidden_pre(h[b], whh_t, b_hh, zh)
+        _elman_row(xw[b], zh, relu, out[b])
+    return out
+
+
+@njit(cache=True)
+def rnn_cell_backward(g, h, w_hh, h_new, relu):
+    """Backward of the Elman step h' = φ(xw + h·W_hhᵀ + b_hh) from g = dL/dh' (B, H) and the saved h, h':
+    dz = g ⊙ φ'(z); dxw = dz, db_hh = Σ_b dz, dW_hh = dzᵀ·h, dh = dz·W_hh. Returns (dxw, dh, dW_hh, db_hh)."""
+    nb, n = h.shape
+    dxw = np.empty((nb, n), g.dtype)
+    dh = np.zeros((nb, n), g.dtype)
+    dw = np.zeros(w_hh.shape, g.dtype)
+    db = np.zeros(n, g.dtype)
+    for b in range(nb):
+        _elman_row_backward(g[b], h_new[b], relu, dxw[b])
+        _hidden_backward(dxw[b], h[b], w_hh, dw, db, dh[b])
+    return dxw, dh, dw, db
+
+
+@njit(cache=True)
+def lstm_cell_forward(xw, h, c, w_hh, b_hh):
+    """LSTM step (gates i, f, g, o): [i, f, g, o] = [σ, σ, tanh, σ](xw + h·W_hhᵀ + b_hh), c' = f ⊙ c + i ⊙ g,
+    h' = o ⊙ tanh(c') for xw (B, 4H), h, c (B, H), W_hh (4H, H), b_hh (4H,).
+    Returns (h' (B, H), c' (B, H), gates (B, 4H) activated, saved for backward)."""
+    nb, n = h.shape
+    whh_t = np.ascontiguousarray(w_hh.T)
+    h_new = np.empty((nb, n), xw.dtype)
+    c_new = np.empty((nb, n), xw.dtype)
+    gates = np.empty((nb, 4 * n), xw.dtype)
+    zh = np.empty(4 * n, xw.dtype)
+    for b in range(nb):
+        _hidden_pre(h[b], whh_t, b_hh, zh)
+        _lstm_row(xw[b], zh, c[b], h_new[b], c_new[b], gates[b])
+    return h_new, c_new, gates
+
+
+@njit(cache=True)
+def lstm_cell_backward(gh, gc, h, c, c_new, gates, w_hh):
+    """Backward of the LSTM step (c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh c') from gh = dL/dh', gc = dL/dc' (B, H) and
+    the saved h, c, c', gates. Returns (dxw (B, 4H), dh (B, H), dc (B, H), dW_hh (4H, H), db_hh (4H,))."""
+    nb, n = h.shape
+    dxw = np.empty((nb, 4 * n), gh.dtype)
+    dh = np.zeros((nb, n), gh.dtype)
+    dc = np.empty((nb, n), gh.dtype)
+    dw = np.zeros(w_hh.shape, gh.dtype)
+    db = np.zeros(4 * n, gh.dtype)
+    for b in range(nb):
+        _lstm_row_backward(gh[b], gc[b], c[b], c_new[b], gates[b], dxw[b], dc[b])
+        _hidden_backward(dxw[b], h[b], w_hh, dw, db, dh[b])
+    return dxw, dh, dc, dw, db
+
+
+@njit(cache=True)
+def gru_cell_forward(xw, h, w_hh, b_hh):
+    """GRU step (gates r, z, n): r = σ(a_r + h_r), z = σ(a_z + h_z), n = tanh(a_n + r ⊙ h_n),
+    h' = (1 − z) ⊙ n + z ⊙ h with [a_r, a_z, a_n] = xw (B, 3H) and [h_r, h_z, h_n] = h·W_hhᵀ + b_hh, W_hh (3H, H).
+    Returns (h' (B, H), gates (B, 4H) = [r, z, n, h_n], saved for backward)."""
+    nb, m = h.shape
+    whh_t = np.ascontiguousarray(w_hh.T)
+    h_new = np.empty((nb, m), xw.dtype)
+    gates = np.empty((nb, 4 * m), xw.dtype)
+    zh = np.empty(3 * m, xw.dtype)
+    for b in range(nb):
+        _hidden_pre(h[b], whh_t, b_hh, zh)
+        _gru_row(xw[b], zh, h[b], h_new[b], gates[b])
+    return h_new, gates
+
+
+@njit(cache=True)
+def gru_cell_backward(g, h, gates, w_hh):
+    """Backward of the GRU step h' = (1 − z) ⊙ n + z ⊙ h from g = dL/dh' (B, H), the saved h and gates
+    [r, z, n, h_n]. Returns (dxw (B, 3H), dh (B, H), dW_hh (3H, H), db_hh (3H,))."""
+    nb, m = h.shape
+    dxw = np.empty((nb, 3 * m), g.dtype)
+    dh = np.empty((nb, m), g.dtype)
+    dw = np.zeros(w_hh.shape, g.dtype)
+    db = np.zeros(3 * m, g.dtype)
+    dzh = np.empty(3 * m, g.dtype)
+    for b in range(nb):
+        _gru_row_backward(g[b], h[b], gates[b], dxw[b], dzh, dh[b])
+        _hidden_backward(dzh, h[b], w_hh, dw, db, dh[b])
+    return dxw, dh, dw, db
+
+
+# ----------------------------------------------------------------------------- whole sequences
+@njit(cache=True)
+def _time(s, length, reverse):
+    """The time index processed at step s by a sample of ``length`` valid steps."""
+    return length - 1 - s if reverse else s
+
+
+@njit(cache=True)
+def rnn_sequence_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse):
+    """Elman recurrence over a whole sequence (lecture: h_t = f(W_xh·x_t + W_hh·h_{t−1} + b_h)):
+    h_t = φ(xw_t + h_{t−1}·W_hhᵀ + b_hh) for xw (T, B, H), h0 (B, H), W_hh (H, H), b_hh (H,), lengths (B,) int64,
+    φ = relu if ``relu`` else tanh, in ``reverse`` order per sample if asked (see the module docstring).
+    Returns (out (T, B, H), zero where t ≥ lengths[b]; hs (T+1, B, H), the state after each step, hs[T] the
+    final state)."""
+    nt, nb, n = xw.shape
+    whh_t = np.ascontiguousarray(w_hh.T)
+    out = np.zeros((nt, nb, n), xw.dtype)
+    hs = np.empty((nt + 1, nb, n), xw.dtype)
+    hs[0] = h0
+    zh = np.empty(n, xw.dtype)
+    for s in range(nt):
+        for b in range(nb):
+            ln = lengths[b]
+            if s >= ln:
+                hs[s + 1, b] = hs[s, b]
+                continue
+            t = _time(s, ln, reverse)
+            _hidden_pre(hs[s, b], whh_t, b_hh, zh)
+            _elman_row(xw[t, b], zh, relu, hs[s + 1, b])
+            out[t, b] = hs[s + 1, b]
+    return out, hs
+
+
+@njit(cache=True)
+def rnn_sequence_backward(g_out, g_hn, hs, w_hh, lengths, relu, reverse):
+    """BPTT of ``rnn_sequence_forward`` in one call, from g_out = dL/dout (T, B, H), g_hn = dL/dh_final (B, H)
+    and the saved hs: going back over the steps, dh ← dh + g_out_t, dz = dh ⊙ φ'(z_t), d(xw_t) = dz,
+    db_hh += dz, dW_hh += dzᵀ·h_{t−1}, dh ← dz·W_hh (steps t ≥ lengths[b] pass dh through unchanged).
+    Returns (dxw (T, B, H), dW_hh (H, H), db_hh (H,), dh0 (B, H))."""
+    nt, nb, n = g_out.shape
+    dxw = np.zeros((nt, nb, n), g_out.dtype)
+    dw = np.zeros(w_hh.shape, g_out.dtype)
+    db = np.zeros(n, g_out.dtype)
+    dh = g_hn.copy()
+    d = np.empty(n, g_out.dtype)
+    for s in range(nt - 1, -1, -1):
+        for b in range(nb):
+            ln = lengths[b]
+            if s >= ln:
+                continue
+            t = _time(s, ln, reverse)
+            for j in range(n):
+                d[j] = dh[b, j] + g_out[t, b, j]
+                dh[b, j] = 0
+            _elman_row_backward(d, hs[s + 1, b], relu, dxw[t, b])
+            _hidden_backward(dxw[t, b], hs[s, b], w_hh, dw, db, dh[b])
+    return dxw, dw, db, dh
+
+
+@njit(cache=True)
+def lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse):
+    """LSTM recurrence over a whole sequence (gates i, f, g, o): [i, f, g, o]_t = [σ, σ, tanh, σ](xw_t +
+    h_{t−1}·W_hhᵀ + b_hh), c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh c_t, for xw (T, B, 4H), h0, c0 (B, H),
+    W_hh (4H, H), b_hh (4H,), lengths (B,) int64, ``reverse`` per sample if asked.
+    Returns (out (T, B, H) zero where t ≥ lengths[b]; hs, cs (T+1, B, H) the states after each step, hs[T] and
+    cs[T] the final ones; gates (T, B, 4H) activated, by step)."""
+    nt, nb, g4 = xw.shape
+    n = g4 // 4
+    whh_t = np.ascontiguousarray(w_hh.T)
+    out = np.zeros((nt, nb, n), xw.dtype)
+    hs = np.empty((nt + 1, nb, n), xw.dtype)
+    cs = np.empty((nt + 1, nb, n), xw.dtype)
+    gates = np.zeros((nt, nb, g4), xw.dtype)
+    hs[0] = h0
+    cs[0] = c0
+    zh = np.empty(g4, xw.dtype)
+    for s in range(nt):
+        for b in range(nb):
+            ln = lengths[b]
+            if s >= ln:
+                hs[s + 1, b] = hs[s, b]
+                cs[s + 1, b] = cs[s, b]
+                continue
+            t = _time(s, ln, reverse)
+            _hidden_pre(hs[s, b], whh_t, b_hh, zh)
+            _lstm_row(xw[t, b], zh, cs[s, b], hs[s + 1, b], cs[s + 1, b], gates[s, b])
+            out[t, b] = hs[s + 1, b]
+    return out, hs, cs, gates
+
+
+@njit(cache=True)
+def lstm_sequence_backward(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reverse):
+    """BPTT of ``lstm_sequence_forward`` in one call, from g_out (T, B, H), the final states' gradients g_hn,
+    g_cn (B, H) and the saved hs, cs, gates: per step backwards dh ← dh + g_out_t, then the LSTM step backward
+    (dc_tot = dc + dh ⊙ o ⊙ (1 − tanh² c_t), gate gradients, dc ← dc_tot ⊙ f) and the W_hh path
+    (dW_hh += dzᵀ·h_{t−1}, dh ← dz·W_hh); steps t ≥ lengths[b] pass dh, dc through.
+    Returns (dxw (T, B, 4H), dW_hh (4H, H), db_hh (4H,), dh0 (B, H), dc0 (B, H))."""
+    nt, nb, n = g_out.shape
+    dxw = np.zeros((nt, nb, 4 * n), g_out.dtype)
+    dw = np.zeros(w_hh.shape, g_out.dtype)
+    db = np.zeros(4 * n, g_out.dtype)
+    dh = g_hn.copy()
+    dc = g_cn.copy()
+    d = np.empty(n, g_out.dtype)
+    dcp = np.empty(n, g_out.dtype)
+    for s in range(nt - 1, -1, -1):
+        for b in range(nb):
+            ln = lengths[b]
+            if s >= ln:
+                continue
+            t = _time(s, ln, reverse)
+            for j in range(n):
+                d[j] = dh[b, j] + g_out[t, b, j]
+                dh[b, j] = 0
+            _lstm_row_backward(d, dc[b], cs[s, b], cs[s + 1, b], gates[s, b], dxw[t, b], dcp)
+            dc[b] = dcp
+            _hidden_backward(dxw[t, b], hs[s, b], w_hh, dw, db, dh[b])
+    return dxw, dw, db, dh, dc
+
+
+@njit(cache=True)
+def gru_sequence_forward(xw, h0, w_hh, b_hh, lengths, reverse):
+    """GRU recurrence over a whole sequence (gates r, z, n): r_t = σ(a_r + h_r), z_t = σ(a_z + h_z),
+    n_t = tanh(a_n + r_t ⊙ h_n), h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} with [a_r, a_z, a_n] = xw_t and
+    [h_r, h_z, h_n] = h_{t−1}·W_hhᵀ + b_hh, for xw (T, B, 3H), h0 (B, H), W_hh (3H, H), b_hh (3H,), lengths (B,)
+    int64, ``reverse`` per sample if asked. Returns (out (T, B, H) zero where t ≥ lengths[b]; hs (T+1, B, H),
+    hs[T] the final state; gates (T, B, 4H) = [r, z, n, h_n] by step)."""
+    nt, nb, g3 = xw.shape
+    m = g3 // 3
+    whh_t = np.ascontiguousarray(w_hh.T)
+    out = np.zeros((nt, nb, m), xw.dtype)
+    hs = np.empty((nt + 1, nb, m), xw.dtype)
+    gates = np.zeros((nt, nb, 4 * m), xw.dtype)
+    hs[0] = h0
+    zh = np.empty(g3, xw.dtype)
+    for s in range(nt):
+        for b in range(nb):
+            ln = lengths[b]
+            if s >= ln:
+                hs[s + 1, b] = hs[s, b]
+                continue
+            t = _time(s, ln, reverse)
+            _hidden_pre(hs[s, b], whh_t, b_hh, zh)
+            _gru_row(xw[t, b], zh, hs[s, b], hs[s + 1, b], gates[s, b])
+            out[t, b] = hs[s + 1, b]
+    return out, hs, gates
+
+
+@njit(cache=True)
+def gru_sequence_backward(g_out, g_hn, hs, gates, w_hh, lengths, reverse):
+    """BPTT of ``gru_sequence_forward`` in one call, from g_out (T, B, H), g_hn (B, H) and the saved hs, gates:
+    per step backwards dh ← dh + g_out_t, the GRU step backward (see ``gru_cell_backward``) and the W_hh path;
+    steps t ≥ lengths[b] pass dh through. Returns (dxw (T, B, 3H), dW_hh (3H, H), db_hh (3H,), dh0 (B, H))."""
+    nt, nb, m = g_out.shape
+    dxw = np.zeros((nt, nb, 3 * m), g_out.dtype)
+    dw = np.zeros(w_hh.shape, g_out.dtype)
+    db = np.zeros(3 * m, g_out.dtype)
+    dh = g_hn.copy()
+    d = np.empty(m, g_out.dtype)
+    dzh = np.empty(3 * m, g_out.dtype)
+    for s in range(nt - 1, -1, -1):
+        for b in range(nb):
+            ln = lengths[b]
+            if s >= ln:
+                continue
+            t = _time(s, ln, reverse)
+            for j in range(m):
+                d[j] = dh[b, j] + g_out[t, b, j]
+            _gru_row_backward(d, hs[s, b], gates[s, b], dxw[t, b], dzh, dh[b])
+            _hidden_backward(dzh, hs[s, b], w_hh, dw, db, dh[b])
+    return dxw, dw, db, dh
+
+
+__all__ = ["rnn_cell_forward", "rnn_cell_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
+           "gru_cell_backward", "rnn_sequence_forward", "rnn_sequence_backward", "lstm_sequence_forward",
+           "lstm_sequence_backward", "gru_sequence_forward", "gru_sequence_backward"]
