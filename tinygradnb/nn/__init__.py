@@ -1,6 +1,6 @@
 """Neural-network building blocks (``torch.nn`` in small). ``functional`` holds the stateless ops, ``init`` the
 initialisers."""
-from . import functional, init  # noqa: F401
+from . import functional, init, utils  # noqa: F401
 from .module import Module, Parameter, Sequential, ModuleList  # noqa: F401
 from .attention import (MultiheadAttention, SinusoidalPositionalEncoding, TransformerEncoderLayer,  # noqa: F401
                         TransformerEncoder)
