@@ -11,7 +11,7 @@ from .gradcheck import gradcheck, GradcheckError
 from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where, sum, mean,
                   var, max, min, argmax, argmin, reshape, permute, transpose, expand, broadcast_to, squeeze,
                   unsqueeze, flatten, concat, cat, stack, matmul, relu, sigmoid, tanh, softmax, log_softmax)
-from . import nn, optim, utils
+from . import nn, optim, utils, data
 from .serialization import save, load
 
 float = float32
