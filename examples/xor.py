@@ -1,62 +1,151 @@
-"""Train a two-layer MLP on XOR — the problem a single perceptron cannot solve — with tinygradnb.
+"""XOR: what a single perceptron cannot learn, and the two-layer MLP that can.
 
-    python examples/xor.py [--steps 2000] [--hidden 4] [--lr 0.5] [--seed 0]
+    python examples/xor.py [--epochs 500] [--hidden 4] [--lr 0.1] [--optimizer sgd|adam] [--seed 0]
+                           [--perceptron-epochs 100] [--out examples/results]
 
-A hidden layer h = tanh(xW₁ + b₁) makes the classes linearly separable for the output unit
-ŷ = σ(hW₂ + b₂); training minimises binary cross-entropy by full-batch gradient descent, θ ← θ − η ∂L/∂θ.
-Prints the loss as it falls and the four predictions; exits non-zero unless all four are right.
+Part 1, Rosenblatt's perceptron (``tinygradnb.nn.Perceptron``): ŷ = 1[w·x + b > 0], trained by the rule
+w ← w + η(y − ŷ)x, b ← b + η(y − ŷ). It converges on AND, OR and NOT (linearly separable: the convergence
+theorem bounds its mistakes) and never on XOR, whose classes sit on opposite corners of the square: no single
+line separates them, so every epoch makes mistakes and the accuracy stays below 100 %.
+
+Part 2, a hidden layer h = tanh(xW₁ + b₁) makes XOR separable for the output layer; the two-layer MLP
+(nn.Sequential Linear → Tanh → Linear, two logits) is trained on softmax cross-entropy by full-batch SGD with
+momentum (or Adam). Prints the loss as it falls and the four predictions, saves the MLP's checkpoint and one
+plot of the decision regions (perceptron on AND, OR, XOR; MLP on XOR). Exits non-zero unless the MLP gets all
+four right.
 """
-import argparse
-import math
 import sys
+from pathlib import Path
 
-import tinygradnb as tg
-import tinygradnb.nn.functional as F
+import numpy as np
+
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
+import tinygradnb as tg  # noqa: E402
+import tinygradnb.nn.functional as F  # noqa: E402
+from tinygradnb import nn, optim  # noqa: E402
+
+X2 = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+GATES = {  # name: (inputs, targets)
+    "AND": (X2, np.array([0, 0, 0, 1])),
+    "OR": (X2, np.array([0, 1, 1, 1])),
+    "NOT": (np.array([[0.0], [1.0]]), np.array([1, 0])),
+    "XOR": (X2, np.array([0, 1, 1, 0])),
+}
+
+
+def train_perceptrons(epochs, lr=1.0):
+    """Fit one perceptron per gate; returns {gate: dict(model, converged, epochs, mistakes, accuracy)}."""
+    out = {}
+    for name, (X, y) in GATES.items():
+        p = nn.Perceptron(X.shape[1])
+        fit = p.fit(X, y, lr=lr, epochs=epochs)
+        pred = p.predict(X).numpy()
+        out[name] = dict(model=p, converged=fit.converged, epochs=fit.epochs, mistakes=list(fit.mistakes),
+                         accuracy=float((pred == y).mean()), predictions=pred.tolist())
+    return out
+
+
+def train_mlp(args):
+    """The two-layer MLP on XOR; returns (model, optimizer, loss history)."""
+    X, y = GATES["XOR"]
+    x, t = tg.tensor(X, dtype=tg.float32), tg.tensor(y)
+    model = nn.Sequential(nn.Linear(2, args.hidden), nn.Tanh(), nn.Linear(args.hidden, 2))
+    if args.optimizer == "adam":
+        opt = optim.Adam(model.parameters(), lr=args.lr)
+    else:
+        opt = optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    losses = []
+    every = max(args.epochs // 10, 1)
+    for epoch in range(1, args.epochs + 1):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), t)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if epoch == 1 or epoch % every == 0 or epoch == args.epochs:
+            print(f"epoch {epoch:5d}  loss {losses[-1]:.5f}")
+    return model, opt, losses
+
+
+def _grid(n=121):
+    g = np.linspace(-0.5, 1.5, n)
+    gx, gy = np.meshgrid(g, g)
+    return gx, gy, np.stack([gx.ravel(), gy.ravel()], axis=1)
+
+
+def plot_boundaries(path, perceptrons, mlp):
+    gx, gy, pts = _grid()
+    with tg.no_grad():
+        mlp_region = mlp(tg.tensor(pts, dtype=tg.float32)).argmax(dim=1).numpy().reshape(gx.shape)
+    panels = [(f"perceptron on {g}" + ("" if perceptrons[g]["converged"] else " (never converges)"), g,
+               perceptrons[g]["model"].predict(pts).numpy().reshape(gx.shape)) for g in ("AND", "OR", "XOR")]
+    panels.append(("two-layer MLP on XOR", "XOR", mlp_region))
+
+    def draw(plt):
+        fig, axes = plt.subplots(1, 4, figsize=(15, 4))
+        for ax, (title, gate, region) in zip(axes, panels):
+            X, y = GATES[gate]
+            ax.contourf(gx, gy, region, levels=[-0.5, 0.5, 1.5], colors=["#d0e0ff", "#ffd0d0"])
+            ax.contour(gx, gy, region, levels=[0.5], colors="k", linewidths=1)
+            for cls, colour in ((0, "tab:blue"), (1, "tab:red")):
+                m = y == cls
+                ax.scatter(X[m, 0], X[m, 1], c=colour, s=120, edgecolors="k", label=f"target {cls}", zorder=3)
+            ax.set_title(title)
+            ax.set_xlim(-0.5, 1.5), ax.set_ylim(-0.5, 1.5), ax.set_aspect("equal")
+            ax.set_xlabel("x₁"), ax.set_ylabel("x₂")
+        axes[0].legend(loc="upper left", fontsize=8)
+        fig.suptitle("Decision regions (shaded: predicted class; red = 1)")
+
+    return common.save_plot(path, draw)
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--hidden", type=int, default=4)
-    p.add_argument("--lr", type=float, default=0.5)
-    p.add_argument("--seed", type=int, default=0)
+    p = common.parser(__doc__.splitlines()[0], epochs=500, lr=0.1)
+    p.add_argument("--hidden", type=int, default=4, help="hidden units of the MLP (default 4)")
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd",
+                   help="sgd (momentum 0.9) or adam (default sgd)")
+    p.add_argument("--perceptron-epochs", type=int, default=100,
+                   help="epochs the perceptron gets per gate before giving up (default 100)")
     args = p.parse_args(argv)
+    common.setup(args)
 
-    tg.manual_seed(args.seed)
-    x = tg.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    y = tg.tensor([[0.0], [1.0], [1.0], [0.0]])
+    print("== Rosenblatt's perceptron: w ← w + η(y − ŷ)x ==")
+    perceptrons = train_perceptrons(args.perceptron_epochs)
+    for name, r in perceptrons.items():
+        if r["converged"]:
+            verdict = f"converged after {r['epochs']} epoch(s)"
+        else:
+            verdict = (f"did NOT converge in {r['epochs']} epochs (mistakes in the last epochs: "
+                       f"{r['mistakes'][-5:]})")
+        print(f"{name:4s} {verdict}; accuracy {100 * r['accuracy']:.0f} %  predictions {r['predictions']}")
+    if not perceptrons["XOR"]["converged"]:
+        print("XOR is not linearly separable: no single line puts (0,1), (1,0) on one side and (0,0), (1,1) on "
+              "the other, so the perceptron keeps cycling (it can never be right on all four).")
 
-    def init(n_in, n_out):  # Xavier/Glorot normal: Var(w) = 2 / (n_in + n_out)
-        return (tg.randn(n_in, n_out) * math.sqrt(2.0 / (n_in + n_out))).requires_grad_()
-
-    params = [init(2, args.hidden), tg.zeros(args.hidden, requires_grad=True),
-              init(args.hidden, 1), tg.zeros(1, requires_grad=True)]
-    w1, b1, w2, b2 = params
-
-    def forward(x):
-        return tg.tanh(x @ w1 + b1) @ w2 + b2
-
-    for step in range(args.steps + 1):
-        loss = F.binary_cross_entropy_with_logits(forward(x), y)
-        for q in params:
-            q.grad = None
-        loss.backward()
-        with tg.no_grad():
-            for q in params:
-                q -= args.lr * q.grad
-        if step % max(args.steps // 10, 1) == 0:
-            print(f"step {step:5d}  loss {loss.item():.5f}")
-
+    print(f"\n== two-layer MLP 2 → {args.hidden} (tanh) → 2 on XOR, {args.optimizer}, lr {args.lr} ==")
+    model, opt, losses = train_mlp(args)
+    X, y = GATES["XOR"]
     with tg.no_grad():
-        prob = tg.sigmoid(forward(x))
-    correct = 0
-    for xi, yi, pi in zip(x.tolist(), y.tolist(), prob.tolist()):
-        pred = int(pi[0] > 0.5)
-        correct += pred == int(yi[0])
-        print(f"x = {xi}  target {int(yi[0])}  p(1) = {pi[0]:.4f}  predicted {pred}")
-    print(f"{correct}/4 correct")
-    return 0 if correct == 4 else 1
+        prob = F.softmax(model(tg.tensor(X, dtype=tg.float32)), dim=1).numpy()[:, 1]
+    pred = (prob > 0.5).astype(int)
+    for xi, yi, pi, yh in zip(X.tolist(), y.tolist(), prob.tolist(), pred.tolist()):
+        print(f"x = {xi}  target {yi}  p(1) = {pi:.4f}  predicted {yh}")
+    correct = int((pred == y).sum())
+    print(f"MLP: {correct}/4 correct (perceptron on XOR: {int(round(4 * perceptrons['XOR']['accuracy']))}/4)")
+
+    common.save_checkpoint(args.out / "xor_mlp.npz", model, opt, epoch=args.epochs, losses=losses,
+                           hidden=args.hidden)
+    plot = plot_boundaries(args.out / "xor_decision_boundaries.png", perceptrons, model)
+    return dict(
+        ok=correct == 4,
+        perceptron={k: {kk: v for kk, v in r.items() if kk != "model"} for k, r in perceptrons.items()},
+        mlp_correct=correct, mlp_probabilities=prob.tolist(), losses=losses,
+        checkpoint=args.out / "xor_mlp.npz", plot=plot)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(0 if main()["ok"] else 1)
