@@ -114,3 +114,10 @@ def test_broadcast_gradients_property(shape, ones_mask, drop):
     exp_b = exp_b.sum(axis=tuple(i for i, s in enumerate(b_shape) if s == 1), keepdims=True).reshape(b_shape)
     np.testing.assert_allclose(b.grad.numpy(), exp_b)
     assert a.grad.shape == a_shape and b.grad.shape == b_shape
+
+
+def test_invert_bool_mask():
+    m = tg.tensor(np.array([True, False]))
+    assert (~m).tolist() == [False, True] and m.logical_not().tolist() == [False, True]
+    with pytest.raises(TypeError, match="bool tensor"):
+        ~tg.ones(2)

@@ -39,6 +39,13 @@ def _inplace(fn):
     return op
 
 
+def _invert(self):
+    """``~mask``: logical not of a bool tensor (not differentiable)."""
+    if self.dtype.kind != "b":
+        raise TypeError(f"~ (logical not) needs a bool tensor, got {self.dtype}")
+    return Tensor._wrap(_device.backend(self.device).logical_not(self.data), self.device, False, None)
+
+
 def _zero_(self):
     """Fill with zeros in place."""
     _device.backend(self.device).setitem(self.data, Ellipsis, 0)
@@ -49,7 +56,7 @@ _METHODS = {
     "__add__": add, "__radd__": _reflected(add), "__sub__": sub, "__rsub__": _reflected(sub),
     "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div, "__rtruediv__": _reflected(div),
     "__iadd__": _inplace(add), "__isub__": _inplace(sub), "__imul__": _inplace(mul),
-    "__itruediv__": _inplace(div), "zero_": _zero_,
+    "__itruediv__": _inplace(div), "zero_": _zero_, "__invert__": _invert, "logical_not": _invert,
     "__pow__": pow, "__rpow__": _reflected(pow), "__neg__": neg,
     "__gt__": greater, "__ge__": greater_equal, "__lt__": less, "__le__": less_equal,
     "__matmul__": matmul, "__rmatmul__": _reflected(matmul), "matmul": matmul,
