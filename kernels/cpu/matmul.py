@@ -130,13 +130,14 @@ def matmul_blas(a, b):
 
 
 def matmul(a, b):
-    """C[b,i,j] = Σ_k A[b,i,k]·B[b,k,j] for 3-D C-contiguous a (B,M,K), b (B,K,N) of one dtype, by the path that
-    is fastest for the shape (see the measured crossover above); integer dtypes go to np.matmul."""
+    """C[b,i,j] = Σ_k A[b,i,k]·B[b,k,j] for 3-D a (B,M,K), b (B,K,N) of one dtype, by the path that is fastest
+    for the shape (see the measured crossover above); integer dtypes go to np.matmul. Strided views (e.g. a
+    transpose) go to BLAS as they are, which reads them through its transpose flags without a copy."""
     if a.dtype.kind != "f":
         return np.matmul(a, b)
     nb, m, k = a.shape
     if nb * m * b.shape[2] * k <= _OWN_MAX_MNK:
-        return matmul_tiled(a, b)
+        return matmul_tiled(np.ascontiguousarray(a), np.ascontiguousarray(b))
     return np.matmul(a, b)
 
 

@@ -37,10 +37,10 @@ class MatMul(Function):
         g3 = b.reshape(b.contiguous(g), (nb, m, n))
         gx = gy = None
         if tx.requires_grad:  # dA = dC·Bᵀ, then summed over the batch dimensions A was broadcast along
-            gx3 = b.matmul(g3, b.contiguous(b.transpose(self.y3, (0, 2, 1))))
+            gx3 = b.matmul(g3, b.transpose(self.y3, (0, 2, 1)))
             gx = b.reshape(sum_to(b, b.reshape(gx3, batch + (m, k)), sx), xshape)
         if ty.requires_grad:  # dB = Aᵀ·dC
-            gy3 = b.matmul(b.contiguous(b.transpose(self.x3, (0, 2, 1))), g3)
+            gy3 = b.matmul(b.transpose(self.x3, (0, 2, 1)), g3)
             gy = b.reshape(sum_to(b, b.reshape(gy3, batch + (k, n)), sy), yshape)
         return gx, gy
 
@@ -83,26 +83,25 @@ def matmul(a, b):
 
 class Linear(Function):
     """y = x·Wᵀ + b over the rows of x (N, n_in), W (n_out, n_in), b (n_out,): the lecture's affine layer
-    h = Wx + b for a batch; dx = g·W, dW = gᵀ·x, db = Σ_rows g."""
+    h = Wx + b for a batch; dx = g·W, dW = gᵀ·x, db = Σ_rows g. The transposes are views: the backend's matmul
+    takes strided operands."""
 
     def forward(self, x, w, bias=None):
         b = self.b
         self.x, self.w = x, w
-        wt = b.contiguous(b.transpose(w))
-        y = b.reshape(b.matmul(b.reshape(x, (1,) + x.shape), b.reshape(wt, (1,) + wt.shape)), (x.shape[0], w.shape[0]))
+        y = b.matmul(b.reshape(x, (1,) + x.shape), b.reshape(b.transpose(w), (1, w.shape[1], w.shape[0])))
+        y = b.reshape(y, (x.shape[0], w.shape[0]))
         return y if bias is None else b.add(y, bias)
 
     def backward(self, g):
         b, ins = self.b, self.inputs
-        g = b.contiguous(g)
         g3 = b.reshape(g, (1,) + g.shape)
         gx = gw = gb = None
         if ins[0].requires_grad:
             gx = b.reshape(b.matmul(g3, b.reshape(self.w, (1,) + self.w.shape)), self.x.shape)
         if ins[1].requires_grad:
-            gt = b.contiguous(b.transpose(g))
-            gw = b.reshape(b.matmul(b.reshape(gt, (1,) + gt.shape), b.reshape(self.x, (1,) + self.x.shape)),
-                           self.w.shape)
+            gt = b.reshape(b.transpose(g), (1, g.shape[1], g.shape[0]))
+            gw = b.reshape(b.matmul(gt, b.reshape(self.x, (1,) + self.x.shape)), self.w.shape)
         if len(ins) == 3 and ins[2].requires_grad:
             gb = b.sum(g, axis=0)
         return gx, gw, gb
