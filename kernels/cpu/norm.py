@@ -15,117 +15,247 @@ IEEE results (inf/nan) instead of Python's ZeroDivisionError when ε = 0 meets a
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+from .fastmath import like, row_dispatch, row_sum64
+
+
+# LayerNorm and RMSNorm work row by row: every pass over a row is a contiguous loop that LLVM vectorises (the
+# float64 reductions in separate ``fastmath={"reassoc"}`` helpers, the elementwise passes in the input's dtype
+# with the row statistics rounded to it). The public kernels are Python-level dispatchers (fastmath.row_dispatch):
+# serial below fastmath.PARALLEL_MIN elements, else rows split into k chunks over Numba's threads. The backward's
+# column sums (dγ, dβ) are accumulated per chunk in a (k, D) float64 array and added up in chunk order, so the
+# result does not depend on which thread ran which chunk.
+_RF = {"reassoc", "nsz", "contract"}
+
+
+@njit(fastmath=_RF)
+def _sqdev64(row, mu):
+    """Σ (row − μ)² in float64."""
+    v = 0.0
+    for j in range(row.size):
+        t = row[j] - mu
+        v += t * t
+    return v
+
+
+@njit(fastmath=_RF)
+def _sumsq64(row):
+    """Σ row² in float64."""
+    s = 0.0
+    for j in range(row.size):
+        t = np.float64(row[j])
+        s += t * t
+    return s
+
+
+@njit(cache=True)
+def _sum_partials(p, like_arr):
+    """Σ_t p[t, :] (the per-chunk column sums, added in chunk order) in the dtype of ``like_arr``. A serial helper:
+    written inline in a parallel=True function, the array updates would each become a parallel region."""
+    k, d = p.shape
+    out = np.empty(d, like_arr.dtype)
+    for j in range(d):
+        s = 0.0
+        for t in range(k):
+            s += p[t, j]
+        out[j] = s
+    return out
 
 
 # ----------------------------------------------------------------------------- LayerNorm
 @njit(cache=True, error_model="numpy")
-def layer_norm_forward(x, gamma, beta, eps):
-    """LayerNorm over the last axis of x (N, D): μᵢ = (1/D)Σⱼ xᵢⱼ, σᵢ² = (1/D)Σⱼ (xᵢⱼ − μᵢ)²,
-    yᵢⱼ = (xᵢⱼ − μᵢ)/√(σᵢ² + ε)·γⱼ + βⱼ (lecture: LayerNorm(x) = γ ⊙ (x − μ_L)/σ_L + β).
-    Returns (y, mean (N,) float64, rstd (N,) float64) with rstdᵢ = 1/√(σᵢ² + ε)."""
-    n, d = x.shape
-    y = np.empty_like(x)
-    mean = np.empty(n, np.float64)
-    rstd = np.empty(n, np.float64)
+def _ln_fwd_rows(x, gamma, beta, eps, y, mean, rstd, lo, hi):
+    d = x.shape[1]
     inv_d = 1.0 / max(d, 1)
-    for i in range(n):
-        s = 0.0
+    for i in range(lo, hi):
+        row = x[i]
+        yr = y[i]
+        mu = row_sum64(row) * inv_d
+        r = 1.0 / math.sqrt(_sqdev64(row, mu) * inv_d + eps)
+        muf = like(row, mu)
+        rf = like(row, r)
         for j in range(d):
-            s += x[i, j]
-        mu = s * inv_d
-        v = 0.0
-        for j in range(d):
-            t = x[i, j] - mu
-            v += t * t
-        r = 1.0 / math.sqrt(v * inv_d + eps)
-        for j in range(d):
-            y[i, j] = (x[i, j] - mu) * r * gamma[j] + beta[j]
+            yr[j] = (row[j] - muf) * rf * gamma[j] + beta[j]
         mean[i] = mu
         rstd[i] = r
-    return y, mean, rstd
 
 
 @njit(cache=True, error_model="numpy")
-def layer_norm_backward(g, x, gamma, mean, rstd):
-    """Gradients of LayerNorm (lecture: LayerNorm(x) = γ ⊙ (x − μ_L)/σ_L + β), with x̂ = (x − μ)·rstd:
-    dxᵢⱼ = rstdᵢ·(gᵢⱼγⱼ − (1/D)Σₖ gᵢₖγₖ − x̂ᵢⱼ·(1/D)Σₖ gᵢₖγₖx̂ᵢₖ), dγⱼ = Σᵢ gᵢⱼx̂ᵢⱼ, dβⱼ = Σᵢ gᵢⱼ.
-    Returns (dx (N, D), dγ (D,), dβ (D,)) in the dtypes of x and γ."""
+def _ln_fwd_serial(x, gamma, beta, eps):
+    n = x.shape[0]
+    y = np.empty_like(x)
+    mean = np.empty(n, np.float64)
+    rstd = np.empty(n, np.float64)
+    _ln_fwd_rows(x, gamma, beta, eps, y, mean, rstd, 0, n)
+    return y, mean, rstd
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _ln_fwd_parallel(x, gamma, beta, eps, k):
+    n = x.shape[0]
+    y = np.empty_like(x)
+    mean = np.empty(n, np.float64)
+    rstd = np.empty(n, np.float64)
+    for t in prange(k):
+        _ln_fwd_rows(x, gamma, beta, eps, y, mean, rstd, t * n // k, (t + 1) * n // k)
+    return y, mean, rstd
+
+
+layer_norm_forward = row_dispatch(_ln_fwd_serial, _ln_fwd_parallel,
+    """LayerNorm over the last axis of x (N, D): μᵢ = (1/D)Σⱼ xᵢⱼ, σᵢ² = (1/D)Σⱼ (xᵢⱼ − μᵢ)²,
+    yᵢⱼ = (xᵢⱼ − μᵢ)/√(σᵢ² + ε)·γⱼ + βⱼ (lecture: LayerNorm(x) = γ ⊙ (x − μ_L)/σ_L + β).
+    Returns (y, mean (N,) float64, rstd (N,) float64) with rstdᵢ = 1/√(σᵢ² + ε).""")
+
+
+@njit(fastmath=_RF, error_model="numpy")
+def _ln_bwd_stats(row, gr, gamma, muf, rf, dg, db):
+    """For one row: s1 = Σ gγ, s2 = Σ gγx̂ (float64), and dγ += g·x̂, dβ += g into the float64 accumulators."""
+    s1 = 0.0
+    s2 = 0.0
+    for j in range(row.size):
+        xh = (row[j] - muf) * rf
+        gj = gr[j]
+        dxh = np.float64(gj * gamma[j])
+        s1 += dxh
+        s2 += dxh * xh
+        dg[j] += np.float64(gj * xh)
+        db[j] += gj
+    return s1, s2
+
+
+@njit(cache=True, error_model="numpy")
+def _ln_bwd_rows(g, x, gamma, mean, rstd, dx, dg, db, lo, hi):
+    d = x.shape[1]
+    inv_d = 1.0 / max(d, 1)
+    for i in range(lo, hi):
+        row = x[i]
+        gr = g[i]
+        dr = dx[i]
+        muf = like(row, mean[i])
+        rf = like(row, rstd[i])
+        s1, s2 = _ln_bwd_stats(row, gr, gamma, muf, rf, dg, db)
+        s1f = like(row, s1 * inv_d)
+        s2f = like(row, s2 * inv_d)
+        for j in range(d):
+            xh = (row[j] - muf) * rf
+            dr[j] = rf * (gr[j] * gamma[j] - s1f - xh * s2f)
+
+
+@njit(cache=True, error_model="numpy")
+def _ln_bwd_serial(g, x, gamma, mean, rstd):
     n, d = x.shape
     dx = np.empty_like(x)
     dg = np.zeros(d, np.float64)
     db = np.zeros(d, np.float64)
-    inv_d = 1.0 / max(d, 1)
-    for i in range(n):
-        mu = mean[i]
-        r = rstd[i]
-        s1 = 0.0
-        s2 = 0.0
-        for j in range(d):
-            xh = (x[i, j] - mu) * r
-            gj = np.float64(g[i, j])
-            dxh = gj * gamma[j]
-            s1 += dxh
-            s2 += dxh * xh
-            dg[j] += gj * xh
-            db[j] += gj
-        s1 *= inv_d
-        s2 *= inv_d
-        for j in range(d):
-            xh = (x[i, j] - mu) * r
-            dx[i, j] = r * (g[i, j] * gamma[j] - s1 - xh * s2)
-    dgamma = np.empty_like(gamma)
-    dbeta = np.empty_like(gamma)
-    for j in range(d):
-        dgamma[j] = dg[j]
-        dbeta[j] = db[j]
-    return dx, dgamma, dbeta
+    _ln_bwd_rows(g, x, gamma, mean, rstd, dx, dg, db, 0, n)
+    return dx, dg.astype(gamma.dtype), db.astype(gamma.dtype)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _ln_bwd_parallel(g, x, gamma, mean, rstd, k):
+    n, d = x.shape
+    dx = np.empty_like(x)
+    dg = np.zeros((k, d), np.float64)
+    db = np.zeros((k, d), np.float64)
+    for t in prange(k):
+        _ln_bwd_rows(g, x, gamma, mean, rstd, dx, dg[t], db[t], t * n // k, (t + 1) * n // k)
+    return dx, _sum_partials(dg, gamma), _sum_partials(db, gamma)
+
+
+layer_norm_backward = row_dispatch(_ln_bwd_serial, _ln_bwd_parallel,
+    """Gradients of LayerNorm (lecture: LayerNorm(x) = γ ⊙ (x − μ_L)/σ_L + β), with x̂ = (x − μ)·rstd:
+    dxᵢⱼ = rstdᵢ·(gᵢⱼγⱼ − (1/D)Σₖ gᵢₖγₖ − x̂ᵢⱼ·(1/D)Σₖ gᵢₖγₖx̂ᵢₖ), dγⱼ = Σᵢ gᵢⱼx̂ᵢⱼ, dβⱼ = Σᵢ gᵢⱼ.
+    Returns (dx (N, D), dγ (D,), dβ (D,)) in the dtypes of x and γ.""")
 
 
 # ----------------------------------------------------------------------------- RMSNorm
 @njit(cache=True, error_model="numpy")
-def rms_norm_forward(x, gamma, eps):
-    """RMSNorm over the last axis of x (N, D): RMSᵢ = √((1/D)Σⱼ xᵢⱼ² + ε), yᵢⱼ = xᵢⱼ/RMSᵢ·γⱼ
-    (lecture: RMSNorm(x) = x/RMS(x)·γ). Returns (y, rrms (N,) float64) with rrmsᵢ = 1/RMSᵢ."""
-    n, d = x.shape
-    y = np.empty_like(x)
-    rrms = np.empty(n, np.float64)
+def _rms_fwd_rows(x, gamma, eps, y, rrms, lo, hi):
+    d = x.shape[1]
     inv_d = 1.0 / max(d, 1)
-    for i in range(n):
-        s = 0.0
+    for i in range(lo, hi):
+        row = x[i]
+        yr = y[i]
+        r = 1.0 / math.sqrt(_sumsq64(row) * inv_d + eps)
+        rf = like(row, r)
         for j in range(d):
-            t = np.float64(x[i, j])
-            s += t * t
-        r = 1.0 / math.sqrt(s * inv_d + eps)
-        for j in range(d):
-            y[i, j] = x[i, j] * r * gamma[j]
+            yr[j] = row[j] * rf * gamma[j]
         rrms[i] = r
-    return y, rrms
 
 
 @njit(cache=True, error_model="numpy")
-def rms_norm_backward(g, x, gamma, rrms):
-    """Gradients of RMSNorm (lecture: RMSNorm(x) = x/RMS(x)·γ), with x̂ = x·rrms:
-    dxᵢⱼ = rrmsᵢ·(gᵢⱼγⱼ − x̂ᵢⱼ·(1/D)Σₖ gᵢₖγₖx̂ᵢₖ), dγⱼ = Σᵢ gᵢⱼx̂ᵢⱼ. Returns (dx (N, D), dγ (D,))."""
+def _rms_fwd_serial(x, gamma, eps):
+    n = x.shape[0]
+    y = np.empty_like(x)
+    rrms = np.empty(n, np.float64)
+    _rms_fwd_rows(x, gamma, eps, y, rrms, 0, n)
+    return y, rrms
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _rms_fwd_parallel(x, gamma, eps, k):
+    n = x.shape[0]
+    y = np.empty_like(x)
+    rrms = np.empty(n, np.float64)
+    for t in prange(k):
+        _rms_fwd_rows(x, gamma, eps, y, rrms, t * n // k, (t + 1) * n // k)
+    return y, rrms
+
+
+rms_norm_forward = row_dispatch(_rms_fwd_serial, _rms_fwd_parallel,
+    """RMSNorm over the last axis of x (N, D): RMSᵢ = √((1/D)Σⱼ xᵢⱼ² + ε), yᵢⱼ = xᵢⱼ/RMSᵢ·γⱼ
+    (lecture: RMSNorm(x) = x/RMS(x)·γ). Returns (y, rrms (N,) float64) with rrmsᵢ = 1/RMSᵢ.""")
+
+
+@njit(fastmath=_RF, error_model="numpy")
+def _rms_bwd_stats(row, gr, gamma, rf, dg):
+    """For one row: s = Σ gγx̂ (float64), and dγ += g·x̂ into the float64 accumulator."""
+    s = 0.0
+    for j in range(row.size):
+        xh = row[j] * rf
+        gj = gr[j]
+        s += np.float64(gj * gamma[j]) * xh
+        dg[j] += np.float64(gj * xh)
+    return s
+
+
+@njit(cache=True, error_model="numpy")
+def _rms_bwd_rows(g, x, gamma, rrms, dx, dg, lo, hi):
+    d = x.shape[1]
+    inv_d = 1.0 / max(d, 1)
+    for i in range(lo, hi):
+        row = x[i]
+        gr = g[i]
+        dr = dx[i]
+        rf = like(row, rrms[i])
+        sf = like(row, _rms_bwd_stats(row, gr, gamma, rf, dg) * inv_d)
+        for j in range(d):
+            dr[j] = rf * (gr[j] * gamma[j] - row[j] * rf * sf)
+
+
+@njit(cache=True, error_model="numpy")
+def _rms_bwd_serial(g, x, gamma, rrms):
     n, d = x.shape
     dx = np.empty_like(x)
     dg = np.zeros(d, np.float64)
-    inv_d = 1.0 / max(d, 1)
-    for i in range(n):
-        r = rrms[i]
-        s = 0.0
-        for j in range(d):
-            xh = x[i, j] * r
-            gj = np.float64(g[i, j])
-            s += gj * gamma[j] * xh
-            dg[j] += gj * xh
-        s *= inv_d
-        for j in range(d):
-            dx[i, j] = r * (g[i, j] * gamma[j] - x[i, j] * r * s)
-    dgamma = np.empty_like(gamma)
-    for j in range(d):
-        dgamma[j] = dg[j]
-    return dx, dgamma
+    _rms_bwd_rows(g, x, gamma, rrms, dx, dg, 0, n)
+    return dx, dg.astype(gamma.dtype)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _rms_bwd_parallel(g, x, gamma, rrms, k):
+    n, d = x.shape
+    dx = np.empty_like(x)
+    dg = np.zeros((k, d), np.float64)
+    for t in prange(k):
+        _rms_bwd_rows(g, x, gamma, rrms, dx, dg[t], t * n // k, (t + 1) * n // k)
+    return dx, _sum_partials(dg, gamma)
+
+
+rms_norm_backward = row_dispatch(_rms_bwd_serial, _rms_bwd_parallel,
+    """Gradients of RMSNorm (lecture: RMSNorm(x) = x/RMS(x)·γ), with x̂ = x·rrms:
+    dxᵢⱼ = rrmsᵢ·(gᵢⱼγⱼ − x̂ᵢⱼ·(1/D)Σₖ gᵢₖγₖx̂ᵢₖ), dγⱼ = Σᵢ gᵢⱼx̂ᵢⱼ. Returns (dx (N, D), dγ (D,)).""")
 
 
 # ----------------------------------------------------------------------------- BatchNorm

@@ -5,7 +5,11 @@ cross-entropy ℓ = −Σ_k y_k log ŷ_k with a one-hot y is, for label c, ℓ =
 its MSE is ℓ = (y − ŷ)². Every softmax kernel works on a C-contiguous 2-D (rows, C) array (the op layer moves
 the softmax axis last and flattens the rest) and subtracts the row maximum m before exponentiating, which leaves
 the value unchanged (exp(z_i − m)/Σ exp(z_j − m)) and keeps exp's argument ≤ 0. The loss kernels take 1-D
-arrays. Outputs are allocated in the input's dtype (float32 or float64).
+arrays.
+
+Speed: the exponentials use ``vexp`` from kernels/cpu/fastmath.py (a vectorisable polynomial exp for float32,
+≤ 1 ulp; math.exp for float64), every row pass is a contiguous vectorisable loop, and large inputs are split
+over Numba's threads (fastmath.row_dispatch). Outputs are allocated in the input's dtype (float32 or float64).
 
 Loss backward kernels take the upstream gradient ``g`` either per element / per row (``g.size`` equal to the
 number of elements / rows, reduction 'none') or as one value (``g.size == 1``, the gradient of a summed or
@@ -14,132 +18,247 @@ averaged loss), and a ``scale`` (1 for 'none' and 'sum', 1/count for 'mean').
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+from .fastmath import like, row_dispatch, row_dot64, row_max, row_sum64, vexp
+
+
+# Row kernels. Each public kernel below is a Python-level dispatcher (fastmath.row_dispatch): below
+# fastmath.PARALLEL_MIN elements it runs the serial ``_*_serial`` driver, above it the ``_*_parallel`` driver,
+# which splits the rows into chunks handed to Numba's threads (prange over chunks). Both call the same
+# ``_*_rows(…, lo, hi)`` body, row by row, so the results agree (to the rounding of the reassociated row sums,
+# which LLVM may vectorise differently in the two drivers). The exp is ``vexp``
+# (kernels/cpu/fastmath.py): a vectorisable polynomial for float32, math.exp for float64. Reductions use
+# ``row_max`` (8 accumulators) and the float64 ``row_sum64`` / ``row_dot64`` (reassociated), so every inner loop
+# is a contiguous, vectorisable loop.
+
+
+# ----------------------------------------------------------------------------- softmax
+@njit(cache=True)
+def _softmax_fwd_rows(x, out, lo, hi):
+    for i in range(lo, hi):
+        row = x[i]
+        o = out[i]
+        m = row_max(row)
+        for j in range(row.size):
+            o[j] = vexp(row[j] - m)
+        inv = like(o, 1.0 / row_sum64(o))
+        for j in range(row.size):
+            o[j] = o[j] * inv
 
 
 @njit(cache=True)
-def softmax_forward(x):
-    """p_ij = exp(z_ij − m_i) / Σ_k exp(z_ik − m_i), m_i = max_k z_ik: the lecture's softmax of each row."""
-    n, c = x.shape
+def _softmax_fwd_serial(x):
     out = np.empty_like(x)
-    for i in range(n):
-        m = -np.inf
-        for j in range(c):
-            if x[i, j] > m:
-                m = x[i, j]
-        s = 0.0
-        for j in range(c):
-            e = math.exp(x[i, j] - m)
-            out[i, j] = e
-            s += e
-        inv = 1.0 / s
-        for j in range(c):
-            out[i, j] = out[i, j] * inv
+    _softmax_fwd_rows(x, out, 0, x.shape[0])
     return out
 
 
+@njit(cache=True, parallel=True)
+def _softmax_fwd_parallel(x, k):
+    out = np.empty_like(x)
+    n = x.shape[0]
+    for t in prange(k):
+        _softmax_fwd_rows(x, out, t * n // k, (t + 1) * n // k)
+    return out
+
+
+softmax_forward = row_dispatch(_softmax_fwd_serial, _softmax_fwd_parallel,
+    """p_ij = exp(z_ij − m_i) / Σ_k exp(z_ik − m_i), m_i = max_k z_ik: the lecture's softmax of each row.""")
+
+
 @njit(cache=True)
-def softmax_backward(p, g):
+def _softmax_bwd_rows(p, g, dz, lo, hi):
+    for i in range(lo, hi):
+        pr = p[i]
+        gr = g[i]
+        d = dz[i]
+        dot = like(d, row_dot64(gr, pr))
+        for j in range(pr.size):
+            d[j] = pr[j] * (gr[j] - dot)
+
+
+@njit(cache=True)
+def _softmax_bwd_serial(p, g):
+    dz = np.empty_like(g)
+    _softmax_bwd_rows(p, g, dz, 0, p.shape[0])
+    return dz
+
+
+@njit(cache=True, parallel=True)
+def _softmax_bwd_parallel(p, g, k):
+    dz = np.empty_like(g)
+    n = p.shape[0]
+    for t in prange(k):
+        _softmax_bwd_rows(p, g, dz, t * n // k, (t + 1) * n // k)
+    return dz
+
+
+softmax_backward = row_dispatch(_softmax_bwd_serial, _softmax_bwd_parallel,
     """dz_ij = p_ij · (g_ij − Σ_k g_ik p_ik), the softmax Jacobian (diag(p) − p pᵀ) applied to g, from the
-    saved output p."""
-    n, c = p.shape
-    dz = np.empty_like(g)
-    for i in range(n):
-        dot = 0.0
-        for j in range(c):
-            dot += g[i, j] * p[i, j]
-        for j in range(c):
-            dz[i, j] = p[i, j] * (g[i, j] - dot)
-    return dz
+    saved output p.""")
+
+
+# ----------------------------------------------------------------------------- log_softmax
+@njit(cache=True)
+def _log_softmax_fwd_rows(x, out, lo, hi):
+    for i in range(lo, hi):
+        row = x[i]
+        o = out[i]
+        m = row_max(row)
+        for j in range(row.size):        # o is scratch for the exponentials, overwritten below
+            o[j] = vexp(row[j] - m)
+        shift = np.float64(m) + math.log(row_sum64(o))
+        for j in range(row.size):
+            o[j] = row[j] - shift
 
 
 @njit(cache=True)
-def log_softmax_forward(x):
-    """log p_ij = z_ij − m_i − log Σ_k exp(z_ik − m_i) (the log of the lecture's softmax, without forming p)."""
-    n, c = x.shape
+def _log_softmax_fwd_serial(x):
     out = np.empty_like(x)
-    for i in range(n):
-        m = -np.inf
-        for j in range(c):
-            if x[i, j] > m:
-                m = x[i, j]
-        s = 0.0
-        for j in range(c):
-            s += math.exp(x[i, j] - m)
-        shift = m + math.log(s)
-        for j in range(c):
-            out[i, j] = x[i, j] - shift
+    _log_softmax_fwd_rows(x, out, 0, x.shape[0])
     return out
 
 
+@njit(cache=True, parallel=True)
+def _log_softmax_fwd_parallel(x, k):
+    out = np.empty_like(x)
+    n = x.shape[0]
+    for t in prange(k):
+        _log_softmax_fwd_rows(x, out, t * n // k, (t + 1) * n // k)
+    return out
+
+
+log_softmax_forward = row_dispatch(_log_softmax_fwd_serial, _log_softmax_fwd_parallel,
+    """log p_ij = z_ij − m_i − log Σ_k exp(z_ik − m_i) (the log of the lecture's softmax, without forming p).""")
+
+
 @njit(cache=True)
-def log_softmax_backward(logp, g):
-    """dz_ij = g_ij − exp(log p_ij) · Σ_k g_ik, from the saved output log p."""
-    n, c = logp.shape
+def _log_softmax_bwd_rows(logp, g, dz, lo, hi):
+    for i in range(lo, hi):
+        lr = logp[i]
+        gr = g[i]
+        d = dz[i]
+        s = like(d, row_sum64(gr))
+        for j in range(lr.size):
+            d[j] = gr[j] - vexp(lr[j]) * s
+
+
+@njit(cache=True)
+def _log_softmax_bwd_serial(logp, g):
     dz = np.empty_like(g)
-    for i in range(n):
-        s = 0.0
-        for j in range(c):
-            s += g[i, j]
-        for j in range(c):
-            dz[i, j] = g[i, j] - math.exp(logp[i, j]) * s
+    _log_softmax_bwd_rows(logp, g, dz, 0, logp.shape[0])
     return dz
 
 
-@njit(cache=True)
-def cross_entropy_forward(z, y, ignore_index):
-    """Fused softmax–cross-entropy of each row of z (N, C) with int64 labels y (N,): the lecture's
-    ℓ_i = −Σ_k y_ik log softmax(z_i)_k with one-hot y_i, i.e. ℓ_i = logsumexp(z_i) − z_{i,y_i}.
+@njit(cache=True, parallel=True)
+def _log_softmax_bwd_parallel(logp, g, k):
+    dz = np.empty_like(g)
+    n = logp.shape[0]
+    for t in prange(k):
+        _log_softmax_bwd_rows(logp, g, dz, t * n // k, (t + 1) * n // k)
+    return dz
 
-    One pass over each row with the online logsumexp (a running max m and a sum s rescaled by exp(m_old − m_new)
-    when the max grows); then ℓ_i = (m − z_{i,y_i}) + log s. Rows with y_i == ignore_index give ℓ_i = 0.
-    Returns (loss (N,) in z's dtype, lse (N,) float64): lse_i = m + log s is what the backward needs (kept in
-    float64 so that exp(z − lse) stays accurate for float32 logits of large magnitude; 0 on ignored rows).
-    Labels must lie in [0, C) or equal ignore_index (checked by the caller)."""
-    n, c = z.shape
-    loss = np.empty(n, z.dtype)
-    lse = np.empty(n, np.float64)
-    for i in range(n):
+
+log_softmax_backward = row_dispatch(_log_softmax_bwd_serial, _log_softmax_bwd_parallel,
+    """dz_ij = g_ij − exp(log p_ij) · Σ_k g_ik, from the saved output log p.""")
+
+
+# ----------------------------------------------------------------------------- fused softmax–cross-entropy
+@njit(cache=True)
+def _ce_fwd_rows(z, y, ignore_index, loss, lse, lo, hi):
+    c = z.shape[1]
+    scratch = np.empty(c, z.dtype)
+    for i in range(lo, hi):
         t = y[i]
         if t == ignore_index:
             loss[i] = 0
             lse[i] = 0.0
             continue
-        m = -np.inf
-        s = 0.0
+        row = z[i]
+        m = row_max(row)
         for j in range(c):
-            v = np.float64(z[i, j])
-            if v > m:
-                s = s * math.exp(m - v) + 1.0
-                m = v
-            elif v != -np.inf:  # a −inf logit adds 0 (and −inf − −inf would be NaN)
-                s += math.exp(v - m)
-        ls = math.log(s)
-        loss[i] = (m - np.float64(z[i, t])) + ls
-        lse[i] = m + ls
-    return loss, lse
+            scratch[j] = vexp(row[j] - m)
+        ls = math.log(row_sum64(scratch))
+        m64 = np.float64(m)
+        loss[i] = (m64 - np.float64(row[t])) + ls
+        lse[i] = m64 + ls
 
 
 @njit(cache=True)
-def cross_entropy_backward(z, y, lse, g, scale, ignore_index):
-    """dz_ij = (softmax(z_i)_j − 1[j = y_i]) · g_i · scale, with softmax(z_i)_j = exp(z_ij − lse_i) from the
-    forward's lse; rows with y_i == ignore_index get 0. ``g`` has N entries ('none') or one (summed loss);
-    ``scale`` is 1/(number of non-ignored rows) for the mean, else 1."""
-    n, c = z.shape
-    dz = np.empty_like(z)
+def _ce_fwd_serial(z, y, ignore_index):
+    n = z.shape[0]
+    loss = np.empty(n, z.dtype)
+    lse = np.empty(n, np.float64)
+    _ce_fwd_rows(z, y, ignore_index, loss, lse, 0, n)
+    return loss, lse
+
+
+@njit(cache=True, parallel=True)
+def _ce_fwd_parallel(z, y, ignore_index, k):
+    n = z.shape[0]
+    loss = np.empty(n, z.dtype)
+    lse = np.empty(n, np.float64)
+    for t in prange(k):
+        _ce_fwd_rows(z, y, ignore_index, loss, lse, t * n // k, (t + 1) * n // k)
+    return loss, lse
+
+
+cross_entropy_forward = row_dispatch(_ce_fwd_serial, _ce_fwd_parallel,
+    """Fused softmax–cross-entropy of each row of z (N, C) with int64 labels y (N,): the lecture's
+    ℓ_i = −Σ_k y_ik log softmax(z_i)_k with one-hot y_i, i.e. ℓ_i = logsumexp(z_i) − z_{i,y_i}.
+
+    Per row: the maximum m, then s = Σ_j exp(z_ij − m) (a −inf logit adds 0), ℓ_i = (m − z_{i,y_i}) + log s.
+    Rows with y_i == ignore_index give ℓ_i = 0. Returns (loss (N,) in z's dtype, lse (N,) float64):
+    lse_i = m + log s is what the backward needs (kept in float64 so that exp(z − lse) stays accurate for float32
+    logits of large magnitude; 0 on ignored rows). Labels must lie in [0, C) or equal ignore_index (checked by the
+    caller).""")
+
+
+@njit(cache=True)
+def _ce_bwd_rows(z, y, lse, g, scale, ignore_index, dz, lo, hi):
+    c = z.shape[1]
     one = g.size == 1
-    for i in range(n):
+    for i in range(lo, hi):
         t = y[i]
+        d = dz[i]
         if t == ignore_index:
             for j in range(c):
-                dz[i, j] = 0
+                d[j] = 0
             continue
-        gi = np.float64(g[0] if one else g[i]) * scale
+        row = z[i]
+        gi64 = np.float64(g[0] if one else g[i]) * scale
+        gi = like(d, gi64)
+        # exp(z − lse) with lse = hi + lo split in z's dtype: hi = lse rounded, lo = the (small) rest, so that
+        # z − hi is (nearly) exact even for float32 logits of large magnitude.
         li = lse[i]
+        hi_ = like(row, li)
+        lo_ = like(row, li - np.float64(hi_))
         for j in range(c):
-            dz[i, j] = math.exp(np.float64(z[i, j]) - li) * gi
-        dz[i, t] = dz[i, t] - gi
+            d[j] = vexp((row[j] - hi_) - lo_) * gi
+        d[t] = d[t] - gi
+
+
+@njit(cache=True)
+def _ce_bwd_serial(z, y, lse, g, scale, ignore_index):
+    dz = np.empty_like(z)
+    _ce_bwd_rows(z, y, lse, g, scale, ignore_index, dz, 0, z.shape[0])
     return dz
+
+
+@njit(cache=True, parallel=True)
+def _ce_bwd_parallel(z, y, lse, g, scale, ignore_index, k):
+    dz = np.empty_like(z)
+    n = z.shape[0]
+    for t in prange(k):
+        _ce_bwd_rows(z, y, lse, g, scale, ignore_index, dz, t * n // k, (t + 1) * n // k)
+    return dz
+
+
+cross_entropy_backward = row_dispatch(_ce_bwd_serial, _ce_bwd_parallel,
+    """dz_ij = (softmax(z_i)_j − 1[j = y_i]) · g_i · scale, with softmax(z_i)_j = exp(z_ij − lse_i) from the
+    forward's lse; rows with y_i == ignore_index get 0. ``g`` has N entries ('none') or one (summed loss);
+    ``scale`` is 1/(number of non-ignored rows) for the mean, else 1.""")
 
 
 @njit(cache=True)
