@@ -509,3 +509,136 @@ def test_same_seed_gives_bitwise_identical_loss_curve():
     c, _ = _train_parity(seed=6, steps=25, stop_at_perfect=False)
     assert a == b
     assert a != c
+
+
+# ----------------------------------------------------------------------------- batched kernels at blocking sizes
+# The sequence kernels compute the hidden product of the whole batch per step in 8-row, then 4-row, then 1-row
+# × 4-deep register blocks of 512 columns × 128 depth; B = 13 (one block of each), H = 130 (two depth blocks, a depth
+# tail of 2) and G·H = 520 for the LSTM (two column blocks) exercise every edge, with variable lengths in both
+# directions.
+def _seq_kernel(mode, xw, h0, c0, w_hh, b_hh, lens, reverse):
+    """(out, h_n, c_n or None, backward(g_out, g_hn, g_cn) -> dict of gradients) through the kernels."""
+    nt = xw.shape[0]
+    if mode in ("tanh", "relu"):
+        out, hs = K.rnn_sequence_forward(xw, h0, w_hh, b_hh, lens, mode == "relu", reverse)
+
+        def bwd(go, gh, gc):
+            dxw, dw, db, dh0 = K.rnn_sequence_backward(go, gh, hs, w_hh, lens, mode == "relu", reverse)
+            return dict(xw=dxw, h0=dh0, w_hh=dw, b_hh=db)
+        return out, hs[nt], None, bwd
+    if mode == "lstm":
+        out, hs, cs, gates = K.lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lens, reverse)
+
+        def bwd(go, gh, gc):
+            dxw, dw, db, dh0, dc0 = K.lstm_sequence_backward(go, gh, gc, hs, cs, gates, w_hh, lens, reverse)
+            return dict(xw=dxw, h0=dh0, c0=dc0, w_hh=dw, b_hh=db)
+        return out, hs[nt], cs[nt], bwd
+    out, hs, gates = K.gru_sequence_forward(xw, h0, w_hh, b_hh, lens, reverse)
+
+    def bwd(go, gh, gc):
+        dxw, dw, db, dh0 = K.gru_sequence_backward(go, gh, hs, gates, w_hh, lens, reverse)
+        return dict(xw=dxw, h0=dh0, w_hh=dw, b_hh=db)
+    return out, hs[nt], None, bwd
+
+
+def _seq_ref(mode, a, lens, reverse):
+    """NumPy reference of one direction with xw given directly (W_ih = I, no b_ih)."""
+    gh = a["w_hh"].shape[0]
+    p = [np.eye(gh), a["w_hh"], None, a["b_hh"]]
+    return ref_direction(mode, a["xw"], a["h0"], a.get("c0"), p, lens, reverse)
+
+
+@pytest.mark.parametrize("mode,reverse", list(itertools.product(MODES, [False, True])))
+def test_sequence_kernels_at_blocking_sizes_float64(mode, reverse):
+    nt, nb, nh = 4, 13, 130
+    gh = GATES[mode] * nh
+    lens = np.array([4, 1, 3, 4, 2, 4, 4, 3, 1, 4, 2, 4, 3], np.int64)
+    a = dict(xw=RNG.standard_normal((nt, nb, gh)) * 0.5, h0=RNG.standard_normal((nb, nh)) * 0.5,
+             w_hh=RNG.standard_normal((gh, nh)) / np.sqrt(nh), b_hh=RNG.standard_normal(gh) * 0.1)
+    if mode == "lstm":
+        a["c0"] = RNG.standard_normal((nb, nh)) * 0.5
+    out, hn, cn, bwd = _seq_kernel(mode, a["xw"], a["h0"], a.get("c0"), a["w_hh"], a["b_hh"], lens, reverse)
+    ref_out, ref_hn, ref_cn = _seq_ref(mode, a, lens, reverse)
+    np.testing.assert_allclose(out, ref_out, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(hn, ref_hn, rtol=1e-12, atol=1e-12)
+    if mode == "lstm":
+        np.testing.assert_allclose(cn, ref_cn, rtol=1e-12, atol=1e-12)
+
+    # Backward: every gradient against a central difference of the reference along a random direction.
+    g_out, g_hn, g_cn = RNG.standard_normal(out.shape), RNG.standard_normal(hn.shape), RNG.standard_normal(hn.shape)
+    grads = bwd(g_out, g_hn, g_cn)
+
+    def loss(args, absolute=False):
+        o, h, c = _seq_ref(mode, args, lens, reverse)
+        f = np.abs if absolute else (lambda v: v)
+        return np.sum(f(o * g_out)) + np.sum(f(h * g_hn)) + (np.sum(f(c * g_cn)) if mode == "lstm" else 0.0)
+
+    # relu is piecewise linear: its central difference is exact up to rounding unless a pre-activation lies within
+    # the step of its kink, so it takes a step 100× smaller (smooth modes need the larger one for accuracy).
+    eps = 1e-8 if mode == "relu" else 1e-6
+    rounding = 64 * np.finfo(np.float64).eps * loss(a, absolute=True) / eps   # the difference's rounding error
+    for name, g in grads.items():
+        v = RNG.standard_normal(a[name].shape)
+        plus = dict(a, **{name: a[name] + eps * v})
+        minus = dict(a, **{name: a[name] - eps * v})
+        fd = (loss(plus) - loss(minus)) / (2 * eps)
+        np.testing.assert_allclose(np.sum(g * v), fd, rtol=1e-6, atol=1e-8 + rounding, err_msg=name)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sequence_kernels_at_blocking_sizes_float32(mode):
+    nt, nb, nh = 5, 13, 130
+    gh = GATES[mode] * nh
+    lens = np.array([5, 2, 5, 1, 4, 5, 3, 5, 5, 2, 5, 4, 5], np.int64)
+    a = dict(xw=RNG.standard_normal((nt, nb, gh)) * 0.5, h0=RNG.standard_normal((nb, nh)) * 0.5,
+             w_hh=RNG.standard_normal((gh, nh)) / np.sqrt(nh), b_hh=RNG.standard_normal(gh) * 0.1,
+             c0=RNG.standard_normal((nb, nh)) * 0.5)
+    a32 = {k: v.astype(np.float32) for k, v in a.items()}
+    a64 = {k: v.astype(np.float64) for k, v in a32.items()}
+    if mode != "lstm":
+        a64.pop("c0")
+    out, hn, cn, bwd = _seq_kernel(mode, a32["xw"], a32["h0"], a32["c0"], a32["w_hh"], a32["b_hh"], lens, False)
+    assert out.dtype == hn.dtype == np.float32
+    ref_out, ref_hn, ref_cn = _seq_ref(mode, a64, lens, False)
+    np.testing.assert_allclose(out, ref_out, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(hn, ref_hn, rtol=1e-5, atol=1e-5)
+    if mode == "lstm":
+        np.testing.assert_allclose(cn, ref_cn, rtol=1e-5, atol=1e-5)
+    # float32 gradients against the float64 kernels' (checked against the reference above).
+    go = RNG.standard_normal(out.shape).astype(np.float32)
+    gn = RNG.standard_normal(hn.shape).astype(np.float32)
+    g32 = bwd(go, gn, gn)
+    _, _, _, bwd64 = _seq_kernel(mode, a64["xw"], a64["h0"], a64.get("c0"), a64["w_hh"], a64["b_hh"], lens, False)
+    g64 = bwd64(go.astype(np.float64), gn.astype(np.float64), gn.astype(np.float64))
+    for name in g64:
+        assert g32[name].dtype == np.float32
+        scale = np.abs(g64[name]).max()
+        np.testing.assert_allclose(g32[name], g64[name], rtol=0, atol=2e-5 * scale, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_vectorised_activations_match_numpy(dtype):
+    from tinygradnb.kernels.cpu.rnn import _lstm_row
+
+    # The gate loop of the LSTM uses σ and tanh over the whole range, saturation included.
+    nh = 4001
+    z = np.linspace(-30, 30, 4 * nh).astype(dtype)
+    zero = np.zeros(4 * nh, dtype)
+    c = np.linspace(-20, 20, nh).astype(dtype)
+    h_new, c_new, gates = np.empty(nh, dtype), np.empty(nh, dtype), np.empty(4 * nh, dtype)
+    _lstm_row(z, zero, c, h_new, c_new, gates)
+    z64 = z.astype(np.float64)
+    sig = 1.0 / (1.0 + np.exp(-z64))
+    ref_tanh = np.tanh(z64[2 * nh:3 * nh])
+    sig_parts = np.concatenate([gates[:2 * nh], gates[3 * nh:]])
+    ref_sig = np.concatenate([sig[:2 * nh], sig[3 * nh:]])
+    if dtype == np.float32:
+        # float32: tanh within 2 ulp (relative); σ = ½ + ½·tanh(v/2) within 2^-23 (one ulp of 1) absolutely.
+        np.testing.assert_allclose(gates[2 * nh:3 * nh], ref_tanh, rtol=3e-7, atol=1e-12)
+        np.testing.assert_allclose(sig_parts, ref_sig, rtol=0, atol=1.25e-7)
+    else:
+        np.testing.assert_allclose(gates[2 * nh:3 * nh], ref_tanh, rtol=1e-14, atol=1e-300)
+        np.testing.assert_allclose(sig_parts, ref_sig, rtol=1e-14, atol=1e-300)
+    assert np.all(sig_parts >= 0) and np.all(sig_parts <= 1) and np.all(np.abs(gates) <= 1)
+    np.testing.assert_allclose(h_new, gates[3 * nh:] * np.tanh(c_new.astype(np.float64)),
+                               rtol=1e-6 if dtype == np.float32 else 1e-14, atol=1e-30)

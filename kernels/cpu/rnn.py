@@ -26,50 +26,285 @@ belongs to input row t. Saved state arrays are indexed by *step* s (hs[0] = h_0,
 not by time. Backward kernels run back-propagation through time in reverse inside one call and return the
 gradient of xw for every step, dW_hh, db_hh and the initial state's gradient(s).
 
+Speed. Per time step the hidden product of the whole batch, (B, H)·(H, G·H), is one register-blocked product
+(``_mm_acc``: W_hhᵀ made contiguous once per call, inner loops over contiguous columns that LLVM vectorises with
+FMA; ~120 GFLOP/s float32 on one core here, instead of ~21 row by row), and so is dh ← dz·W_hh backward. The
+weight gradient dW_hh = Σ_t dz_tᵀ·h_{t−1} needs no step order, so it is one (G·H, T·B)·(T·B, H) BLAS product
+after the compiled time loop (the public ``*_sequence_backward`` are thin Python wrappers for that). The gate
+non-linearities vectorise for float32 through a rational tanh (see ``_tanh``); float64 keeps math.tanh/exp. The
+kernels are serial: a Numba parallel region per step next to OpenBLAS's threads stalls badly on 2 busy cores.
+
 All arrays are C-contiguous float32 or float64 of one dtype; nothing is validated here (the op layer
 ``tinygradnb.ops.rnn`` checks shapes, dtypes and lengths).
 """
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
+
+# ----------------------------------------------------------------------------- activations
+# math.tanh / math.exp are scalar library calls (pip llvmlite has no SVML), so a loop over them does not vectorise.
+# For float32 the activations use a rational minimax approximation of tanh (Eigen's float tanh: odd degree-13
+# numerator over even degree-6 denominator on [−7.905, 7.905], where tanh rounds to ±1 in float32 beyond; a few
+# ulp) made only of multiply-adds, a division and selects, so that the gate loops vectorise; σ(v) = ½ + ½·tanh(v/2).
+# float64 keeps the exact library functions (the tests compare float64 to 1e-12).
+_T_CLAMP = np.float32(7.90531110763549805)
+_T_A1 = np.float32(4.89352455891786e-03)
+_T_A3 = np.float32(6.37261928875436e-04)
+_T_A5 = np.float32(1.48572235717979e-05)
+_T_A7 = np.float32(5.12229709037114e-08)
+_T_A9 = np.float32(-8.60467152213735e-11)
+_T_A11 = np.float32(2.00018790482477e-13)
+_T_A13 = np.float32(-2.76076847742355e-16)
+_T_B0 = np.float32(4.89352518554385e-03)
+_T_B2 = np.float32(2.26843463243900e-03)
+_T_B4 = np.float32(1.18534705686654e-04)
+_T_B6 = np.float32(1.19825839466702e-06)
+_T_TINY = np.float32(0.0004)
+_HALF32 = np.float32(0.5)
 
 
-# ----------------------------------------------------------------------------- row helpers
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def _tanh_f32(v):
+    x = v
+    if x > _T_CLAMP:
+        x = _T_CLAMP
+    if x < -_T_CLAMP:
+        x = -_T_CLAMP
+    x2 = x * x
+    p = x2 * _T_A13 + _T_A11
+    p = x2 * p + _T_A9
+    p = x2 * p + _T_A7
+    p = x2 * p + _T_A5
+    p = x2 * p + _T_A3
+    p = x2 * p + _T_A1
+    p = x * p
+    q = x2 * _T_B6 + _T_B4
+    q = x2 * q + _T_B2
+    q = x2 * q + _T_B0
+    r = p / q
+    return v if abs(v) < _T_TINY else r
+
+
+def _tanh(v):
+    """tanh(v): the vectorisable rational form for float32, math.tanh otherwise."""
+    return math.tanh(v)
+
+
+@overload(_tanh)
+def _tanh_ov(v):
+    if isinstance(v, types.Float) and v.bitwidth == 32:
+        return lambda v: _tanh_f32(v)
+    return lambda v: math.tanh(v)
+
+
 def _sigmoid(v):
-    """σ(v) = 1/(1 + e^(−v)), evaluated without overflow."""
+    """σ(v) = 1/(1 + e^(−v)): ½ + ½·tanh(v/2) in the vectorisable form for float32; for float64 exactly, without
+    overflow."""
     if v >= 0:
         return 1.0 / (1.0 + math.exp(-v))
     e = math.exp(v)
     return e / (1.0 + e)
 
 
-@njit(cache=True)
-def _hidden_pre(h, whh_t, b_hh, out):
-    """out = b_hh + h·W_hhᵀ for one batch row h (H,), with W_hhᵀ (H, G·H) contiguous (inner loop over gates)."""
-    gh = out.shape[0]
-    for j in range(gh):
-        out[j] = b_hh[j]
-    for k in range(h.shape[0]):
-        hk = h[k]
-        for j in range(gh):
-            out[j] += hk * whh_t[k, j]
+@njit(cache=True, error_model="numpy")
+def _sigmoid_f64(v):
+    if v >= 0:
+        return 1.0 / (1.0 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1.0 + e)
 
 
-@njit(cache=True)
-def _hidden_backward(dzh, h_prev, w_hh, dw_hh, db_hh, dh_prev):
-    """Gradient of zh = b_hh + h_prev·W_hhᵀ for one row: db_hh += dzh, dW_hh += dzh ⊗ h_prev,
-    dh_prev += dzh·W_hh."""
-    for j in range(dzh.shape[0]):
-        d = dzh[j]
-        db_hh[j] += d
-        for k in range(h_prev.shape[0]):
-            dw_hh[j, k] += d * h_prev[k]
-            dh_prev[k] += d * w_hh[j, k]
+@overload(_sigmoid)
+def _sigmoid_ov(v):
+    if isinstance(v, types.Float) and v.bitwidth == 32:
+        return lambda v: _HALF32 + _HALF32 * _tanh_f32(_HALF32 * v)
+    return lambda v: _sigmoid_f64(v)
 
 
-@njit(cache=True)
+# ----------------------------------------------------------------------------- batched hidden product
+# c (M, N) += a (M, K)·w (K, N) for the whole batch at once, blocked like ``kernels/cpu/matmul.py``: blocks of
+# _NB columns × _KB depth (the w block stays in L2), inside an 8-row × 4-deep register block (then 4-row, then
+# single-row blocks for the remaining rows) whose innermost loop runs over contiguous j, so LLVM vectorises it and
+# fuses the multiply-adds (fastmath "contract" only: no reassociation). Each block of w is read M/8 times per step
+# instead of M times by a row-at-a-time product. Measured (B=32, float32, one core): 8×4 ~150 GFLOP/s, 4×4 ~120.
+_NB = 512
+_KB = 128
+_FM = {"contract"}
+
+
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def _mm_acc(a, w, c):
+    """c += a·w for a (M, K) (any layout: only scalars are read from it), w (K, N) and c (M, N) C-contiguous."""
+    m, kk = a.shape
+    n = w.shape[1]
+    for jb in range(0, n, _NB):
+        j1 = min(jb + _NB, n)
+        nj = j1 - jb
+        for kb in range(0, kk, _KB):
+            k1 = min(kb + _KB, kk)
+            i = 0
+            while i + 8 <= m:
+                c0 = c[i, jb:j1]
+                c1 = c[i + 1, jb:j1]
+                c2 = c[i + 2, jb:j1]
+                c3 = c[i + 3, jb:j1]
+                c4 = c[i + 4, jb:j1]
+                c5 = c[i + 5, jb:j1]
+                c6 = c[i + 6, jb:j1]
+                c7 = c[i + 7, jb:j1]
+                k = kb
+                while k + 4 <= k1:
+                    w0 = w[k, jb:j1]
+                    w1 = w[k + 1, jb:j1]
+                    w2 = w[k + 2, jb:j1]
+                    w3 = w[k + 3, jb:j1]
+                    a00 = a[i, k]
+                    a01 = a[i, k + 1]
+                    a02 = a[i, k + 2]
+                    a03 = a[i, k + 3]
+                    a10 = a[i + 1, k]
+                    a11 = a[i + 1, k + 1]
+                    a12 = a[i + 1, k + 2]
+                    a13 = a[i + 1, k + 3]
+                    a20 = a[i + 2, k]
+                    a21 = a[i + 2, k + 1]
+                    a22 = a[i + 2, k + 2]
+                    a23 = a[i + 2, k + 3]
+                    a30 = a[i + 3, k]
+                    a31 = a[i + 3, k + 1]
+                    a32 = a[i + 3, k + 2]
+                    a33 = a[i + 3, k + 3]
+                    a40 = a[i + 4, k]
+                    a41 = a[i + 4, k + 1]
+                    a42 = a[i + 4, k + 2]
+                    a43 = a[i + 4, k + 3]
+                    a50 = a[i + 5, k]
+                    a51 = a[i + 5, k + 1]
+                    a52 = a[i + 5, k + 2]
+                    a53 = a[i + 5, k + 3]
+                    a60 = a[i + 6, k]
+                    a61 = a[i + 6, k + 1]
+                    a62 = a[i + 6, k + 2]
+                    a63 = a[i + 6, k + 3]
+                    a70 = a[i + 7, k]
+                    a71 = a[i + 7, k + 1]
+                    a72 = a[i + 7, k + 2]
+                    a73 = a[i + 7, k + 3]
+                    for j in range(nj):
+                        x0 = w0[j]
+                        x1 = w1[j]
+                        x2 = w2[j]
+                        x3 = w3[j]
+                        c0[j] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3
+                        c1[j] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
+                        c2[j] += a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3
+                        c3[j] += a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3
+                        c4[j] += a40 * x0 + a41 * x1 + a42 * x2 + a43 * x3
+                        c5[j] += a50 * x0 + a51 * x1 + a52 * x2 + a53 * x3
+                        c6[j] += a60 * x0 + a61 * x1 + a62 * x2 + a63 * x3
+                        c7[j] += a70 * x0 + a71 * x1 + a72 * x2 + a73 * x3
+                    k += 4
+                while k < k1:
+                    w0 = w[k, jb:j1]
+                    a00 = a[i, k]
+                    a10 = a[i + 1, k]
+                    a20 = a[i + 2, k]
+                    a30 = a[i + 3, k]
+                    a40 = a[i + 4, k]
+                    a50 = a[i + 5, k]
+                    a60 = a[i + 6, k]
+                    a70 = a[i + 7, k]
+                    for j in range(nj):
+                        x0 = w0[j]
+                        c0[j] += a00 * x0
+                        c1[j] += a10 * x0
+                        c2[j] += a20 * x0
+                        c3[j] += a30 * x0
+                        c4[j] += a40 * x0
+                        c5[j] += a50 * x0
+                        c6[j] += a60 * x0
+                        c7[j] += a70 * x0
+                    k += 1
+                i += 8
+            while i + 4 <= m:
+                c0 = c[i, jb:j1]
+                c1 = c[i + 1, jb:j1]
+                c2 = c[i + 2, jb:j1]
+                c3 = c[i + 3, jb:j1]
+                k = kb
+                while k + 4 <= k1:
+                    w0 = w[k, jb:j1]
+                    w1 = w[k + 1, jb:j1]
+                    w2 = w[k + 2, jb:j1]
+                    w3 = w[k + 3, jb:j1]
+                    a00 = a[i, k]
+                    a01 = a[i, k + 1]
+                    a02 = a[i, k + 2]
+                    a03 = a[i, k + 3]
+                    a10 = a[i + 1, k]
+                    a11 = a[i + 1, k + 1]
+                    a12 = a[i + 1, k + 2]
+                    a13 = a[i + 1, k + 3]
+                    a20 = a[i + 2, k]
+                    a21 = a[i + 2, k + 1]
+                    a22 = a[i + 2, k + 2]
+                    a23 = a[i + 2, k + 3]
+                    a30 = a[i + 3, k]
+                    a31 = a[i + 3, k + 1]
+                    a32 = a[i + 3, k + 2]
+                    a33 = a[i + 3, k + 3]
+                    for j in range(nj):
+                        x0 = w0[j]
+                        x1 = w1[j]
+                        x2 = w2[j]
+                        x3 = w3[j]
+                        c0[j] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3
+                        c1[j] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
+                        c2[j] += a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3
+                        c3[j] += a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3
+                    k += 4
+                while k < k1:
+                    w0 = w[k, jb:j1]
+                    a00 = a[i, k]
+                    a10 = a[i + 1, k]
+                    a20 = a[i + 2, k]
+                    a30 = a[i + 3, k]
+                    for j in range(nj):
+                        x0 = w0[j]
+                        c0[j] += a00 * x0
+                        c1[j] += a10 * x0
+                        c2[j] += a20 * x0
+                        c3[j] += a30 * x0
+                    k += 1
+                i += 4
+            while i < m:
+                c0 = c[i, jb:j1]
+                k = kb
+                while k + 4 <= k1:
+                    w0 = w[k, jb:j1]
+                    w1 = w[k + 1, jb:j1]
+                    w2 = w[k + 2, jb:j1]
+                    w3 = w[k + 3, jb:j1]
+                    a00 = a[i, k]
+                    a01 = a[i, k + 1]
+                    a02 = a[i, k + 2]
+                    a03 = a[i, k + 3]
+                    for j in range(nj):
+                        c0[j] += a00 * w0[j] + a01 * w1[j] + a02 * w2[j] + a03 * w3[j]
+                    k += 4
+                while k < k1:
+                    w0 = w[k, jb:j1]
+                    a00 = a[i, k]
+                    for j in range(nj):
+                        c0[j] += a00 * w0[j]
+                    k += 1
+                i += 1
+
+
+# ----------------------------------------------------------------------------- row helpers
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _elman_row(xw, zh, relu, h_new):
     """Elman step of one row given zh = b_hh + h·W_hhᵀ: h' = φ(xw + zh), φ = relu or tanh."""
     for j in range(h_new.shape[0]):
@@ -77,10 +312,10 @@ def _elman_row(xw, zh, relu, h_new):
         if relu:
             h_new[j] = v if v > 0 else 0
         else:
-            h_new[j] = math.tanh(v)
+            h_new[j] = _tanh(v)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _elman_row_backward(d, h_new, relu, dz):
     """dz = d ⊙ φ'(z) from the output h' = φ(z): 1 − h'² for tanh, 1[h' > 0] for relu."""
     for j in range(dz.shape[0]):
@@ -91,7 +326,7 @@ def _elman_row_backward(d, h_new, relu, dz):
             dz[j] = d[j] * (1.0 - y * y)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _lstm_row(xw, zh, c, h_new, c_new, gates):
     """LSTM step of one row given zh = b_hh + h·W_hhᵀ: i, f, o = σ(·), g = tanh(·) of xw + zh (gate order
     i, f, g, o); c' = f ⊙ c + i ⊙ g; h' = o ⊙ tanh(c'). Saves the activated gates (4H,)."""
@@ -99,7 +334,7 @@ def _lstm_row(xw, zh, c, h_new, c_new, gates):
     for j in range(n):
         i = _sigmoid(xw[j] + zh[j])
         f = _sigmoid(xw[n + j] + zh[n + j])
-        g = math.tanh(xw[2 * n + j] + zh[2 * n + j])
+        g = _tanh(xw[2 * n + j] + zh[2 * n + j])
         o = _sigmoid(xw[3 * n + j] + zh[3 * n + j])
         cn = f * c[j] + i * g
         gates[j] = i
@@ -107,10 +342,10 @@ def _lstm_row(xw, zh, c, h_new, c_new, gates):
         gates[2 * n + j] = g
         gates[3 * n + j] = o
         c_new[j] = cn
-        h_new[j] = o * math.tanh(cn)
+        h_new[j] = o * _tanh(cn)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _lstm_row_backward(dh, dc, c, c_new, gates, dz, dc_prev):
     """LSTM step backward of one row, from dL/dh' = dh and dL/dc' = dc (both already including the output's
     and the later steps' contributions): dc_tot = dc + dh ⊙ o ⊙ (1 − tanh² c'); pre-activation gradients
@@ -122,7 +357,7 @@ def _lstm_row_backward(dh, dc, c, c_new, gates, dz, dc_prev):
         f = gates[n + j]
         g = gates[2 * n + j]
         o = gates[3 * n + j]
-        tc = math.tanh(c_new[j])
+        tc = _tanh(c_new[j])
         dct = dc[j] + dh[j] * o * (1.0 - tc * tc)
         dz[j] = dct * g * i * (1.0 - i)
         dz[n + j] = dct * c[j] * f * (1.0 - f)
@@ -131,7 +366,7 @@ def _lstm_row_backward(dh, dc, c, c_new, gates, dz, dc_prev):
         dc_prev[j] = dct * f
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _gru_row(xw, zh, h, h_new, gates):
     """GRU step of one row given zh = [h_r, h_z, h_n] = b_hh + h·W_hhᵀ: r = σ(a_r + h_r), z = σ(a_z + h_z),
     n = tanh(a_n + r ⊙ h_n), h' = (1 − z) ⊙ n + z ⊙ h. Saves gates = [r, z, n, h_n] (4H,)."""
@@ -140,7 +375,7 @@ def _gru_row(xw, zh, h, h_new, gates):
         r = _sigmoid(xw[j] + zh[j])
         z = _sigmoid(xw[m + j] + zh[m + j])
         hn = zh[2 * m + j]
-        nn = math.tanh(xw[2 * m + j] + r * hn)
+        nn = _tanh(xw[2 * m + j] + r * hn)
         gates[j] = r
         gates[m + j] = z
         gates[2 * m + j] = nn
@@ -148,11 +383,11 @@ def _gru_row(xw, zh, h, h_new, gates):
         h_new[j] = (1.0 - z) * nn + z * h[j]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _gru_row_backward(dh, h, gates, dxw, dzh, dh_prev):
     """GRU step backward of one row from dL/dh' = dh: dn = dh ⊙ (1 − z), da_n = dn ⊙ (1 − n²),
     da_r = da_n ⊙ h_n ⊙ r(1 − r), da_z = dh ⊙ (h − n) ⊙ z(1 − z). Input side dxw = [da_r, da_z, da_n], hidden
-    side dzh = [da_r, da_z, da_n ⊙ r]; dh_prev = dh ⊙ z (the W_hh path is added by ``_hidden_backward``)."""
+    side dzh = [da_r, da_z, da_n ⊙ r]; dh_prev = dh ⊙ z (the W_hh path dzh·W_hh is added for the whole batch by ``_mm_acc``)."""
     m = h.shape[0]
     for j in range(m):
         r = gates[j]
@@ -172,6 +407,25 @@ def _gru_row_backward(dh, h, gates, dxw, dzh, dh_prev):
         dh_prev[j] = d * z
 
 
+# ----------------------------------------------------------------------------- batched step helpers
+@njit(cache=True)
+def _pre(h, whh_t, b_hh, zh):
+    """zh (B, G·H) = b_hh + h·W_hhᵀ for every batch row at once, W_hhᵀ (H, G·H) contiguous."""
+    for b in range(zh.shape[0]):
+        zh[b] = b_hh
+    _mm_acc(h, whh_t, zh)
+
+
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def _grad_w(dz, h, dw, db):
+    """dW_hh += dzᵀ·h (a (G·H, R)·(R, H) product whose inner loop runs over contiguous rows of h) and
+    db_hh += Σ_r dz[r] for dz (R, G·H), h (R, H)."""
+    _mm_acc(dz.T, h, dw)
+    for r in range(dz.shape[0]):
+        for j in range(dz.shape[1]):
+            db[j] += dz[r, j]
+
+
 # ----------------------------------------------------------------------------- cells (one step)
 @njit(cache=True)
 def rnn_cell_forward(xw, h, w_hh, b_hh, relu):
@@ -180,10 +434,10 @@ def rnn_cell_forward(xw, h, w_hh, b_hh, relu):
     nb, n = h.shape
     whh_t = np.ascontiguousarray(w_hh.T)
     out = np.empty((nb, n), xw.dtype)
-    zh = np.empty(n, xw.dtype)
+    zh = np.empty((nb, n), xw.dtype)
+    _pre(h, whh_t, b_hh, zh)
     for b in range(nb):
-        _hidden_pre(h[b], whh_t, b_hh, zh)
-        _elman_row(xw[b], zh, relu, out[b])
+        _elman_row(xw[b], zh[b], relu, out[b])
     return out
 
 
@@ -198,7 +452,8 @@ def rnn_cell_backward(g, h, w_hh, h_new, relu):
     db = np.zeros(n, g.dtype)
     for b in range(nb):
         _elman_row_backward(g[b], h_new[b], relu, dxw[b])
-        _hidden_backward(dxw[b], h[b], w_hh, dw, db, dh[b])
+    _mm_acc(dxw, w_hh, dh)
+    _grad_w(dxw, h, dw, db)
     return dxw, dh, dw, db
 
 
@@ -212,10 +467,10 @@ def lstm_cell_forward(xw, h, c, w_hh, b_hh):
     h_new = np.empty((nb, n), xw.dtype)
     c_new = np.empty((nb, n), xw.dtype)
     gates = np.empty((nb, 4 * n), xw.dtype)
-    zh = np.empty(4 * n, xw.dtype)
+    zh = np.empty((nb, 4 * n), xw.dtype)
+    _pre(h, whh_t, b_hh, zh)
     for b in range(nb):
-        _hidden_pre(h[b], whh_t, b_hh, zh)
-        _lstm_row(xw[b], zh, c[b], h_new[b], c_new[b], gates[b])
+        _lstm_row(xw[b], zh[b], c[b], h_new[b], c_new[b], gates[b])
     return h_new, c_new, gates
 
 
@@ -231,7 +486,8 @@ def lstm_cell_backward(gh, gc, h, c, c_new, gates, w_hh):
     db = np.zeros(4 * n, gh.dtype)
     for b in range(nb):
         _lstm_row_backward(gh[b], gc[b], c[b], c_new[b], gates[b], dxw[b], dc[b])
-        _hidden_backward(dxw[b], h[b], w_hh, dw, db, dh[b])
+    _mm_acc(dxw, w_hh, dh)
+    _grad_w(dxw, h, dw, db)
     return dxw, dh, dc, dw, db
 
 
@@ -244,10 +500,10 @@ def gru_cell_forward(xw, h, w_hh, b_hh):
     whh_t = np.ascontiguousarray(w_hh.T)
     h_new = np.empty((nb, m), xw.dtype)
     gates = np.empty((nb, 4 * m), xw.dtype)
-    zh = np.empty(3 * m, xw.dtype)
+    zh = np.empty((nb, 3 * m), xw.dtype)
+    _pre(h, whh_t, b_hh, zh)
     for b in range(nb):
-        _hidden_pre(h[b], whh_t, b_hh, zh)
-        _gru_row(xw[b], zh, h[b], h_new[b], gates[b])
+        _gru_row(xw[b], zh[b], h[b], h_new[b], gates[b])
     return h_new, gates
 
 
@@ -260,14 +516,28 @@ def gru_cell_backward(g, h, gates, w_hh):
     dh = np.empty((nb, m), g.dtype)
     dw = np.zeros(w_hh.shape, g.dtype)
     db = np.zeros(3 * m, g.dtype)
-    dzh = np.empty(3 * m, g.dtype)
+    dzh = np.empty((nb, 3 * m), g.dtype)
     for b in range(nb):
-        _gru_row_backward(g[b], h[b], gates[b], dxw[b], dzh, dh[b])
-        _hidden_backward(dzh, h[b], w_hh, dw, db, dh[b])
+        _gru_row_backward(g[b], h[b], gates[b], dxw[b], dzh[b], dh[b])
+    _mm_acc(dzh, w_hh, dh)
+    _grad_w(dzh, h, dw, db)
     return dxw, dh, dw, db
 
 
 # ----------------------------------------------------------------------------- whole sequences
+# Per step the hidden product of the whole batch is one blocked product (``_pre`` forward, ``_mm_acc`` for
+# dh ← dz·W_hh backward); rows of samples past their length are computed and discarded forward, and carry a zero
+# dz backward. dW_hh = Σ_s dz_sᵀ·h_s and db_hh are computed after the compiled time loop as one (G·H, T·B)·(T·B, H)
+# BLAS product from the hidden-side gradients saved by step (``_weight_grad``).
+def _weight_grad(dzs, hs):
+    """dW_hh = Σ_s dz_sᵀ·h_s and db_hh = Σ_s Σ_b dz_s for dz by step (T, B, G·H) and hs (T+1, B, H): one
+    (G·H, T·B)·(T·B, H) product through np.matmul (BLAS reads the transposed operand in place; called from
+    Python, since np.dot inside @njit would need SciPy)."""
+    nt, nb, gh = dzs.shape
+    dz = dzs.reshape(nt * nb, gh)
+    return np.matmul(dz.T, hs[:nt].reshape(nt * nb, hs.shape[2])), dz.sum(axis=0)
+
+
 @njit(cache=True)
 def _time(s, length, reverse):
     """The time index processed at step s by a sample of ``length`` valid steps."""
@@ -286,33 +556,31 @@ def rnn_sequence_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse):
     out = np.zeros((nt, nb, n), xw.dtype)
     hs = np.empty((nt + 1, nb, n), xw.dtype)
     hs[0] = h0
-    zh = np.empty(n, xw.dtype)
+    zh = np.empty((nb, n), xw.dtype)
     for s in range(nt):
+        _pre(hs[s], whh_t, b_hh, zh)
         for b in range(nb):
             ln = lengths[b]
             if s >= ln:
                 hs[s + 1, b] = hs[s, b]
                 continue
             t = _time(s, ln, reverse)
-            _hidden_pre(hs[s, b], whh_t, b_hh, zh)
-            _elman_row(xw[t, b], zh, relu, hs[s + 1, b])
+            _elman_row(xw[t, b], zh[b], relu, hs[s + 1, b])
             out[t, b] = hs[s + 1, b]
     return out, hs
 
 
 @njit(cache=True)
-def rnn_sequence_backward(g_out, g_hn, hs, w_hh, lengths, relu, reverse):
-    """BPTT of ``rnn_sequence_forward`` in one call, from g_out = dL/dout (T, B, H), g_hn = dL/dh_final (B, H)
-    and the saved hs: going back over the steps, dh ← dh + g_out_t, dz = dh ⊙ φ'(z_t), d(xw_t) = dz,
-    db_hh += dz, dW_hh += dzᵀ·h_{t−1}, dh ← dz·W_hh (steps t ≥ lengths[b] pass dh through unchanged).
-    Returns (dxw (T, B, H), dW_hh (H, H), db_hh (H,), dh0 (B, H))."""
+def _rnn_bptt(g_out, g_hn, hs, w_hh, lengths, relu, reverse):
+    """The time loop of ``rnn_sequence_backward``: returns (dxw (T, B, H), dz by step (T, B, H), dh0 (B, H))."""
     nt, nb, n = g_out.shape
-    dxw = np.zeros((nt, nb, n), g_out.dtype)
-    dw = np.zeros(w_hh.shape, g_out.dtype)
-    db = np.zeros(n, g_out.dtype)
+    dzs = np.zeros((nt, nb, n), g_out.dtype)
+    # Forward in time, step s is time s for every sample, so d(xw) by time is dz by step (zero past a length).
+    dxw = np.zeros((nt, nb, n), g_out.dtype) if reverse else dzs
     dh = g_hn.copy()
     d = np.empty(n, g_out.dtype)
     for s in range(nt - 1, -1, -1):
+        dz = dzs[s]
         for b in range(nb):
             ln = lengths[b]
             if s >= ln:
@@ -321,8 +589,20 @@ def rnn_sequence_backward(g_out, g_hn, hs, w_hh, lengths, relu, reverse):
             for j in range(n):
                 d[j] = dh[b, j] + g_out[t, b, j]
                 dh[b, j] = 0
-            _elman_row_backward(d, hs[s + 1, b], relu, dxw[t, b])
-            _hidden_backward(dxw[t, b], hs[s, b], w_hh, dw, db, dh[b])
+            _elman_row_backward(d, hs[s + 1, b], relu, dz[b])
+            if reverse:
+                dxw[t, b] = dz[b]
+        _mm_acc(dz, w_hh, dh)
+    return dxw, dzs, dh
+
+
+def rnn_sequence_backward(g_out, g_hn, hs, w_hh, lengths, relu, reverse):
+    """BPTT of ``rnn_sequence_forward`` in one call, from g_out = dL/dout (T, B, H), g_hn = dL/dh_final (B, H)
+    and the saved hs: going back over the steps, dh ← dh + g_out_t, dz = dh ⊙ φ'(z_t), d(xw_t) = dz,
+    db_hh += dz, dW_hh += dzᵀ·h_{t−1}, dh ← dz·W_hh (steps t ≥ lengths[b] pass dh through unchanged).
+    Returns (dxw (T, B, H), dW_hh (H, H), db_hh (H,), dh0 (B, H))."""
+    dxw, dzs, dh = _rnn_bptt(g_out, g_hn, hs, w_hh, lengths, relu, reverse)
+    dw, db = _weight_grad(dzs, hs)
     return dxw, dw, db, dh
 
 
@@ -342,8 +622,9 @@ def lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse):
     gates = np.zeros((nt, nb, g4), xw.dtype)
     hs[0] = h0
     cs[0] = c0
-    zh = np.empty(g4, xw.dtype)
+    zh = np.empty((nb, g4), xw.dtype)
     for s in range(nt):
+        _pre(hs[s], whh_t, b_hh, zh)
         for b in range(nb):
             ln = lengths[b]
             if s >= ln:
@@ -351,28 +632,23 @@ def lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse):
                 cs[s + 1, b] = cs[s, b]
                 continue
             t = _time(s, ln, reverse)
-            _hidden_pre(hs[s, b], whh_t, b_hh, zh)
-            _lstm_row(xw[t, b], zh, cs[s, b], hs[s + 1, b], cs[s + 1, b], gates[s, b])
+            _lstm_row(xw[t, b], zh[b], cs[s, b], hs[s + 1, b], cs[s + 1, b], gates[s, b])
             out[t, b] = hs[s + 1, b]
     return out, hs, cs, gates
 
 
 @njit(cache=True)
-def lstm_sequence_backward(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reverse):
-    """BPTT of ``lstm_sequence_forward`` in one call, from g_out (T, B, H), the final states' gradients g_hn,
-    g_cn (B, H) and the saved hs, cs, gates: per step backwards dh ← dh + g_out_t, then the LSTM step backward
-    (dc_tot = dc + dh ⊙ o ⊙ (1 − tanh² c_t), gate gradients, dc ← dc_tot ⊙ f) and the W_hh path
-    (dW_hh += dzᵀ·h_{t−1}, dh ← dz·W_hh); steps t ≥ lengths[b] pass dh, dc through.
-    Returns (dxw (T, B, 4H), dW_hh (4H, H), db_hh (4H,), dh0 (B, H), dc0 (B, H))."""
+def _lstm_bptt(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reverse):
+    """The time loop of ``lstm_sequence_backward``: returns (dxw (T, B, 4H), dz by step (T, B, 4H), dh0, dc0)."""
     nt, nb, n = g_out.shape
-    dxw = np.zeros((nt, nb, 4 * n), g_out.dtype)
-    dw = np.zeros(w_hh.shape, g_out.dtype)
-    db = np.zeros(4 * n, g_out.dtype)
+    dzs = np.zeros((nt, nb, 4 * n), g_out.dtype)
+    dxw = np.zeros((nt, nb, 4 * n), g_out.dtype) if reverse else dzs   # see _rnn_bptt
     dh = g_hn.copy()
     dc = g_cn.copy()
     d = np.empty(n, g_out.dtype)
     dcp = np.empty(n, g_out.dtype)
     for s in range(nt - 1, -1, -1):
+        dz = dzs[s]
         for b in range(nb):
             ln = lengths[b]
             if s >= ln:
@@ -381,9 +657,22 @@ def lstm_sequence_backward(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reve
             for j in range(n):
                 d[j] = dh[b, j] + g_out[t, b, j]
                 dh[b, j] = 0
-            _lstm_row_backward(d, dc[b], cs[s, b], cs[s + 1, b], gates[s, b], dxw[t, b], dcp)
+            _lstm_row_backward(d, dc[b], cs[s, b], cs[s + 1, b], gates[s, b], dz[b], dcp)
             dc[b] = dcp
-            _hidden_backward(dxw[t, b], hs[s, b], w_hh, dw, db, dh[b])
+            if reverse:
+                dxw[t, b] = dz[b]
+        _mm_acc(dz, w_hh, dh)
+    return dxw, dzs, dh, dc
+
+
+def lstm_sequence_backward(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reverse):
+    """BPTT of ``lstm_sequence_forward`` in one call, from g_out (T, B, H), the final states' gradients g_hn,
+    g_cn (B, H) and the saved hs, cs, gates: per step backwards dh ← dh + g_out_t, then the LSTM step backward
+    (dc_tot = dc + dh ⊙ o ⊙ (1 − tanh² c_t), gate gradients, dc ← dc_tot ⊙ f) and the W_hh path
+    (dW_hh += dzᵀ·h_{t−1}, dh ← dz·W_hh); steps t ≥ lengths[b] pass dh, dc through.
+    Returns (dxw (T, B, 4H), dW_hh (4H, H), db_hh (4H,), dh0 (B, H), dc0 (B, H))."""
+    dxw, dzs, dh, dc = _lstm_bptt(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reverse)
+    dw, db = _weight_grad(dzs, hs)
     return dxw, dw, db, dh, dc
 
 
@@ -401,33 +690,31 @@ def gru_sequence_forward(xw, h0, w_hh, b_hh, lengths, reverse):
     hs = np.empty((nt + 1, nb, m), xw.dtype)
     gates = np.zeros((nt, nb, 4 * m), xw.dtype)
     hs[0] = h0
-    zh = np.empty(g3, xw.dtype)
+    zh = np.empty((nb, g3), xw.dtype)
     for s in range(nt):
+        _pre(hs[s], whh_t, b_hh, zh)
         for b in range(nb):
             ln = lengths[b]
             if s >= ln:
                 hs[s + 1, b] = hs[s, b]
                 continue
             t = _time(s, ln, reverse)
-            _hidden_pre(hs[s, b], whh_t, b_hh, zh)
-            _gru_row(xw[t, b], zh, hs[s, b], hs[s + 1, b], gates[s, b])
+            _gru_row(xw[t, b], zh[b], hs[s, b], hs[s + 1, b], gates[s, b])
             out[t, b] = hs[s + 1, b]
     return out, hs, gates
 
 
 @njit(cache=True)
-def gru_sequence_backward(g_out, g_hn, hs, gates, w_hh, lengths, reverse):
-    """BPTT of ``gru_sequence_forward`` in one call, from g_out (T, B, H), g_hn (B, H) and the saved hs, gates:
-    per step backwards dh ← dh + g_out_t, the GRU step backward (see ``gru_cell_backward``) and the W_hh path;
-    steps t ≥ lengths[b] pass dh through. Returns (dxw (T, B, 3H), dW_hh (3H, H), db_hh (3H,), dh0 (B, H))."""
+def _gru_bptt(g_out, g_hn, hs, gates, w_hh, lengths, reverse):
+    """The time loop of ``gru_sequence_backward``: returns (dxw (T, B, 3H), hidden-side dz by step (T, B, 3H),
+    dh0 (B, H))."""
     nt, nb, m = g_out.shape
     dxw = np.zeros((nt, nb, 3 * m), g_out.dtype)
-    dw = np.zeros(w_hh.shape, g_out.dtype)
-    db = np.zeros(3 * m, g_out.dtype)
+    dzs = np.zeros((nt, nb, 3 * m), g_out.dtype)
     dh = g_hn.copy()
     d = np.empty(m, g_out.dtype)
-    dzh = np.empty(3 * m, g_out.dtype)
     for s in range(nt - 1, -1, -1):
+        dz = dzs[s]
         for b in range(nb):
             ln = lengths[b]
             if s >= ln:
@@ -435,8 +722,17 @@ def gru_sequence_backward(g_out, g_hn, hs, gates, w_hh, lengths, reverse):
             t = _time(s, ln, reverse)
             for j in range(m):
                 d[j] = dh[b, j] + g_out[t, b, j]
-            _gru_row_backward(d, hs[s, b], gates[s, b], dxw[t, b], dzh, dh[b])
-            _hidden_backward(dzh, hs[s, b], w_hh, dw, db, dh[b])
+            _gru_row_backward(d, hs[s, b], gates[s, b], dxw[t, b], dz[b], dh[b])
+        _mm_acc(dz, w_hh, dh)
+    return dxw, dzs, dh
+
+
+def gru_sequence_backward(g_out, g_hn, hs, gates, w_hh, lengths, reverse):
+    """BPTT of ``gru_sequence_forward`` in one call, from g_out (T, B, H), g_hn (B, H) and the saved hs, gates:
+    per step backwards dh ← dh + g_out_t, the GRU step backward (see ``gru_cell_backward``) and the W_hh path;
+    steps t ≥ lengths[b] pass dh through. Returns (dxw (T, B, 3H), dW_hh (3H, H), db_hh (3H,), dh0 (B, H))."""
+    dxw, dzs, dh = _gru_bptt(g_out, g_hn, hs, gates, w_hh, lengths, reverse)
+    dw, db = _weight_grad(dzs, hs)
     return dxw, dw, db, dh
 
 
