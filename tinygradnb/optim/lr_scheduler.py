@@ -5,13 +5,14 @@ its state dict carries it), sets ``last_epoch`` to 0 and the epoch-0 learning ra
 epoch, after ``optimizer.step()``) advances ``last_epoch`` and writes the new rates into the param groups. All
 three schedules are evaluated in closed form from the initial rate and the epoch count.
 """
+import abc
 import math
 import numbers
 
 __all__ = ["LRScheduler", "StepLR", "CosineAnnealingLR", "LambdaLR"]
 
 
-class LRScheduler:
+class LRScheduler(abc.ABC):
     """Base class: subclasses define ``_lr_at(base_lr, epoch, group_index)``."""
 
     def __init__(self, optimizer, last_epoch=-1):
@@ -34,8 +35,9 @@ class LRScheduler:
         self.last_epoch = last_epoch
         self.step()
 
+    @abc.abstractmethod
     def _lr_at(self, base_lr, epoch, i):
-        raise NotImplementedError
+        """The learning rate of param group ``i`` at ``epoch``, from its initial rate ``base_lr``."""
 
     def get_lr(self):
         """The learning rates of the current epoch, one per param group."""

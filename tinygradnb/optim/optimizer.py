@@ -5,6 +5,7 @@ Each step calls one fused in-place kernel of the parameter's device per paramete
 ``adam_step_``), on flat views of the parameter, its gradient and its state arrays; state arrays are allocated on
 the parameter's device through its backend. The equations are in the kernels' docstrings and in each class.
 """
+import abc
 import math
 import numbers
 from collections import defaultdict
@@ -45,7 +46,7 @@ def _number(name, value, cls):
     return value
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """Base class of optimizers, as ``torch.optim.Optimizer``.
 
     ``params`` is an iterable of tensors (leaf floating tensors, normally ``Parameter``s) or of dicts, each with
@@ -161,8 +162,9 @@ class Optimizer:
                     b.setitem(p.data, Ellipsis, b.reshape(flat_p, p.shape))
         return loss
 
+    @abc.abstractmethod
     def _update(self, b, group, state, p, flat_p, flat_g):
-        raise NotImplementedError
+        """Apply one step of this optimizer's rule to the flat parameter ``flat_p`` in place."""
 
     @staticmethod
     def _zeros_like(b, p):
