@@ -3,31 +3,14 @@
 Each runs its script's ``main([...])`` in-process with small sizes (a few seconds) and checks that the numbers it
 returns are sane and say what the script claims; plots are checked only where matplotlib is installed.
 """
-import importlib.util
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tinygradnb as tg
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
-
-
-def load_script(relpath, monkeypatch):
-    """Import examples/<relpath> as a fresh module, with examples/ on sys.path (for ``import common``)."""
-    monkeypatch.syspath_prepend(str(EXAMPLES))
-    path = EXAMPLES / relpath
-    name = "lecture_" + path.stem
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)
-    spec.loader.exec_module(module)
-    return module
-
+from examples_loader import HAS_MATPLOTLIB, load_example
 
 def check_plot(path):
     if HAS_MATPLOTLIB:
@@ -45,7 +28,7 @@ def check_checkpoint(path):
 
 # ---------------------------------------------------------------------------------------------------- xor
 def test_xor_perceptron_fails_and_mlp_solves(tmp_path, monkeypatch, capsys):
-    xor = load_script("xor.py", monkeypatch)
+    xor = load_example("xor.py")
     out = xor.main(["--epochs", "300", "--perceptron-epochs", "50", "--out", str(tmp_path)])
     printed = capsys.readouterr().out
 
@@ -83,7 +66,7 @@ def test_xor_cuda_flag_gives_a_clear_message(tmp_path, monkeypatch):
         pytest.skip("a CUDA backend is available here")
     except RuntimeError:
         pass
-    xor = load_script("xor.py", monkeypatch)
+    xor = load_example("xor.py")
     with pytest.raises(SystemExit) as e:
         xor.main(["--device", "cuda", "--out", str(tmp_path)])
     assert "--device cuda" in str(e.value.code) and "use --device cpu" in str(e.value.code)
@@ -91,7 +74,7 @@ def test_xor_cuda_flag_gives_a_clear_message(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------------------------------------------- demos
 def test_vanishing_gradients(tmp_path, monkeypatch):
-    demo = load_script("demos/vanishing_gradients.py", monkeypatch)
+    demo = load_example("demos/vanishing_gradients.py")
     out = demo.main(["--depth", "10", "--width", "16", "--samples", "64", "--epochs", "30", "--probe-step", "5",
                      "--out", str(tmp_path)])
     res = out["results"]
@@ -118,7 +101,7 @@ def test_vanishing_gradients(tmp_path, monkeypatch):
 
 
 def test_exploding_gradients_and_clipping(tmp_path, monkeypatch):
-    demo = load_script("demos/exploding_gradients.py", monkeypatch)
+    demo = load_example("demos/exploding_gradients.py")
     out = demo.main(["--depth", "8", "--width", "16", "--samples", "64", "--epochs", "60", "--out", str(tmp_path)])
     norms = [out["init_norms"][g] for g in sorted(out["init_norms"])]
     assert all(a < b for a, b in zip(norms, norms[1:])), "the gradient norm must grow with the init scale"
@@ -139,7 +122,7 @@ def test_exploding_gradients_and_clipping(tmp_path, monkeypatch):
 
 
 def test_lr_sweep(tmp_path, monkeypatch):
-    demo = load_script("demos/lr_sweep.py", monkeypatch)
+    demo = load_example("demos/lr_sweep.py")
     out = demo.main(["--points", "6", "--epochs", "60", "--samples", "32", "--out", str(tmp_path)])
     runs = out["runs"]
     assert [r["lr"] for r in runs] == pytest.approx(np.logspace(-4, 1, 6).tolist())
@@ -160,7 +143,7 @@ def test_lr_sweep(tmp_path, monkeypatch):
 
 
 def test_optimizers_on_saddle(tmp_path, monkeypatch):
-    demo = load_script("demos/optimizers.py", monkeypatch)
+    demo = load_example("demos/optimizers.py")
     out = demo.main(["--epochs", "100", "--out", str(tmp_path)])
     runs = out["runs"]
     assert set(runs) == {"SGD", "SGD + momentum", "Adam"}
@@ -177,7 +160,7 @@ def test_optimizers_on_saddle(tmp_path, monkeypatch):
 
 
 def test_regularization(tmp_path, monkeypatch):
-    demo = load_script("demos/regularization.py", monkeypatch)
+    demo = load_example("demos/regularization.py")
     out = demo.main(["--epochs", "200", "--hidden", "64", "--train", "40", "--val", "100", "--test", "100",
                      "--patience", "20", "--out", str(tmp_path)])
     res = out["results"]

@@ -3,31 +3,14 @@
 The scripts are imported by path (examples/ is not a package); each run must end with finite metrics in range, a
 falling training loss, its checkpoints (loadable, holding the reported metric) and, with matplotlib, its plot.
 """
-import importlib.util
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tinygradnb as tg
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def _load(name):
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location(f"_example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _has_matplotlib():
-    return importlib.util.find_spec("matplotlib") is not None
-
+from examples_loader import HAS_MATPLOTLIB, load_example
 
 def _falls(losses, k=5):
     losses = np.asarray(losses, dtype=float)
@@ -36,12 +19,12 @@ def _falls(losses, k=5):
 
 @pytest.fixture(scope="module")
 def lm():
-    return _load("language_model")
+    return load_example("language_model")
 
 
 @pytest.fixture(scope="module")
 def s2s():
-    return _load("seq2seq")
+    return load_example("seq2seq")
 
 
 def test_language_model_holds_out_whole_works(lm):
@@ -79,7 +62,7 @@ def test_language_model_smoke(lm, tmp_path):
     model = lm.CharLSTM(r["vocab_size"], 16, 32)
     model.load_state_dict(tg.load(r["checkpoints"][0])["model"])
     assert model.out.weight.shape == (r["vocab_size"], 32)
-    if _has_matplotlib():
+    if HAS_MATPLOTLIB:
         assert r["plot"] is not None and Path(r["plot"]).stat().st_size > 0
 
 
@@ -143,5 +126,5 @@ def test_seq2seq_smoke(s2s, tmp_path):
     for path in r["checkpoints"]:
         state = tg.load(path)
         assert "model" in state and "optimizer" in state and 0.0 <= state["exact_match"] <= 1.0
-    if _has_matplotlib():
+    if HAS_MATPLOTLIB:
         assert r["plot"] is not None and Path(r["plot"]).stat().st_size > 0

@@ -1,28 +1,19 @@
 """Smoke test of examples/pos_tagger.py: a tiny end-to-end run (150 sentences, two epochs) and its parts."""
 import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tinygradnb as tg
+from examples_loader import load_example
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SMALL = ["--limit", "150", "--epochs", "2", "--hidden", "32", "--word-dim", "32", "--batch-size", "16"]
 
 
 @pytest.fixture(scope="module")
 def pos_tagger():
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        spec = importlib.util.spec_from_file_location("pos_tagger", EXAMPLES / "pos_tagger.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(EXAMPLES))
+    return load_example("pos_tagger")
 
 
 def test_word_features(pos_tagger):

@@ -1,30 +1,12 @@
 """Smoke tests of examples/sentiment.py and examples/attention_classifier.py: a few seconds each on a small slice
 of the training data (--limit), checking that a run ends with sane metrics, a falling training loss, a
 checkpoint that loads back, and (with matplotlib) its plots."""
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tinygradnb as tg
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def load_example(name):
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def has_matplotlib():
-    return importlib.util.find_spec("matplotlib") is not None
-
+from examples_loader import HAS_MATPLOTLIB, load_example
 
 def test_sentiment_smoke(tmp_path):
     sentiment = load_example("sentiment")
@@ -59,7 +41,7 @@ def test_sentiment_smoke(tmp_path):
         if key != "bow":
             assert [m["seed"] for m in ckpt["other_seeds"]] == [1]
             model.load_state_dict(ckpt["other_seeds"][0]["model"])
-    if has_matplotlib():
+    if HAS_MATPLOTLIB:
         assert (tmp_path / "sentiment.png").stat().st_size > 0
 
     text = sentiment.summary(out)
@@ -108,7 +90,7 @@ def test_attention_classifier_smoke(tmp_path):
 
     ckpt = tg.load(tmp_path / "attention_classifier.npz")
     assert ckpt["test_acc"] == out["test_acc"]["transformer"]
-    if has_matplotlib():
+    if HAS_MATPLOTLIB:
         assert (tmp_path / "attention_heatmap.png").stat().st_size > 0
         assert (tmp_path / "attention_training.png").stat().st_size > 0
     assert "what does the model attend to" in attention.summary(out)
