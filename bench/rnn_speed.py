@@ -8,13 +8,46 @@ each number is the median of ``rounds`` rounds of ``reps`` steps, so ratios (tor
 means tinygradnb is faster) compare like with like. The recurrence kernels run on one thread; tinygradnb's input
 projections and dW_hh go through NumPy's OpenBLAS (set OPENBLAS_NUM_THREADS=1 to compare with torch on 1 thread). torch is used here only as the reference; the library never
 imports it.
+
+GFLOP/s counts the matrix products only (``_flops``). Torch's CPU LSTM runs oneDNN's RNN primitive (AVX-512
+brgemm, ~260 GFLOP/s on one core here); tinygradnb's products run at OpenBLAS's rate (Haswell/AVX2 kernels on this
+Zen 5, ~135 GFLOP/s) and its own AVX-512 loop (~130-210 GFLOP/s), which bounds the LSTM ratio well below 1.
 """
 import argparse
+import ctypes
 import os
 import statistics
 import time
 
 import numpy as np
+
+_GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+
+def _flops(mode, a):
+    """Matrix-product FLOPs of one forward+backward step (an FMA counts 2): the input projection, the hidden
+    product and, backward, dx, dW_ih, dh ← dz·W_hh and dW_hh — three products of each size."""
+    gh = _GATES[mode] * a.H
+    return 3 * 2 * a.T * a.B * gh * (a.I + a.H)
+
+
+def _blas_core():
+    """The kernel family NumPy's OpenBLAS picked at load time (e.g. 'Haswell' = AVX2, 'SkylakeX' = AVX-512), or
+    '?' when the library does not say. OpenBLAS ≤ 0.3.31 misdetects AMD Zen 5 (family 1Ah) as Haswell
+    (OpenMathLib/OpenBLAS#6029); OPENBLAS_CORETYPE=SkylakeX set before NumPy loads selects the AVX-512 kernels."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({w for w in f.read().split() if "openblas" in w and w.endswith(".so")})
+        lib = ctypes.CDLL(paths[0])
+    except (OSError, IndexError):
+        return "?"
+    for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename64_",
+                 "openblas_get_corename"):
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            fn.restype = ctypes.c_char_p
+            return fn().decode()
+    return "?"
 
 
 def _time(fn, rounds, reps):
@@ -69,9 +102,10 @@ def _bench_mode(mode, a, x_np, default_threads, torch, tg, tnn):
     torch.set_num_threads(1)
     t_ref1 = _time(step_ref, a.rounds, a.reps)
     torch.set_num_threads(default_threads)
-    print(f"{mode:5s} tinygradnb {t_ours * 1e3:8.2f} ms | torch({default_threads} thr) {t_ref * 1e3:8.2f} ms "
-          f"ratio {t_ref / t_ours:5.2f}x | torch(1 thr) {t_ref1 * 1e3:8.2f} ms ratio {t_ref1 / t_ours:5.2f}x"
-          f" | rel. err dW_hh {err:.1e}")
+    fl = _flops(mode, a)
+    print(f"{mode:5s} tinygradnb {t_ours * 1e3:8.2f} ms ({fl / t_ours / 1e9:4.0f} GFLOP/s) | torch({default_threads} "
+          f"thr) {t_ref * 1e3:8.2f} ms ratio {t_ref / t_ours:5.2f}x | torch(1 thr) {t_ref1 * 1e3:8.2f} ms "
+          f"({fl / t_ref1 / 1e9:4.0f} GFLOP/s) ratio {t_ref1 / t_ours:5.2f}x | rel. err dW_hh {err:.1e}")
 
 
 
@@ -96,7 +130,7 @@ def main():
     x_np = rng.standard_normal((a.T, a.B, a.I)).astype(np.float32)
     blas = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     print(f"T={a.T} B={a.B} I={a.I} H={a.H} float32; torch default threads = {default_threads}; "
-          f"tinygradnb's OpenBLAS threads (OPENBLAS_NUM_THREADS) = {blas}; "
+          f"tinygradnb's OpenBLAS threads (OPENBLAS_NUM_THREADS) = {blas}, kernels {_blas_core()}; "
           f"median of {a.rounds} rounds x {a.reps} steps (forward+backward)")
     for mode in a.modes.split(","):
         _bench_mode(mode, a, x_np, default_threads, torch, tg, tnn)

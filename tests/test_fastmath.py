@@ -182,6 +182,7 @@ def test_norm_kernels_parallel_match_serial(dtype):
     b = rng.standard_normal(d).astype(dtype)
     g = rng.standard_normal((n, d)).astype(dtype)
     tol = dict(rtol=1e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
+    col_tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else tol
     y_s, mu_s, r_s = nk.layer_norm_forward.serial(x, w, b, 1e-5)
     dx_s, dw_s, db_s = nk.layer_norm_backward.serial(g, x, w, mu_s, r_s)
     ry_s, rr_s = nk.rms_norm_forward.serial(x, w, 1e-6)
@@ -191,8 +192,10 @@ def test_norm_kernels_parallel_match_serial(dtype):
         assert np.array_equal(y, y_s) and np.array_equal(mu, mu_s) and np.array_equal(r, r_s)
         dx, dw, db = nk.layer_norm_backward.parallel(g, x, w, mu, r, k)
         np.testing.assert_allclose(dx, dx_s, **tol)
-        np.testing.assert_allclose(dw, dw_s, **tol)
-        np.testing.assert_allclose(db, db_s, **tol)
+        # dγ, dβ sum 32-row blocks in x's dtype before the float64 total, and a chunk boundary can split a block:
+        # float32 results may differ by a few float32 roundings of a block sum (~2e-6 here).
+        np.testing.assert_allclose(dw, dw_s, **col_tol)
+        np.testing.assert_allclose(db, db_s, **col_tol)
         assert dw.dtype == dtype and db.dtype == dtype
         ry, rr = nk.rms_norm_forward.parallel(x, w, 1e-6, k)
         assert np.array_equal(ry, ry_s) and np.array_equal(rr, rr_s)

@@ -62,6 +62,35 @@ def test_shared_subexpression_and_grad_arrays_not_aliased():
     np.testing.assert_allclose(b.grad.numpy(), [8, 12])
 
 
+def test_leaf_takes_gradient_without_copy_only_when_nothing_else_sees_it():
+    # A leaf's .grad reuses the backward's fresh output array (no copy) but never an array that another leaf,
+    # a view or the caller's ``grad`` also holds: in-place changes to one .grad must not leak anywhere.
+    x = tg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    w = tg.tensor(np.ones((3, 2)), requires_grad=True)
+    (x @ w).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 3), 2.0))
+    np.testing.assert_allclose(w.grad.numpy(), [[3.0, 3.0], [5.0, 5.0], [7.0, 7.0]])
+    a = tg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    b = tg.tensor([[1.0, 1.0], [1.0, 1.0]], requires_grad=True)
+    y = a.reshape(2, 2) + b                     # Add hands one array to both branches; reshape's is a view
+    g = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    y.backward(g)
+    a.grad.numpy()[:] = 0
+    np.testing.assert_array_equal(b.grad.numpy(), [[1.0, 2.0], [3.0, 4.0]])
+    b.grad.numpy()[:] = -1
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(g.numpy(), [[1.0, 2.0], [3.0, 4.0]])
+    c = tg.tensor([5.0, 6.0], requires_grad=True)
+    gc = tg.tensor([1.0, 1.0])
+    c.backward(gc)                              # the caller's grad itself reaches the leaf
+    c.grad.numpy()[:] = 7
+    np.testing.assert_array_equal(gc.numpy(), [1.0, 1.0])
+    d = tg.tensor([1.0, 2.0], requires_grad=True)
+    (d + 0.0).sum().backward()
+    (d + 0.0).sum().backward()                  # the second pass accumulates into a new array
+    np.testing.assert_array_equal(d.grad.numpy(), [2.0, 2.0])
+
+
 def test_backward_with_explicit_grad_and_non_scalar_error():
     x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = x * 2

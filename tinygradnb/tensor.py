@@ -303,16 +303,22 @@ class Tensor:
                 g = b.astype(g, self.dtype)
         order = _toposort(self)
         grads = {id(self): g}
+        # How many times each gradient array was handed out in this pass. A leaf takes its gradient without a
+        # copy when the array was handed out once and is not a view: nothing else (another leaf, a saved array,
+        # the caller's ``grad``) can then see later in-place changes to ``.grad``.
+        handed = {id(g): 1 if grad is None else 2}
         for t in order:
             g = grads.pop(id(t), None)
             if g is None:
                 continue
             ctx = t._ctx
             if ctx is None or t._retain:
-                if t.grad is None:
-                    t.grad = Tensor._wrap(b.copy(g), t.device, False, None)
-                else:
+                if t.grad is not None:
                     t.grad = Tensor._wrap(b.add(t.grad.data, g), t.device, False, None)
+                elif ctx is None and handed[id(g)] == 1 and not b.is_view(g):
+                    t.grad = Tensor._wrap(g, t.device, False, None)
+                else:
+                    t.grad = Tensor._wrap(b.copy(g), t.device, False, None)
                 if ctx is None:
                     continue
             in_grads = ctx.backward(g)
@@ -323,7 +329,10 @@ class Tensor:
                     continue
                 k = id(inp)
                 prev = grads.get(k)
-                grads[k] = ig if prev is None else b.add(prev, ig)
+                if prev is not None:
+                    ig = b.add(prev, ig)
+                grads[k] = ig
+                handed[id(ig)] = handed.get(id(ig), 0) + 1
             if not retain_graph:
                 _release(ctx)
 

@@ -4,6 +4,8 @@ These are the operations without a Numba kernel of their own; on the CPU they ar
 vectorised loops are what a hand-written ``@njit`` loop would compile to). A GPU backend provides the same names.
 Every function takes and returns plain arrays; none of them knows about Tensor or autograd.
 """
+import sys
+
 import numpy as np
 
 # Allocation and conversion.
@@ -78,8 +80,28 @@ def argmin(a, axis=None, keepdims=False):
 
 
 # Views, joins and indexing.
-reshape = np.reshape
-transpose = np.transpose
+def reshape(a, shape):
+    """``a`` viewed with ``shape`` (a copy only when the strides do not allow a view), as ``np.reshape``; ``a``
+    itself when it already has that shape. The method call costs ~0.1 µs against ~0.5 µs for ``np.reshape``'s
+    dispatch: ops reshape on every call."""
+    return a if a.shape == shape else a.reshape(shape)
+
+
+def is_view(a):
+    """True when another live array may see ``a``'s memory: ``a`` is a slice, reshape or transpose of an array
+    that something besides ``a`` still references. A kernel's fresh output, or a reshape of one that nothing
+    else holds, is not a view; autograd hands such an array to a leaf's ``.grad`` without a copy. (NumPy points a
+    view's ``base`` at the array owning the memory; a reference count of 3 is ``a.base``, the local name and
+    the call's argument.)"""
+    base = a.base
+    return isinstance(base, np.ndarray) and sys.getrefcount(base) > 3
+
+
+def transpose(a, axes=None):
+    """The view of ``a`` with its axes permuted (reversed when ``axes`` is None), as ``np.transpose``."""
+    return a.transpose(axes)
+
+
 broadcast_to = np.broadcast_to
 concatenate = np.concatenate
 
@@ -101,4 +123,4 @@ def index_add(shape, key, values, dtype):
     return out
 
 
-__all__ = [name for name in dir() if not name.startswith("_") and name != "np"]
+__all__ = [name for name in dir() if not name.startswith("_") and name not in ("np", "sys")]

@@ -24,8 +24,8 @@ class MatMul(Function):
         nb = prod(batch)
         self.shapes = (x.shape, y.shape, sx, sy, batch)
         # Promote 1-D operands, broadcast the batch dimensions, and flatten them into one: (B, m, k), (B, k, n).
-        x3 = b.reshape(b.contiguous(b.broadcast_to(b.reshape(x, sx), batch + (m, k))), (nb, m, k))
-        y3 = b.reshape(b.contiguous(b.broadcast_to(b.reshape(y, sy), batch + (k, n))), (nb, k, n))
+        x3 = _batched(b, x, sx, batch + (m, k), nb)
+        y3 = _batched(b, y, sy, batch + (k, n), nb)
         self.x3, self.y3 = x3, y3
         return b.reshape(b.matmul(x3, y3), out_shape)
 
@@ -43,6 +43,14 @@ class MatMul(Function):
             gy3 = b.matmul(b.transpose(self.x3, (0, 2, 1)), g3)
             gy = b.reshape(sum_to(b, b.reshape(gy3, batch + (k, n)), sy), yshape)
         return gx, gy
+
+
+def _batched(b, x, s, full, nb):
+    """Operand ``x`` (of rank-promoted shape ``s``) as a (B, rows, cols) array for the kernel: a reshape (a view, so a
+    transposed operand reaches BLAS as a strided view) unless its batch dimensions must be broadcast first."""
+    if s == full:
+        return b.reshape(x, (nb,) + full[-2:])
+    return b.reshape(b.contiguous(b.broadcast_to(b.reshape(x, s), full)), (nb,) + full[-2:])
 
 
 def matmul(a, b):
