@@ -10,16 +10,18 @@ projections and dW_hh go through NumPy's OpenBLAS (set OPENBLAS_NUM_THREADS=1 to
 imports it.
 
 GFLOP/s counts the matrix products only (``_flops``). Torch's CPU LSTM runs oneDNN's RNN primitive (AVX-512
-brgemm, ~260 GFLOP/s on one core here); tinygradnb's products run at OpenBLAS's rate (Haswell/AVX2 kernels on this
-Zen 5, ~135 GFLOP/s) and its own AVX-512 loop (~130-210 GFLOP/s), which bounds the LSTM ratio well below 1.
+brgemm, ~260 GFLOP/s on one core here); tinygradnb's products run at OpenBLAS's rate (~135 GFLOP/s with the Haswell
+kernels that this machine's OPENBLAS_CORETYPE=Haswell forces, ~250 with the SkylakeX ones OpenBLAS picks itself)
+and its own AVX-512 loop (~130-210 GFLOP/s).
 """
 import argparse
-import ctypes
 import os
 import statistics
 import time
 
 import numpy as np
+
+from blas import blas_core
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
@@ -29,25 +31,6 @@ def _flops(mode, a):
     product and, backward, dx, dW_ih, dh ← dz·W_hh and dW_hh — three products of each size."""
     gh = _GATES[mode] * a.H
     return 3 * 2 * a.T * a.B * gh * (a.I + a.H)
-
-
-def _blas_core():
-    """The kernel family NumPy's OpenBLAS picked at load time (e.g. 'Haswell' = AVX2, 'SkylakeX' = AVX-512), or
-    '?' when the library does not say. OpenBLAS ≤ 0.3.31 misdetects AMD Zen 5 (family 1Ah) as Haswell
-    (OpenMathLib/OpenBLAS#6029); OPENBLAS_CORETYPE=SkylakeX set before NumPy loads selects the AVX-512 kernels."""
-    try:
-        with open("/proc/self/maps") as f:
-            paths = sorted({w for w in f.read().split() if "openblas" in w and w.endswith(".so")})
-        lib = ctypes.CDLL(paths[0])
-    except (OSError, IndexError):
-        return "?"
-    for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename64_",
-                 "openblas_get_corename"):
-        fn = getattr(lib, name, None)
-        if fn is not None:
-            fn.restype = ctypes.c_char_p
-            return fn().decode()
-    return "?"
 
 
 def _time(fn, rounds, reps):
@@ -130,7 +113,7 @@ def main():
     x_np = rng.standard_normal((a.T, a.B, a.I)).astype(np.float32)
     blas = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     print(f"T={a.T} B={a.B} I={a.I} H={a.H} float32; torch default threads = {default_threads}; "
-          f"tinygradnb's OpenBLAS threads (OPENBLAS_NUM_THREADS) = {blas}, kernels {_blas_core()}; "
+          f"tinygradnb's OpenBLAS threads (OPENBLAS_NUM_THREADS) = {blas}, kernels {blas_core()}; "
           f"median of {a.rounds} rounds x {a.reps} steps (forward+backward)")
     for mode in a.modes.split(","):
         _bench_mode(mode, a, x_np, default_threads, torch, tg, tnn)

@@ -51,6 +51,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+from blas import blas_core  # noqa: E402
+
 from cases import FAMILIES, HAVE_TORCH  # noqa: E402
 
 
@@ -89,8 +91,10 @@ def machine_info():
     import numba
     import llvmlite
     info.update(numpy=np.__version__, numba=numba.__version__, llvmlite=llvmlite.__version__)
-    env = {k: os.environ.get(k, "(unset)") for k in THREAD_VARS + ("NUMBA_THREADING_LAYER",)}
+    env = {k: os.environ.get(k, "(unset)") for k in THREAD_VARS + ("NUMBA_THREADING_LAYER", "OPENBLAS_CORETYPE",
+                                                                    "OPENBLAS_L2_SIZE")}
     info["env"] = env
+    info["blas_core"] = blas_core()
     info["numba_num_threads"] = numba.config.NUMBA_NUM_THREADS
     try:
         import tinygradnb.kernels.cpu  # noqa: F401  (loads the kernels; the threading layer shows after a parallel call)
@@ -264,7 +268,7 @@ def render(out_dir, quick, info, peak, bw, times, extra, mem, start, elapsed):
              f"numba {info['numba']}, llvmlite {info['llvmlite']}, torch {info['torch']}.",
              "Threads: " + ", ".join(f"{k}={v}" for k, v in info["env"].items())
              + f"; numba threading layer {info['numba_threading_layer']}, NUMBA_NUM_THREADS={info['numba_num_threads']};"
-             f" torch.get_num_threads()={info['torch_threads']}.",
+             f" torch.get_num_threads()={info['torch_threads']}; NumPy's OpenBLAS kernels: {info['blas_core']}.",
              f"Roofline: peak float32 FMA rate {peak:.0f} GFLOP/s (BLAS sgemm, np.matmul float32 "
              f"1024³ (best of {5 if quick else 15}), {'all cores' if THREADS == 0 else f'{THREADS} thread(s)'}); copy bandwidth {bw:.1f} GB/s (np.copyto of a large float32 "
              "array, read + write bytes).",
