@@ -1,17 +1,28 @@
-"""Inline numeric helpers for the ``@njit`` kernels: an exp that LLVM can vectorise.
+"""Inline numeric helpers for the ``@njit`` kernels: an exp, tanh and sigmoid that LLVM can vectorise.
 
-The pip llvmlite ships without SVML, so ``math.exp`` inside a loop stays a scalar libm call. ``vexp`` is a drop-in
-exp for use inside kernels: for float32 it is a branch-free Cody–Waite range reduction plus a minimax polynomial
-(Cephes ``expf``), with 2^n built by writing the exponent bits of an int32 and bit-casting, so the whole thing
-vectorises (max error 0.96 ulp measured over the normal range; tests/test_fastmath.py asserts ≤ 2 ulp); for
-float64 it is ``math.exp`` (the float64 kernels and their 1e-12 tests keep libm accuracy).
+The pip llvmlite ships without SVML, so ``math.exp`` / ``math.tanh`` inside a loop stay scalar libm calls. ``vexp``,
+``vtanh`` and ``vsigmoid`` are drop-in replacements for use inside kernels; for float64 they are the libm functions
+(the float64 kernels and their 1e-12 tests keep libm accuracy), for float32 they are branch-free float32 code:
+
+* ``vexp``: a Cody–Waite range reduction plus a minimax polynomial (Cephes ``expf``), with 2^n built by writing the
+  exponent bits of an int32 and bit-casting, so the whole thing vectorises (max error 0.96 ulp measured over the
+  normal range; tests/test_fastmath.py asserts ≤ 2 ulp).
+* ``vtanh``: tanh z = 1 − 2/(e^(2|z|) + 1) (sign restored) for |z| ≥ 0.625, Cephes ``tanhf``'s odd polynomial
+  z + z³·P(z²) below; both are computed and one is selected (max error 1.33 ulp measured over all float32).
+* ``vsigmoid``: σ(z) = 1/(1 + e^(−z)) written as e^(−|z|)/(1 + e^(−|z|)) for z < 0 so that exp never overflows and
+  the tail keeps its relative accuracy (max error 2 ulp measured; tests/test_activations.py asserts the bounds of both).
+
+The polynomials of ``vtanh`` use explicit ``llvm.fma`` calls. A Numba function that does not set ``fastmath`` itself
+inherits the fastmath flags of whichever caller first triggers its compilation, and inlined code takes its caller's
+flags, so "contract" (FMA) would otherwise be on or off depending on the calling kernel and on compilation order.
 
 Do not call ``exp_f32`` from a function compiled with ``fastmath`` "reassoc": reassociation may merge the two-step
 Cody–Waite reduction and lose its accuracy. The kernels keep their exp loops free of fast-math flags and do the
 reductions in separate ``fastmath`` helpers (``row_sum64``, ``row_dot64``).
 
 Special values (float32): exp(−inf) = 0, exp(+inf) = inf, exp(NaN) = NaN, overflow (x > 88.72) gives inf,
-and results below the smallest normal come out as (correctly scaled, twice-rounded) subnormals down to 0.
+and results below the smallest normal come out as (correctly scaled, twice-rounded) subnormals down to 0;
+tanh(±inf) = ±1, tanh(±0) = ±0, σ(−inf) = 0, σ(+inf) = 1; NaN propagates through all three.
 Nothing here is exported through the backend namespace.
 """
 import math
@@ -79,6 +90,84 @@ def _vexp_overload(x):
         return lambda x: exp_f32(x)
     if isinstance(x, types.Float):
         return lambda x: math.exp(x)
+    return None
+
+
+@intrinsic
+def _fma_f32(typingctx, a, b, c):
+    """a·b + c with one rounding (``llvm.fma.f32``; a vfmadd on x86 with FMA, vectorised like any other op)."""
+    if not (a == b == c == types.float32):
+        return None
+
+    def codegen(context, builder, sig, args):
+        f32 = ir.FloatType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [f32], ir.FunctionType(f32, [f32, f32, f32]))
+        return builder.call(fn, args)
+    return types.float32(types.float32, types.float32, types.float32), codegen
+
+
+_TWO = _F(2.0)
+_T_SMALL = _F(0.625)           # below: the polynomial; above: 1 − 2/(e^(2|z|) + 1) has no harmful cancellation
+_T1 = _F(-5.70498872745e-3)    # Cephes tanhf: tanh z ≈ z + z³·P(z²) for |z| < 0.625
+_T2 = _F(2.06390887954e-2)
+_T3 = _F(-5.37397155531e-2)
+_T4 = _F(1.33314422036e-1)
+_T5 = _F(-3.33332819422e-1)
+
+
+@njit(inline="always")
+def tanh_f32(x):
+    """tanh x for float32 x, in float32 arithmetic, branch-free (vectorisable)."""
+    a = abs(x)
+    big = _ONE - _TWO / (exp_f32(a + a) + _ONE)     # 1 at a = inf, NaN at NaN
+    z = a * a
+    p = _fma_f32(_fma_f32(_fma_f32(_fma_f32(_T1, z, _T2), z, _T3), z, _T4), z, _T5)
+    small = _fma_f32(p, z * a, a)
+    return math.copysign(small if a < _T_SMALL else big, x)
+
+
+@njit(inline="always")
+def sigmoid_f32(x):
+    """σ(x) = 1/(1 + e^(−x)) for float32 x as n/(1 + e) with e = e^(−|x|) and n = 1 (x ≥ 0) or e (x < 0)."""
+    e = exp_f32(-abs(x))
+    n = _ONE if x >= 0 else e
+    return n / (_ONE + e)
+
+
+@njit(inline="always")
+def sigmoid_f64(x):
+    """σ(x) for float64 x with libm exp, evaluated so that exp never sees a positive argument."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def vtanh(x):
+    """tanh x inside ``@njit`` code: the vectorisable form for float32, ``math.tanh`` for float64."""
+    return math.tanh(x)
+
+
+@overload(vtanh)
+def _vtanh_overload(x):
+    if x == types.float32:
+        return lambda x: tanh_f32(x)
+    if isinstance(x, types.Float):
+        return lambda x: math.tanh(x)
+    return None
+
+
+def vsigmoid(x):
+    """σ(x) = 1/(1 + e^(−x)) inside ``@njit`` code: the vectorisable form for float32, libm exp for float64."""
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+@overload(vsigmoid)
+def _vsigmoid_overload(x):
+    if x == types.float32:
+        return lambda x: sigmoid_f32(x)
+    if isinstance(x, types.Float):
+        return lambda x: sigmoid_f64(x)
     return None
 
 

@@ -31,96 +31,22 @@ Speed. Per time step the hidden product of the whole batch, (B, H)·(H, G·H), i
 FMA; ~120 GFLOP/s float32 on one core here, instead of ~21 row by row), and so is dh ← dz·W_hh backward. The
 weight gradient dW_hh = Σ_t dz_tᵀ·h_{t−1} needs no step order, so it is one (G·H, T·B)·(T·B, H) BLAS product
 after the compiled time loop (the public ``*_sequence_backward`` are thin Python wrappers for that). The gate
-non-linearities vectorise for float32 through a rational tanh (see ``_tanh``); float64 keeps math.tanh/exp. The
+non-linearities vectorise for float32 through ``fastmath.vtanh`` / ``vsigmoid``; float64 keeps math.tanh/exp. The
 kernels are serial: a Numba parallel region per step next to OpenBLAS's threads stalls badly on 2 busy cores.
 
 All arrays are C-contiguous float32 or float64 of one dtype; nothing is validated here (the op layer
 ``tinygradnb.ops.rnn`` checks shapes, dtypes and lengths).
 """
-import math
-
 import numpy as np
-from numba import njit, types
-from numba.extending import overload
+from numba import njit
+
+from .fastmath import vsigmoid as _sigmoid
+from .fastmath import vtanh as _tanh
 
 # ----------------------------------------------------------------------------- activations
-# math.tanh / math.exp are scalar library calls (pip llvmlite has no SVML), so a loop over them does not vectorise.
-# For float32 the activations use a rational minimax approximation of tanh (Eigen's float tanh: odd degree-13
-# numerator over even degree-6 denominator on [−7.905, 7.905], where tanh rounds to ±1 in float32 beyond; a few
-# ulp) made only of multiply-adds, a division and selects, so that the gate loops vectorise; σ(v) = ½ + ½·tanh(v/2).
-# float64 keeps the exact library functions (the tests compare float64 to 1e-12).
-_T_CLAMP = np.float32(7.90531110763549805)
-_T_A1 = np.float32(4.89352455891786e-03)
-_T_A3 = np.float32(6.37261928875436e-04)
-_T_A5 = np.float32(1.48572235717979e-05)
-_T_A7 = np.float32(5.12229709037114e-08)
-_T_A9 = np.float32(-8.60467152213735e-11)
-_T_A11 = np.float32(2.00018790482477e-13)
-_T_A13 = np.float32(-2.76076847742355e-16)
-_T_B0 = np.float32(4.89352518554385e-03)
-_T_B2 = np.float32(2.26843463243900e-03)
-_T_B4 = np.float32(1.18534705686654e-04)
-_T_B6 = np.float32(1.19825839466702e-06)
-_T_TINY = np.float32(0.0004)
-_HALF32 = np.float32(0.5)
-
-
-@njit(cache=True, error_model="numpy")
-def _tanh_f32(v):
-    x = v
-    if x > _T_CLAMP:
-        x = _T_CLAMP
-    if x < -_T_CLAMP:
-        x = -_T_CLAMP
-    x2 = x * x
-    p = x2 * _T_A13 + _T_A11
-    p = x2 * p + _T_A9
-    p = x2 * p + _T_A7
-    p = x2 * p + _T_A5
-    p = x2 * p + _T_A3
-    p = x2 * p + _T_A1
-    p = x * p
-    q = x2 * _T_B6 + _T_B4
-    q = x2 * q + _T_B2
-    q = x2 * q + _T_B0
-    r = p / q
-    return v if abs(v) < _T_TINY else r
-
-
-def _tanh(v):
-    """tanh(v): the vectorisable rational form for float32, math.tanh otherwise."""
-    return math.tanh(v)
-
-
-@overload(_tanh)
-def _tanh_ov(v):
-    if isinstance(v, types.Float) and v.bitwidth == 32:
-        return lambda v: _tanh_f32(v)
-    return lambda v: math.tanh(v)
-
-
-def _sigmoid(v):
-    """σ(v) = 1/(1 + e^(−v)): ½ + ½·tanh(v/2) in the vectorisable form for float32; for float64 exactly, without
-    overflow."""
-    if v >= 0:
-        return 1.0 / (1.0 + math.exp(-v))
-    e = math.exp(v)
-    return e / (1.0 + e)
-
-
-@njit(cache=True, error_model="numpy")
-def _sigmoid_f64(v):
-    if v >= 0:
-        return 1.0 / (1.0 + math.exp(-v))
-    e = math.exp(v)
-    return e / (1.0 + e)
-
-
-@overload(_sigmoid)
-def _sigmoid_ov(v):
-    if isinstance(v, types.Float) and v.bitwidth == 32:
-        return lambda v: _HALF32 + _HALF32 * _tanh_f32(_HALF32 * v)
-    return lambda v: _sigmoid_f64(v)
+# The gate non-linearities are ``fastmath.vtanh`` / ``fastmath.vsigmoid`` (the same functions as the activation
+# kernels): math.tanh / math.exp for float64, branch-free float32 forms built on a vectorisable exp for float32
+# (≤ 1.5 and ≤ 3 ulp), so that the gate loops vectorise.
 
 
 # ----------------------------------------------------------------------------- batched hidden product
