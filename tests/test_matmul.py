@@ -139,8 +139,8 @@ def test_kernel_paths_match_numpy(path, shape):
 
 
 def test_kernel_crossing_block_boundaries():
-    # k crosses the 128-deep block and n the 512-wide block; m is odd (2-row register block remainder).
-    a, b = rand((1, 9, 131), seed=16), rand((1, 131, 515), seed=17)
+    # k crosses the 128-deep block and n the 512-wide block (padded rows); m = 13 uses the 8-, 4- and 1-row blocks.
+    a, b = rand((1, 13, 131), seed=16), rand((1, 131, 515), seed=17)
     for path in (K.matmul_tiled, K.matmul_tiled_parallel):
         np.testing.assert_allclose(path(a, b), a @ b, rtol=1e-12, atol=1e-11)
 

@@ -2,11 +2,13 @@
 
 Two paths compute the same equation:
 
-* ``matmul_tiled`` / ``matmul_tiled_parallel``: an own cache-blocked kernel. The output is built in blocks of
-  ``_NB`` columns × ``_KB`` depth (so the B block stays in L2); inside, a 2-row × 4-deep register block updates
-  two rows of C at once from four rows of B — c[i,j] += a[i,k]·b[k,j] + … + a[i,k+3]·b[k+3,j] — with the
-  innermost loop running over contiguous j so that LLVM vectorises it (AVX-512 here) and fuses the multiply-adds
-  (``fastmath={"contract"}``: FMA contraction only, no reassociation). The parallel variant splits the work over
+* ``matmul_tiled`` / ``matmul_tiled_parallel``: an own cache-blocked kernel, ``_mm_acc`` per matrix (also the
+  per-step hidden product of kernels/cpu/rnn.py). The output is built in blocks of ``_NB`` columns × ``_KB`` depth
+  (so the B block stays in L2); inside, an 8-row × 4-deep register block (then 4-row and single-row blocks for
+  the remaining rows) updates eight rows of C at once from four rows of B — c[i,j] += a[i,k]·b[k,j] + … +
+  a[i,k+3]·b[k+3,j] — with the innermost loop running over contiguous j so that LLVM vectorises it (AVX-512 here)
+  and fuses the multiply-adds (``fastmath={"contract"}``: FMA contraction only, no reassociation). Each block of B
+  is read M/8 times instead of M times by a row-at-a-time product. The parallel variant splits the work over
   (batch, block of ``_MB`` rows) with ``prange``.
 * ``matmul_blas``: NumPy's ``np.matmul`` (OpenBLAS sgemm/dgemm per matrix), called from Python — ``np.dot``
   inside ``@njit`` would need SciPy, which is not a dependency.
@@ -29,6 +31,8 @@ _MB = 32
 #   single square n, float64:  n=4: 0.8/5.3/0.8   n=5: 0.9/-/0.9     n=8: 1.1/5.6/0.9  n=64: 30/17/11
 #   batched B×(n×n·n×n), f32:  16×4³: 3.4/6.9/1.7   256×4³: 44/14/15   1024×2³: 61/18/54   256×8³: 129/30/20
 #                              64×64³: 1 800/340/310   16×128³: 1 800/570/630   8×(128×32·32×128): 237/122/174
+# (The own-kernel times above are of an earlier 2-row register block; the 8-row ``_mm_acc`` takes 0.64 µs at n=4,
+# 1.05 µs at n=16, 2.1 µs at n=32 and reaches 164 GFLOP/s at n=1024, 0.71x OpenBLAS's AVX-512 sgemm.)
 # The own serial kernel beats BLAS only on single matrices up to m·n·k = 64 (n ≤ 4; np.matmul's call overhead is
 # ~0.8 µs): that is ``_OWN_MAX_MNK``, compared with the whole batch's B·m·n·k because a batch of small matrices
 # goes faster through np.matmul than through the serial kernel. The parallel kernel reaches 190 GF/s (f32, n=512,
@@ -37,57 +41,179 @@ _MB = 32
 # (oversubscription; bench runs show the stall in whichever of the two runs second), a cost that far exceeds
 # the gain. It stays exported (``matmul_tiled_parallel``) for callers that do not mix it with BLAS.
 _OWN_MAX_MNK = 64
+_PAD_MIN = 256   # rows at least this long are padded (see matmul_tiled)
 _FM = {"contract"}
 
 
-@njit(cache=True, fastmath=_FM, inline="always")
-def _block(a, b, c, bi, i0, i1, jb, j1, kb, k1):
-    """C[bi, i0:i1, jb:j1] += A[bi, i0:i1, kb:k1] · B[bi, kb:k1, jb:j1] (2-row × 4-deep register block)."""
-    nj = j1 - jb
-    for i in range(i0, i1, 2):
-        two = i + 1 < i1
-        i1r = i + 1 if two else i
-        c0 = c[bi, i, jb:j1]
-        c1 = c[bi, i1r, jb:j1]
-        k = kb
-        while k + 4 <= k1:
-            b0 = b[bi, k, jb:j1]
-            b1 = b[bi, k + 1, jb:j1]
-            b2 = b[bi, k + 2, jb:j1]
-            b3 = b[bi, k + 3, jb:j1]
-            a00 = a[bi, i, k]
-            a01 = a[bi, i, k + 1]
-            a02 = a[bi, i, k + 2]
-            a03 = a[bi, i, k + 3]
-            if two:
-                a10 = a[bi, i1r, k]
-                a11 = a[bi, i1r, k + 1]
-                a12 = a[bi, i1r, k + 2]
-                a13 = a[bi, i1r, k + 3]
-                for j in range(nj):
-                    x0 = b0[j]
-                    x1 = b1[j]
-                    x2 = b2[j]
-                    x3 = b3[j]
-                    c0[j] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3
-                    c1[j] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
-            else:
-                for j in range(nj):
-                    c0[j] += a00 * b0[j] + a01 * b1[j] + a02 * b2[j] + a03 * b3[j]
-            k += 4
-        while k < k1:
-            b0 = b[bi, k, jb:j1]
-            a00 = a[bi, i, k]
-            if two:
-                a10 = a[bi, i1r, k]
-                for j in range(nj):
-                    x0 = b0[j]
-                    c0[j] += a00 * x0
-                    c1[j] += a10 * x0
-            else:
-                for j in range(nj):
-                    c0[j] += a00 * b0[j]
-            k += 1
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def _mm_acc(a, w, c):
+    """c[:, :N] += a·w[:, :N] for a (M, K) (any layout: only scalars are read from it), w (K, ≥ N) and c (M, ≥ N)
+    C-contiguous, N = the smaller of their widths (either may carry padding columns)."""
+    m, kk = a.shape
+    n = c.shape[1]
+    for jb in range(0, n, _NB):
+        j1 = min(jb + _NB, n)
+        nj = j1 - jb
+        for kb in range(0, kk, _KB):
+            k1 = min(kb + _KB, kk)
+            i = 0
+            while i + 8 <= m:
+                c0 = c[i, jb:j1]
+                c1 = c[i + 1, jb:j1]
+                c2 = c[i + 2, jb:j1]
+                c3 = c[i + 3, jb:j1]
+                c4 = c[i + 4, jb:j1]
+                c5 = c[i + 5, jb:j1]
+                c6 = c[i + 6, jb:j1]
+                c7 = c[i + 7, jb:j1]
+                k = kb
+                while k + 4 <= k1:
+                    w0 = w[k, jb:j1]
+                    w1 = w[k + 1, jb:j1]
+                    w2 = w[k + 2, jb:j1]
+                    w3 = w[k + 3, jb:j1]
+                    a00 = a[i, k]
+                    a01 = a[i, k + 1]
+                    a02 = a[i, k + 2]
+                    a03 = a[i, k + 3]
+                    a10 = a[i + 1, k]
+                    a11 = a[i + 1, k + 1]
+                    a12 = a[i + 1, k + 2]
+                    a13 = a[i + 1, k + 3]
+                    a20 = a[i + 2, k]
+                    a21 = a[i + 2, k + 1]
+                    a22 = a[i + 2, k + 2]
+                    a23 = a[i + 2, k + 3]
+                    a30 = a[i + 3, k]
+                    a31 = a[i + 3, k + 1]
+                    a32 = a[i + 3, k + 2]
+                    a33 = a[i + 3, k + 3]
+                    a40 = a[i + 4, k]
+                    a41 = a[i + 4, k + 1]
+                    a42 = a[i + 4, k + 2]
+                    a43 = a[i + 4, k + 3]
+                    a50 = a[i + 5, k]
+                    a51 = a[i + 5, k + 1]
+                    a52 = a[i + 5, k + 2]
+                    a53 = a[i + 5, k + 3]
+                    a60 = a[i + 6, k]
+                    a61 = a[i + 6, k + 1]
+                    a62 = a[i + 6, k + 2]
+                    a63 = a[i + 6, k + 3]
+                    a70 = a[i + 7, k]
+                    a71 = a[i + 7, k + 1]
+                    a72 = a[i + 7, k + 2]
+                    a73 = a[i + 7, k + 3]
+                    for j in range(nj):
+                        x0 = w0[j]
+                        x1 = w1[j]
+                        x2 = w2[j]
+                        x3 = w3[j]
+                        c0[j] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3
+                        c1[j] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
+                        c2[j] += a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3
+                        c3[j] += a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3
+                        c4[j] += a40 * x0 + a41 * x1 + a42 * x2 + a43 * x3
+                        c5[j] += a50 * x0 + a51 * x1 + a52 * x2 + a53 * x3
+                        c6[j] += a60 * x0 + a61 * x1 + a62 * x2 + a63 * x3
+                        c7[j] += a70 * x0 + a71 * x1 + a72 * x2 + a73 * x3
+                    k += 4
+                while k < k1:
+                    w0 = w[k, jb:j1]
+                    a00 = a[i, k]
+                    a10 = a[i + 1, k]
+                    a20 = a[i + 2, k]
+                    a30 = a[i + 3, k]
+                    a40 = a[i + 4, k]
+                    a50 = a[i + 5, k]
+                    a60 = a[i + 6, k]
+                    a70 = a[i + 7, k]
+                    for j in range(nj):
+                        x0 = w0[j]
+                        c0[j] += a00 * x0
+                        c1[j] += a10 * x0
+                        c2[j] += a20 * x0
+                        c3[j] += a30 * x0
+                        c4[j] += a40 * x0
+                        c5[j] += a50 * x0
+                        c6[j] += a60 * x0
+                        c7[j] += a70 * x0
+                    k += 1
+                i += 8
+            while i + 4 <= m:
+                c0 = c[i, jb:j1]
+                c1 = c[i + 1, jb:j1]
+                c2 = c[i + 2, jb:j1]
+                c3 = c[i + 3, jb:j1]
+                k = kb
+                while k + 4 <= k1:
+                    w0 = w[k, jb:j1]
+                    w1 = w[k + 1, jb:j1]
+                    w2 = w[k + 2, jb:j1]
+                    w3 = w[k + 3, jb:j1]
+                    a00 = a[i, k]
+                    a01 = a[i, k + 1]
+                    a02 = a[i, k + 2]
+                    a03 = a[i, k + 3]
+                    a10 = a[i + 1, k]
+                    a11 = a[i + 1, k + 1]
+                    a12 = a[i + 1, k + 2]
+                    a13 = a[i + 1, k + 3]
+                    a20 = a[i + 2, k]
+                    a21 = a[i + 2, k + 1]
+                    a22 = a[i + 2, k + 2]
+                    a23 = a[i + 2, k + 3]
+                    a30 = a[i + 3, k]
+                    a31 = a[i + 3, k + 1]
+                    a32 = a[i + 3, k + 2]
+                    a33 = a[i + 3, k + 3]
+                    for j in range(nj):
+                        x0 = w0[j]
+                        x1 = w1[j]
+                        x2 = w2[j]
+                        x3 = w3[j]
+                        c0[j] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3
+                        c1[j] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
+                        c2[j] += a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3
+                        c3[j] += a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3
+                    k += 4
+                while k < k1:
+                    w0 = w[k, jb:j1]
+                    a00 = a[i, k]
+                    a10 = a[i + 1, k]
+                    a20 = a[i + 2, k]
+                    a30 = a[i + 3, k]
+                    for j in range(nj):
+                        x0 = w0[j]
+                        c0[j] += a00 * x0
+                        c1[j] += a10 * x0
+                        c2[j] += a20 * x0
+                        c3[j] += a30 * x0
+                    k += 1
+                i += 4
+            while i < m:
+                c0 = c[i, jb:j1]
+                k = kb
+                while k + 4 <= k1:
+                    w0 = w[k, jb:j1]
+                    w1 = w[k + 1, jb:j1]
+                    w2 = w[k + 2, jb:j1]
+                    w3 = w[k + 3, jb:j1]
+                    a00 = a[i, k]
+                    a01 = a[i, k + 1]
+                    a02 = a[i, k + 2]
+                    a03 = a[i, k + 3]
+                    for j in range(nj):
+                        c0[j] += a00 * w0[j] + a01 * w1[j] + a02 * w2[j] + a03 * w3[j]
+                    k += 4
+                while k < k1:
+                    w0 = w[k, jb:j1]
+                    a00 = a[i, k]
+                    for j in range(nj):
+                        c0[j] += a00 * w0[j]
+                    k += 1
+                i += 1
+
 
 
 @njit(cache=True, fastmath=_FM)
@@ -95,12 +221,21 @@ def matmul_tiled(a, b):
     """C[b,i,j] = Σ_k A[b,i,k]·B[b,k,j] for a (B,M,K), b (B,K,N) of one dtype; own blocked kernel, one thread."""
     nb, m, kk = a.shape
     n = b.shape[2]
-    c = np.zeros((nb, m, n), a.dtype)
+    if n < _PAD_MIN:
+        c = np.zeros((nb, m, n), a.dtype)
+        for bi in range(nb):
+            _mm_acc(a[bi], b[bi], c[bi])
+        return c
+    c = np.empty((nb, m, n), a.dtype)
+    # B and C in rows padded by 16 elements: rows 2^k bytes apart all map to the same L1 sets (n = 1024: 104
+    # instead of 163 GFLOP/s); the copies are O(K·N + M·N) against the O(M·K·N) product.
+    wp = np.empty((kk, n + 16), a.dtype)
+    cp = np.empty((m, n + 16), a.dtype)
     for bi in range(nb):
-        for jb in range(0, n, _NB):
-            j1 = min(jb + _NB, n)
-            for kb in range(0, kk, _KB):
-                _block(a, b, c, bi, 0, m, jb, j1, kb, min(kb + _KB, kk))
+        wp[:, :n] = b[bi]
+        cp[:] = 0
+        _mm_acc(a[bi], wp, cp)
+        c[bi] = cp[:, :n]
     return c
 
 
@@ -108,18 +243,14 @@ def matmul_tiled(a, b):
 def matmul_tiled_parallel(a, b):
     """C[b,i,j] = Σ_k A[b,i,k]·B[b,k,j] for a (B,M,K), b (B,K,N) of one dtype; own blocked kernel, threads over
     (batch, block of _MB rows of C)."""
-    nb, m, kk = a.shape
-    n = b.shape[2]
-    c = np.zeros((nb, m, n), a.dtype)
+    nb, m, _ = a.shape
+    c = np.zeros((nb, m, b.shape[2]), a.dtype)
     nblk = (m + _MB - 1) // _MB
     for t in prange(nb * nblk):
         bi = t // nblk
         i0 = (t - bi * nblk) * _MB
         i1 = min(i0 + _MB, m)
-        for jb in range(0, n, _NB):
-            j1 = min(jb + _NB, n)
-            for kb in range(0, kk, _KB):
-                _block(a, b, c, bi, i0, i1, jb, j1, kb, min(kb + _KB, kk))
+        _mm_acc(a[bi, i0:i1], b[bi], c[bi, i0:i1])
     return c
 
 
@@ -133,10 +264,7 @@ def matmul(a, b):
     """C[b,i,j] = Σ_k A[b,i,k]·B[b,k,j] for 3-D a (B,M,K), b (B,K,N) of one dtype, by the path that is fastest
     for the shape (see the measured crossover above); integer dtypes go to np.matmul. Strided views (e.g. a
     transpose) go to BLAS as they are, which reads them through its transpose flags without a copy."""
-    if a.dtype.kind != "f":
-        return np.matmul(a, b)
-    nb, m, k = a.shape
-    if nb * m * b.shape[2] * k <= _OWN_MAX_MNK:
+    if a.size * b.shape[2] <= _OWN_MAX_MNK and a.dtype.kind == "f":   # B·M·K·N: tiny products only
         return matmul_tiled(np.ascontiguousarray(a), np.ascontiguousarray(b))
     return np.matmul(a, b)
 
