@@ -9,8 +9,10 @@ installed with the ``cuda`` extra) on each signature. It fails when a signature 
 registered kernel was never launched by the tests (and so was never checked).
 """
 import argparse
+import importlib
 import json
 import os
+import pkgutil
 import sys
 import time
 
@@ -24,8 +26,11 @@ def main():
         sys.exit("ptx_check: run without NUMBA_ENABLE_CUDASIM (compile_ptx is not available under the simulator)")
     from numba import cuda
 
-    import tinygradnb.kernels.cuda  # noqa: F401  (registers every kernel)
+    import tinygradnb.kernels.cuda as pkg
     from tinygradnb.kernels.cuda._launch import REGISTRY, numba_type
+
+    for m in pkgutil.iter_modules(pkg.__path__):   # every family module registers its kernels on import
+        importlib.import_module(f"{pkg.__name__}.{m.name}")
 
     ccs = [(int(c[0]), int(c[1:])) for c in args.cc.split(",")]
     with open(args.record) as f:
