@@ -12,6 +12,10 @@ one place:
 Results never depend on the launch shape: element-wise kernels compute each element independently, and row
 reductions add their partial sums in a fixed tree order for a given ``ROW_THREADS``.
 
+Device functions called by kernels must be declared ``inline="always"`` (``cuda.jit(device=True,
+inline="always")`` or ``njit(inline="always")``): a device function compiled separately needs a CUDA context to
+pick its target, which ``numba.cuda.compile_ptx`` does not have on a machine without a GPU.
+
 Every kernel is compiled through ``jit`` (``numba.cuda.jit`` plus a registry entry under a unique name, so that
 kernels made by factories can be found again). Signature recording, for the PTX check: when ``TGNB_CUDA_RECORD``
 names a file, every launch appends the kernel's registry name and a JSON description of its argument types to

@@ -1,0 +1,825 @@
+"""Array primitives of the CUDA backend: allocation, element-wise math with NumPy broadcasting, reductions along
+axes, views, joins and indexing — the twins of kernels/cpu/array.py (NumPy calls there), over Numba device arrays.
+
+Every array this backend returns is a C-contiguous device array. Operations that NumPy answers with a view
+(``transpose``, ``broadcast_to``, basic slicing) materialise their result with a strided gather, so kernels never
+see a strided array; ``reshape`` of a contiguous array is a view, as in NumPy. A Python scalar operand becomes a
+one-element device array (filled by a kernel, not copied from the host) that broadcasts.
+
+Kernels: element-wise ops are one thread per output element (grid-stride). Each operand is read through an
+index map out[i] → operand[Σ_d c_d·s_d] with the output coordinates c_d of i and the operand's element strides
+s_d (0 along broadcast axes); adjacent axes that are contiguous for every operand are merged first, so the common
+same-shape case does one division per element. Reductions move the reduced axes last (a gather when needed) and
+reduce each row in one block: a shared-memory tree sum in float64 (int64 for integers and bools), a tree max/min
+that propagates NaN, an arg-max/min that keeps the first extreme index (NaN counting as the extreme, as NumPy).
+Advanced (integer or bool array) indexing is resolved on the host into flat element indices (NumPy's exact
+semantics; the index arrays are copied to the host, and the flat map costs one int64 per element of the
+indexed array), then gathered, or scatter-added with atomics for ``index_add``.
+"""
+import builtins
+import math
+import operator
+
+import numpy as np
+from numba import cuda, float64, int64
+
+from ._launch import ROW_THREADS, jit, launch, launch_rows
+
+MAXD = 8  # most dimensions an element-wise operand may have after merging contiguous axes
+
+
+# ----------------------------------------------------------------------------- helpers
+def _is_dev(a):
+    return hasattr(a, "copy_to_host")
+
+
+def _flat(a):
+    """The 1-D view of a C-contiguous device array."""
+    return a if a.ndim == 1 else a.reshape(a.size)
+
+
+def _prod(shape):
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+def _c_strides(shape):
+    st, acc = [], 1
+    for s in reversed(shape):
+        st.append(acc)
+        acc *= int(s)
+    return tuple(reversed(st))
+
+
+def _bstrides(shape, out_shape):
+    """Element strides of a C-contiguous operand of ``shape`` read as broadcast to ``out_shape``."""
+    pad = (1,) * (len(out_shape) - len(shape)) + tuple(shape)
+    st = _c_strides(pad)
+    return tuple(0 if p == 1 and o != 1 else s for p, o, s in zip(pad, out_shape, st))
+
+
+def _merge(shape, strides_list):
+    """Merge adjacent axes that every operand walks contiguously; drop length-1 axes. Returns (shape, strides)."""
+    dims = [(s, [st[d] for st in strides_list]) for d, s in enumerate(shape) if s != 1]
+    if not dims:
+        return (1,), [(0,) for _ in strides_list]
+    out = [list(dims[0][0:1]) + [list(dims[0][1])]]
+    for s, sts in dims[1:]:
+        ps, psts = out[-1][0], out[-1][1]
+        if all(pst == st * s for pst, st in zip(psts, sts)):
+            out[-1] = [ps * s, list(sts)]
+        else:
+            out.append([s, list(sts)])
+    shp = tuple(int(d[0]) for d in out)
+    return shp, [tuple(int(d[1][k]) for d in out) for k in range(len(strides_list))]
+
+
+def _pad(t, fill):
+    if len(t) > MAXD:
+        raise ValueError(f"cuda: at most {MAXD} non-mergeable dimensions are supported, got {len(t)}")
+    return tuple(t) + (fill,) * (MAXD - len(t))
+
+
+def _operand(x, dtype):
+    """A device array for an operand: device arrays as they are, scalars as a filled one-element array."""
+    if _is_dev(x):
+        return x
+    return full((1,), x, dtype)
+
+
+def _dtype_of(x):
+    if _is_dev(x):
+        return np.dtype(x.dtype)
+    return x  # a Python or NumPy scalar: np.result_type applies NumPy's weak-scalar rules
+
+
+def _shape_of(x):
+    return tuple(x.shape) if _is_dev(x) else ()
+
+
+def _broadcast_shapes(*shapes):
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ValueError(f"operands could not be broadcast together with shapes {' '.join(map(str, shapes))}") \
+            from None
+
+
+# ----------------------------------------------------------------------------- allocation and conversion
+@jit
+def _fill(out, v):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = v
+
+
+@jit
+def _cast(a, out):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = a[i]
+
+
+@jit
+def _gather(src, out, nd, shape, st, off):
+    """out[i] = src[off + Σ_d c_d·st_d] with c the coordinates of i in ``shape`` (its first nd entries)."""
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        r = i
+        k = off
+        for d in range(nd - 1, -1, -1):
+            c = r % shape[d]
+            r //= shape[d]
+            k += c * st[d]
+        out[i] = src[k]
+
+
+@jit
+def _scatter(dst, val, nd, shape, st, off, vst):
+    """dst[off + Σ_d c_d·st_d] = val[Σ_d c_d·vst_d] for every coordinate c of ``shape``."""
+    n = 1
+    for d in range(nd):
+        n *= shape[d]
+    for i in range(cuda.grid(1), n, cuda.gridsize(1)):
+        r = i
+        k = off
+        j = 0
+        for d in range(nd - 1, -1, -1):
+            c = r % shape[d]
+            r //= shape[d]
+            k += c * st[d]
+            j += c * vst[d]
+        dst[k] = val[j]
+
+
+def asarray(a):
+    """A device array holding ``a``: a device array or an object exposing ``__cuda_array_interface__`` (CuPy,
+    PyTorch, Numba) without a copy when C-contiguous; a host array or nested list copied to the device."""
+    if _is_dev(a):
+        return contiguous(a)
+    if hasattr(a, "__cuda_array_interface__"):
+        return contiguous(cuda.as_cuda_array(a))
+    return cuda.to_device(np.ascontiguousarray(np.asarray(a)))
+
+
+def empty(shape, dtype=np.float64):
+    """An uninitialised device array."""
+    return cuda.device_array(_shape(shape), np.dtype(dtype))
+
+
+def zeros(shape, dtype=np.float64):
+    """A device array of zeros."""
+    return full(shape, 0, dtype)
+
+
+def full(shape, fill_value, dtype=None):
+    """A device array of ``shape`` filled with the scalar ``fill_value`` (dtype: NumPy's for the value when None)."""
+    dt = np.dtype(dtype) if dtype is not None else np.asarray(fill_value).dtype
+    out = cuda.device_array(_shape(shape), dt)
+    launch(_fill, out.size, _flat(out), dt.type(fill_value))
+    return out
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    """Evenly spaced values, as ``np.arange`` (computed on the host, then copied)."""
+    return cuda.to_device(np.arange(start, stop, step, dtype=dtype))
+
+
+def copy(a):
+    """A new device array with a's values."""
+    out = cuda.device_array(a.shape, a.dtype)
+    if a.size:
+        launch(_cast, a.size, _flat(contiguous(a)), _flat(out))
+    return out
+
+
+def contiguous(a):
+    """``a`` as a C-contiguous device array (``a`` itself when it already is one)."""
+    if a.is_c_contiguous():
+        return a
+    if a.size == 0:
+        return cuda.device_array(a.shape, a.dtype)
+    return cuda.to_device(np.ascontiguousarray(a.copy_to_host()))
+
+
+def astype(a, dtype):
+    """``a`` converted to ``dtype`` (a new array; float → int truncates toward zero, as NumPy)."""
+    out = cuda.device_array(a.shape, np.dtype(dtype))
+    launch(_cast, a.size, _flat(a), _flat(out))
+    return out
+
+
+def to_numpy(a):
+    """The host NumPy array holding a's values (a device-to-host copy)."""
+    return a.copy_to_host()
+
+
+def _shape(shape):
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(int(s) for s in shape)
+
+
+# ----------------------------------------------------------------------------- element-wise math
+_BINARY = {}
+
+
+def _make_binary(name, op):
+    @jit(name=f"_binary_{name}")
+    def kernel(a, b, out, nd, shape, sa, sb):
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            r = i
+            ia = 0
+            ib = 0
+            for d in range(nd - 1, -1, -1):
+                c = r % shape[d]
+                r //= shape[d]
+                ia += c * sa[d]
+                ib += c * sb[d]
+            out[i] = op(a[ia], b[ib])
+    _BINARY[name] = kernel
+    return kernel
+
+
+def _binary(name, x, y, out_dtype=None, compute_dtype=None):
+    res = np.result_type(_dtype_of(x), _dtype_of(y))
+    cdt = np.dtype(compute_dtype) if compute_dtype is not None else res
+    odt = np.dtype(out_dtype) if out_dtype is not None else cdt
+    a = _operand(x, cdt)
+    b = _operand(y, cdt)
+    shape = _broadcast_shapes(_shape_of(x), _shape_of(y))
+    out = cuda.device_array(shape, odt)
+    if out.size == 0:
+        return out
+    a, b = contiguous(a), contiguous(b)
+    mshape, (sa, sb) = _merge(shape, [_bstrides(a.shape, shape), _bstrides(b.shape, shape)])
+    launch(_BINARY[name], out.size, _flat(a), _flat(b), _flat(out), len(mshape), _pad(mshape, 1), _pad(sa, 0),
+           _pad(sb, 0))
+    return out
+
+
+@cuda.jit(device=True, inline="always")
+def _max_nan(x, y):
+    return x if (x > y or x != x) else y
+
+
+@cuda.jit(device=True, inline="always")
+def _min_nan(x, y):
+    return x if (x < y or x != x) else y
+
+
+@cuda.jit(device=True, inline="always")
+def _true_div(x, y):
+    return x / y
+
+
+@cuda.jit(device=True, inline="always")
+def _pow(x, y):
+    return x ** y
+
+
+for _name, _op in [("add", operator.add), ("subtract", operator.sub), ("multiply", operator.mul),
+                   ("divide", _true_div), ("power", _pow), ("maximum", _max_nan), ("minimum", _min_nan),
+                   ("greater", operator.gt), ("greater_equal", operator.ge), ("less", operator.lt),
+                   ("less_equal", operator.le), ("equal", operator.eq), ("not_equal", operator.ne)]:
+    _make_binary(_name, _op)
+
+
+def add(a, b):
+    """out = a + b (NumPy broadcasting and dtype promotion)."""
+    return _binary("add", a, b)
+
+
+def subtract(a, b):
+    """out = a − b."""
+    return _binary("subtract", a, b)
+
+
+def multiply(a, b):
+    """out = a · b."""
+    return _binary("multiply", a, b)
+
+
+def divide(a, b):
+    """out = a / b (true division: integers divide as float64)."""
+    res = np.result_type(_dtype_of(a), _dtype_of(b))
+    return _binary("divide", a, b, compute_dtype=res if res.kind == "f" else np.float64)
+
+
+def power(a, b):
+    """out = a ** b."""
+    return _binary("power", a, b)
+
+
+def maximum(a, b):
+    """out = max(a, b) element-wise, NaN propagating (``np.maximum``)."""
+    return _binary("maximum", a, b)
+
+
+def minimum(a, b):
+    """out = min(a, b) element-wise, NaN propagating (``np.minimum``)."""
+    return _binary("minimum", a, b)
+
+
+def greater(a, b):
+    """out = a > b (bool)."""
+    return _binary("greater", a, b, out_dtype=np.bool_)
+
+
+def greater_equal(a, b):
+    """out = a ≥ b (bool)."""
+    return _binary("greater_equal", a, b, out_dtype=np.bool_)
+
+
+def less(a, b):
+    """out = a < b (bool)."""
+    return _binary("less", a, b, out_dtype=np.bool_)
+
+
+def less_equal(a, b):
+    """out = a ≤ b (bool)."""
+    return _binary("less_equal", a, b, out_dtype=np.bool_)
+
+
+def equal(a, b):
+    """out = a == b (bool)."""
+    return _binary("equal", a, b, out_dtype=np.bool_)
+
+
+def not_equal(a, b):
+    """out = a ≠ b (bool)."""
+    return _binary("not_equal", a, b, out_dtype=np.bool_)
+
+
+_UNARY = {}
+
+
+def _make_unary(name, op):
+    @jit(name=f"_unary_{name}")
+    def kernel(a, out):
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            out[i] = op(a[i])
+    _UNARY[name] = kernel
+
+
+@cuda.jit(device=True, inline="always")
+def _neg(x):
+    return -x
+
+
+@cuda.jit(device=True, inline="always")
+def _exp(x):
+    return math.exp(x)
+
+
+@cuda.jit(device=True, inline="always")
+def _log(x):
+    return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
+
+@cuda.jit(device=True, inline="always")
+def _sqrt(x):
+    return math.sqrt(x) if x >= 0 else math.nan
+
+
+_builtin_abs = builtins.abs
+
+
+@cuda.jit(device=True, inline="always")
+def _abs(x):
+    return _builtin_abs(x)
+
+
+@cuda.jit(device=True, inline="always")
+def _sign(x):
+    return 1 if x > 0 else (-1 if x < 0 else x)   # 0 and NaN map to themselves
+
+
+@cuda.jit(device=True, inline="always")
+def _not(x):
+    return not x
+
+
+for _name, _op in [("negative", _neg), ("exp", _exp), ("log", _log), ("sqrt", _sqrt), ("abs", _abs),
+                   ("sign", _sign), ("logical_not", _not)]:
+    _make_unary(_name, _op)
+
+
+def _unary(name, a, out_dtype):
+    out = cuda.device_array(a.shape, np.dtype(out_dtype))
+    launch(_UNARY[name], a.size, _flat(a), _flat(out))
+    return out
+
+
+def _float_dtype(dt):
+    dt = np.dtype(dt)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
+
+
+def negative(a):
+    """out = −a."""
+    return _unary("negative", a, a.dtype)
+
+
+def exp(a):
+    """out = eˣ."""
+    return _unary("exp", a, _float_dtype(a.dtype))
+
+
+def log(a):
+    """out = ln x (−inf at 0, NaN below, as NumPy)."""
+    return _unary("log", a, _float_dtype(a.dtype))
+
+
+def sqrt(a):
+    """out = √x (NaN below 0)."""
+    return _unary("sqrt", a, _float_dtype(a.dtype))
+
+
+def abs(a):
+    """out = |x|."""
+    return _unary("abs", a, a.dtype)
+
+
+def sign(a):
+    """out = sign(x) ∈ {−1, 0, 1} (NaN stays NaN)."""
+    return _unary("sign", a, a.dtype)
+
+
+def logical_not(a):
+    """out = not x (bool)."""
+    return _unary("logical_not", a, np.bool_)
+
+
+def clip(a, lo, hi):
+    """out = min(max(a, lo), hi); a bound of None is no bound (``np.clip``)."""
+    out = a
+    if lo is not None:
+        out = maximum(out, lo)
+    if hi is not None:
+        out = minimum(out, hi)
+    return copy(out) if out is a else out
+
+
+@jit
+def _where(c, x, y, out, nd, shape, sc, sx, sy):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        r = i
+        ic = 0
+        ix = 0
+        iy = 0
+        for d in range(nd - 1, -1, -1):
+            k = r % shape[d]
+            r //= shape[d]
+            ic += k * sc[d]
+            ix += k * sx[d]
+            iy += k * sy[d]
+        out[i] = x[ix] if c[ic] else y[iy]
+
+
+def where(cond, x, y):
+    """out = x where cond else y (NumPy broadcasting; scalars allowed for x and y)."""
+    dt = np.result_type(_dtype_of(x), _dtype_of(y))
+    shape = _broadcast_shapes(_shape_of(cond), _shape_of(x), _shape_of(y))
+    out = cuda.device_array(shape, dt)
+    if out.size == 0:
+        return out
+    c, a, b = contiguous(cond), contiguous(_operand(x, dt)), contiguous(_operand(y, dt))
+    mshape, (sc, sx, sy) = _merge(shape, [_bstrides(c.shape, shape), _bstrides(a.shape, shape),
+                                          _bstrides(b.shape, shape)])
+    launch(_where, out.size, _flat(c), _flat(a), _flat(b), _flat(out), len(mshape), _pad(mshape, 1), _pad(sc, 0),
+           _pad(sx, 0), _pad(sy, 0))
+    return out
+
+
+# ----------------------------------------------------------------------------- reductions
+@jit
+def _sum_rows_f(x, out, cols):
+    part = cuda.shared.array(ROW_THREADS, float64)
+    t = cuda.threadIdx.x
+    for r in range(cuda.blockIdx.x, out.size, cuda.gridDim.x):
+        s = 0.0
+        for j in range(t, cols, ROW_THREADS):
+            s += x[r * cols + j]
+        part[t] = s
+        cuda.syncthreads()
+        h = ROW_THREADS // 2
+        while h > 0:
+            if t < h:
+                part[t] += part[t + h]
+            cuda.syncthreads()
+            h //= 2
+        if t == 0:
+            out[r] = part[0]
+        cuda.syncthreads()
+
+
+@jit
+def _sum_rows_i(x, out, cols):
+    part = cuda.shared.array(ROW_THREADS, int64)
+    t = cuda.threadIdx.x
+    for r in range(cuda.blockIdx.x, out.size, cuda.gridDim.x):
+        s = 0
+        for j in range(t, cols, ROW_THREADS):
+            s += x[r * cols + j]
+        part[t] = s
+        cuda.syncthreads()
+        h = ROW_THREADS // 2
+        while h > 0:
+            if t < h:
+                part[t] += part[t + h]
+            cuda.syncthreads()
+            h //= 2
+        if t == 0:
+            out[r] = part[0]
+        cuda.syncthreads()
+
+
+@jit
+def _extreme_rows(x, out, arg, cols, want_max):
+    """Per row: the max (or min) and the index of its first occurrence; NaN wins and its first index is kept."""
+    val = cuda.shared.array(ROW_THREADS, float64)
+    idx = cuda.shared.array(ROW_THREADS, int64)
+    t = cuda.threadIdx.x
+    for r in range(cuda.blockIdx.x, out.size, cuda.gridDim.x):
+        bv = 0.0
+        bi = -1
+        for j in range(t, cols, ROW_THREADS):
+            v = float64(x[r * cols + j])
+            if bi < 0 or (v != v and bv == bv) or (bv == bv and ((v > bv) if want_max else (v < bv))):
+                bv = v
+                bi = j
+        val[t] = bv
+        idx[t] = bi
+        cuda.syncthreads()
+        h = ROW_THREADS // 2
+        while h > 0:
+            if t < h:
+                v = val[t + h]
+                j = idx[t + h]
+                cv = val[t]
+                ci = idx[t]
+                if j >= 0 and (ci < 0 or (v != v and (cv == cv or j < ci))
+                               or (cv == cv and v == v and (((v > cv) if want_max else (v < cv))
+                                                             or (v == cv and j < ci)))):
+                    val[t] = v
+                    idx[t] = j
+            cuda.syncthreads()
+            h //= 2
+        if t == 0:
+            arg[r] = idx[0]
+            out[r] = x[r * cols + idx[0]]
+        cuda.syncthreads()
+
+
+def _axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return tuple(sorted(int(a) % builtins.max(ndim, 1) for a in axes))
+
+
+def _rows(a, axis):
+    """(a as a contiguous (rows, cols) array with the reduced axes last, kept shape, keepdims shape)."""
+    axes = _axes(axis, a.ndim)
+    kept = [d for d in range(a.ndim) if d not in axes]
+    kept_shape = tuple(a.shape[d] for d in kept)
+    keep_shape = tuple(1 if d in axes else a.shape[d] for d in range(a.ndim))
+    perm = tuple(kept) + axes
+    x = a if perm == tuple(range(a.ndim)) else transpose(a, perm)
+    rows = _prod(kept_shape)
+    cols = _prod(a.shape[d] for d in axes)
+    return contiguous(x), rows, cols, kept_shape, keep_shape
+
+
+def _finish(out, kept_shape, keep_shape, keepdims):
+    return reshape(out, keep_shape if keepdims else kept_shape)
+
+
+def sum(a, axis=None, keepdims=False):
+    """s = Σ_axis a (float: in the input dtype, summed in float64; int and bool: int64)."""
+    x, rows, cols, kept_shape, keep_shape = _rows(a, axis)
+    integer = np.dtype(a.dtype).kind in "iub"
+    out = cuda.device_array(rows, np.int64 if integer else a.dtype)
+    if rows:
+        if cols == 0:
+            launch(_fill, rows, out, out.dtype.type(0))
+        else:
+            launch_rows(_sum_rows_i if integer else _sum_rows_f, rows, _flat(x), out, cols)
+    return _finish(out, kept_shape, keep_shape, keepdims)
+
+
+def _extreme(a, axis, keepdims, want_max, arg, name):
+    x, rows, cols, kept_shape, keep_shape = _rows(a, axis)
+    if cols == 0 and rows:
+        raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
+    out = cuda.device_array(rows, a.dtype)
+    idx = cuda.device_array(rows, np.int64)
+    if rows:
+        launch_rows(_extreme_rows, rows, _flat(x), out, idx, cols, want_max)
+    return _finish(idx if arg else out, kept_shape, keep_shape, keepdims)
+
+
+def max(a, axis=None, keepdims=False):
+    """m = max_axis a (NaN propagating)."""
+    return _extreme(a, axis, keepdims, True, False, "maximum")
+
+
+def min(a, axis=None, keepdims=False):
+    """m = min_axis a (NaN propagating)."""
+    return _extreme(a, axis, keepdims, False, False, "minimum")
+
+
+def argmax(a, axis=None, keepdims=False):
+    """i = argmax_axis a (first maximum; int64; over the flattened array when axis is None, as NumPy)."""
+    if axis is None and not keepdims:
+        return _extreme(reshape(a, (a.size,)), 0, False, True, True, "argmax")
+    return _extreme(a, axis, keepdims, True, True, "argmax")
+
+
+def argmin(a, axis=None, keepdims=False):
+    """i = argmin_axis a (first minimum; int64)."""
+    if axis is None and not keepdims:
+        return _extreme(reshape(a, (a.size,)), 0, False, False, True, "argmin")
+    return _extreme(a, axis, keepdims, False, True, "argmin")
+
+
+# ----------------------------------------------------------------------------- views, joins and indexing
+def reshape(a, shape):
+    """``a`` with ``shape`` (one entry may be −1); a view of the contiguous array, ``a`` itself if unchanged."""
+    shape = _shape(shape)
+    if -1 in shape:
+        known = _prod(s for s in shape if s != -1)
+        shape = tuple(a.size // known if s == -1 and known else (0 if s == -1 else s) for s in shape)
+    if shape == tuple(a.shape):
+        return a
+    if _prod(shape) != a.size:
+        raise ValueError(f"cannot reshape array of size {a.size} into shape {shape}")
+    return contiguous(a).reshape(shape)
+
+
+def is_view(a):
+    """Always True here: device arrays do not say whether another array shares their memory, so autograd copies
+    a gradient before handing it to a leaf's ``.grad``."""
+    return True
+
+
+def _gather_view(a, shape, strides, offset):
+    out = cuda.device_array(shape, a.dtype)
+    if out.size:
+        mshape, (st,) = _merge(shape, [strides])
+        launch(_gather, out.size, _flat(contiguous(a)), _flat(out), len(mshape), _pad(mshape, 1), _pad(st, 0),
+               int(offset))
+    return out
+
+
+def transpose(a, axes=None):
+    """The array with its axes permuted (reversed when ``axes`` is None), materialised contiguously."""
+    axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(int(x) % a.ndim for x in axes)
+    if axes == tuple(range(a.ndim)):
+        return a
+    st = _c_strides(a.shape)
+    return _gather_view(a, tuple(a.shape[d] for d in axes), tuple(st[d] for d in axes), 0)
+
+
+def broadcast_to(a, shape):
+    """``a`` broadcast to ``shape``, materialised."""
+    shape = _shape(shape)
+    _broadcast_shapes(tuple(a.shape), shape)
+    if len(shape) < a.ndim or _broadcast_shapes(tuple(a.shape), shape) != shape:
+        raise ValueError(f"operands could not be broadcast together with remapped shapes {a.shape} and {shape}")
+    return _gather_view(a, shape, _bstrides(a.shape, shape), 0)
+
+
+def concatenate(arrays, axis=0):
+    """The arrays joined along ``axis`` (same shape elsewhere, one dtype by NumPy promotion)."""
+    arrays = [contiguous(x) for x in arrays]
+    nd = arrays[0].ndim
+    axis = int(axis) % nd
+    dt = np.result_type(*[x.dtype for x in arrays])
+    shape = list(arrays[0].shape)
+    shape[axis] = builtins.sum(int(x.shape[axis]) for x in arrays)
+    out = cuda.device_array(tuple(shape), dt)
+    ost = _c_strides(tuple(shape))
+    pos = 0
+    for x in arrays:
+        if x.size:
+            xs = astype(x, dt) if x.dtype != dt else x
+            mshape, (st, vst) = _merge(tuple(x.shape), [ost, _c_strides(tuple(x.shape))])
+            launch(_scatter, x.size, _flat(out), _flat(xs), len(mshape), _pad(mshape, 1), _pad(st, 0),
+                   pos * ost[axis], _pad(vst, 0))
+        pos += int(x.shape[axis])
+    return out
+
+
+def _basic(key, shape):
+    """(result shape, element strides, offset) of a basic index (ints, slices, None, Ellipsis), or None when the
+    key holds an index array."""
+    items = key if isinstance(key, tuple) else (key,)
+    if any(_is_dev(k) or isinstance(k, (np.ndarray, list)) for k in items):
+        return None
+    n_real = len([k for k in items if k is not None and k is not Ellipsis])
+    if n_real > len(shape):
+        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, but {n_real} were indexed")
+    if Ellipsis in items:
+        i = items.index(Ellipsis)
+        items = items[:i] + (slice(None),) * (len(shape) - n_real) + items[i + 1:]
+    else:
+        items = items + (slice(None),) * (len(shape) - n_real)
+    st = _c_strides(shape)
+    out_shape, out_st, off, d = [], [], 0, 0
+    for k in items:
+        if k is None:
+            out_shape.append(1)
+            out_st.append(0)
+            continue
+        if isinstance(k, slice):
+            start, stop, step = k.indices(shape[d])
+            out_shape.append(len(range(start, stop, step)))
+            out_st.append(st[d] * step)
+            off += start * st[d]
+        else:
+            i = int(k)
+            if not -shape[d] <= i < shape[d]:
+                raise IndexError(f"index {i} is out of bounds for axis {d} with size {shape[d]}")
+            off += (i % shape[d]) * st[d]
+        d += 1
+    return tuple(out_shape), tuple(out_st), off
+
+
+def _flat_index(shape, key):
+    """Flat element indices (int64, on the device) selected by an advanced index, with the result's shape."""
+    items = key if isinstance(key, tuple) else (key,)
+    host_key = tuple(k.copy_to_host() if _is_dev(k) else k for k in items)
+    idx = np.arange(_prod(shape), dtype=np.int64).reshape(shape)[host_key]
+    return cuda.to_device(np.ascontiguousarray(idx).reshape(-1)), idx.shape
+
+
+@jit
+def _take(src, idx, out):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = src[idx[i]]
+
+
+@jit
+def _put(dst, idx, val):
+    for i in range(cuda.grid(1), idx.size, cuda.gridsize(1)):
+        dst[idx[i]] = val[i]
+
+
+@jit
+def _add_at(dst, idx, val):
+    for i in range(cuda.grid(1), idx.size, cuda.gridsize(1)):
+        cuda.atomic.add(dst, idx[i], val[i])
+
+
+def getitem(a, key):
+    """a[key] with NumPy's basic and advanced indexing (always a new array here)."""
+    basic = _basic(key, tuple(a.shape))
+    if basic is not None:
+        shape, st, off = basic
+        if shape == tuple(a.shape) and off == 0 and st == _c_strides(shape):
+            return copy(a)
+        return _gather_view(a, shape, st, off)
+    idx, shape = _flat_index(tuple(a.shape), key)
+    out = cuda.device_array(shape, a.dtype)
+    launch(_take, idx.size, _flat(contiguous(a)), idx, _flat(out))
+    return out
+
+
+def setitem(a, key, value):
+    """a[key] = value, in place (``value`` a scalar or an array broadcastable to the selection)."""
+    basic = _basic(key, tuple(a.shape))
+    if basic is not None:
+        shape, st, off = basic
+        v = contiguous(_operand(value, a.dtype))
+        if v.dtype != a.dtype:
+            v = astype(v, a.dtype)
+        _broadcast_shapes(tuple(v.shape), shape)
+        if _prod(shape):
+            vst = _bstrides(v.shape, shape)
+            mshape, (mst, mvst) = _merge(shape, [st, vst])
+            launch(_scatter, _prod(shape), _flat(a), _flat(v), len(mshape), _pad(mshape, 1), _pad(mst, 0), int(off),
+                   _pad(mvst, 0))
+        return
+    idx, shape = _flat_index(tuple(a.shape), key)
+    v = _operand(value, a.dtype)
+    v = broadcast_to(astype(v, a.dtype) if v.dtype != a.dtype else v, shape)
+    launch(_put, idx.size, _flat(a), idx, _flat(contiguous(v)))
+
+
+def index_add(shape, key, values, dtype):
+    """out = zeros(shape); out[key] += values, repeated indices accumulating (``np.add.at``; float atomics, so
+    the order of the additions, and the last bits of a float sum, depend on scheduling)."""
+    out = zeros(shape, dtype)
+    idx, sel_shape = _flat_index(_shape(shape), key)
+    v = values if _is_dev(values) else _operand(values, dtype)
+    v = broadcast_to(astype(v, dtype) if v.dtype != np.dtype(dtype) else v, sel_shape)
+    launch(_add_at, idx.size, _flat(out), idx, _flat(contiguous(v)))
+    return out
+
+
+__all__ = ["asarray", "empty", "zeros", "full", "arange", "copy", "contiguous", "astype", "to_numpy", "add",
+           "subtract", "multiply", "divide", "power", "negative", "exp", "log", "sqrt", "abs", "sign", "maximum",
+           "minimum", "clip", "where", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
+           "logical_not", "sum", "max", "min", "argmax", "argmin", "reshape", "is_view", "transpose",
+           "broadcast_to", "concatenate", "getitem", "setitem", "index_add"]

@@ -1,0 +1,64 @@
+"""Embedding kernels on the GPU: the row gather of a lookup table and its scatter-add gradient — the ``@cuda.jit``
+twin of kernels/cpu/embedding.py, with the same names, arguments and equations.
+
+An embedding maps token index k to row k of a table W (V, D) — the "word embeddings" the lecture's input layer
+receives. Indices (int64, 1-D) must already be validated to lie in [0, V): the kernels do not bounds-check. One
+thread per output element (i, j), grid-stride loops (``_launch.launch``); consecutive threads touch consecutive
+columns j, so reads and writes of a row are coalesced.
+
+The backward pass scatter-adds with ``cuda.atomic.add`` (float32/float64), so repeated indices accumulate from
+several threads at once: the order of those additions depends on thread scheduling, and so may the last bits of
+dW for a repeated index (the CPU twin adds in sample order). It is otherwise deterministic.
+"""
+from numba import cuda
+
+from ._launch import jit, launch
+
+
+@jit
+def _gather(weight, idx, out):
+    n, d = out.shape
+    for e in range(cuda.grid(1), n * d, cuda.gridsize(1)):
+        i = e // d
+        j = e - i * d
+        out[i, j] = weight[idx[i], j]
+
+
+@jit
+def _zero(out):
+    v, d = out.shape
+    for e in range(cuda.grid(1), v * d, cuda.gridsize(1)):
+        r = e // d
+        out[r, e - r * d] = 0
+
+
+@jit
+def _scatter_add(grad, idx, padding_idx, out):
+    n, d = grad.shape
+    for e in range(cuda.grid(1), n * d, cuda.gridsize(1)):
+        i = e // d
+        k = idx[i]
+        if k != padding_idx:
+            j = e - i * d
+            cuda.atomic.add(out, (k, j), grad[i, j])
+
+
+def embedding_forward(weight, idx):
+    """Gather: outᵢⱼ = W[idxᵢ, j] for weight W (V, D) and idx (N,) int64. Returns out (N, D) in W's dtype."""
+    out = cuda.device_array((idx.shape[0], weight.shape[1]), weight.dtype)
+    launch(_gather, out.size, weight, idx, out)
+    return out
+
+
+def embedding_backward(grad, idx, num_embeddings, padding_idx):
+    """Scatter-add: dW[k, j] = Σ_{i : idxᵢ = k} gradᵢⱼ for grad (N, D), idx (N,) int64, so repeated indices
+    accumulate (``cuda.atomic.add``, in the dtype of ``grad``, float32 or float64; the order of the additions for a
+    repeated index depends on scheduling); row ``padding_idx`` gets zero gradient (pass −1 for none). Returns dW
+    (num_embeddings, D) in the dtype of ``grad``."""
+    out = cuda.device_array((int(num_embeddings), grad.shape[1]), grad.dtype)
+    launch(_zero, out.size, out)
+    launch(_scatter_add, grad.size, grad, idx, int(padding_idx), out)
+    return out
+
+
+__all__ = ["embedding_forward", "embedding_backward"]

@@ -1,0 +1,75 @@
+"""Counter-based random numbers on the GPU: number i of a stream is a hash of (seed, offset + i) — the
+``@cuda.jit`` twin of kernels/cpu/random.py, with the same names, arguments and equations.
+
+The hash is SplitMix64's output function (Steele, Lea, Flood 2014), z ↦ mix(key + (i+1)·γ). ``mix64``,
+``stream_key``, ``bits64`` and ``unit`` are re-exported from kernels/cpu/random.py unchanged: they are ``@njit``
+functions, which the kernels below call as CUDA device functions, so every number is computed by the same integer
+arithmetic as on the CPU, one thread per element, whatever the launch shape. Uniform numbers are therefore
+bit-identical to the CPU's; normal numbers go through CUDA's libdevice ``log``/``cos``/``sqrt``, which may differ
+from the CPU's libm in the last bit or so.
+"""
+import math
+
+import numpy as np
+from numba import cuda
+
+from ..cpu.random import bits64, mix64, stream_key, unit
+from ._launch import jit, launch
+
+_U64 = 0xFFFFFFFFFFFFFFFF     # seeds are taken modulo 2^64, as np.uint64(seed) does inside the CPU twin
+
+
+@jit
+def _uniform_fill(out, seed, offset, bits):
+    key = np.uint64(stream_key(seed))   # uint64 also under the simulator, where njit results come back as int
+    shift = np.uint64(64 - bits)
+    scale = 1.0 / np.float64(np.uint64(1) << np.uint64(bits))
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = np.float64(bits64(key, offset + i) >> shift) * scale
+
+
+@jit
+def _normal_fill(out, seed, offset):
+    key = np.uint64(stream_key(seed))   # uint64 also under the simulator, where njit results come back as int
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        j = 2 * (offset + i)
+        u1 = 1.0 - unit(key, j)
+        u2 = unit(key, j + 1)
+        out[i] = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def uniform_fill(out, seed, offset, bits):
+    """out[i] = ⌊h(seed, offset + i) / 2^(64−bits)⌋ / 2^bits ~ U[0, 1) for a 1-D device array ``out``, in place.
+    ``bits`` is the mantissa width of ``out`` (24 for float32, 53 for float64), so the value never rounds up
+    to 1."""
+    launch(_uniform_fill, out.size, out, np.uint64(int(seed) & _U64), int(offset), int(bits))
+
+
+def normal_fill(out, seed, offset):
+    """out[i] = √(−2 ln(1 − u₁)) · cos(2π u₂), the Box–Muller transform of numbers 2(offset+i) and
+    2(offset+i)+1 of the stream: a standard normal N(0, 1) per element of the 1-D device array ``out``, in
+    place."""
+    launch(_normal_fill, out.size, out, np.uint64(int(seed) & _U64), int(offset))
+
+
+def _flat(shape, dtype):
+    return cuda.device_array(int(np.prod(shape, dtype=np.int64)), np.dtype(dtype))
+
+
+def uniform(shape, dtype, seed, offset):
+    """A device array of ``shape`` with U[0, 1) numbers ``offset`` … ``offset + size − 1`` of stream ``seed``
+    (``uniform_fill``)."""
+    out = _flat(shape, dtype)
+    uniform_fill(out, seed, offset, 24 if out.dtype == np.float32 else 53)
+    return out.reshape(tuple(shape))
+
+
+def normal(shape, dtype, seed, offset):
+    """A device array of ``shape`` with N(0, 1) numbers (``normal_fill``); consumes 2·size counters from
+    ``offset``."""
+    out = _flat(shape, dtype)
+    normal_fill(out, seed, offset)
+    return out.reshape(tuple(shape))
+
+
+__all__ = ["uniform", "normal", "uniform_fill", "normal_fill", "mix64", "stream_key", "bits64", "unit"]

@@ -1,0 +1,653 @@
+"""Recurrent kernels on the GPU: the Elman RNN, LSTM and GRU, one step (cells) and whole sequences (BPTT in one
+call) — the ``@cuda.jit`` twins of kernels/cpu/rnn.py, with the same names, arguments, return structures and
+PyTorch's equations and gate layouts:
+
+* Elman:  h' = φ(xw + h·W_hhᵀ + b_hh), φ = tanh or relu.
+* LSTM:   [i, f, g, o] = [σ, σ, tanh, σ](xw + h·W_hhᵀ + b_hh)   (W_hh (4H, H) stacks the gates i, f, g, o)
+          c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c').
+* GRU:    [a_r, a_z, a_n] = xw,  [h_r, h_z, h_n] = h·W_hhᵀ + b_hh   (W_hh (3H, H) stacks r, z, n)
+          r = σ(a_r + h_r),  z = σ(a_z + h_z),  n = tanh(a_n + r ⊙ h_n),  h' = (1 − z) ⊙ n + z ⊙ h.
+
+``xw`` is the input projection x·W_ihᵀ + b_ih, computed by the op layer (tinygradnb.ops.rnn) for every time step
+at once as one matrix product; these kernels do the hidden-to-hidden product inside the recurrence. Sequence
+kernels take xw (T, B, G·H), the initial state(s) (B, H), W_hh (G·H, H), b_hh (G·H,), ``lengths`` (B,) int64 with
+1 ≤ lengths[b] ≤ T and a ``reverse`` flag, with PyTorch's packed-sequence semantics (see the CPU twin): sample b
+runs only over its valid steps, its output is 0 at t ≥ lengths[b] and its state is carried unchanged there;
+with ``reverse`` its valid prefix runs backwards. Saved states are indexed by step (hs[0] = h_0, hs[s+1] = the
+state after step s).
+
+Structure. The time loop runs on the host; each step is two launches over the whole batch (``_launch.launch``,
+one thread per element, grid-stride loops):
+
+* forward: ``_hidden`` zh = b_hh + h·W_hhᵀ, (B × G·H) threads each a dot product of length H over W_hhᵀ made
+  contiguous once per call (consecutive threads read consecutive weights); then the family's gate kernel over
+  (B × H) threads, which also copies the state and zeroes the output/gates of samples past their length;
+* backward: the family's gate-backward kernel over (B × H) threads (dz for the step, saved by step, and the
+  direct part of dh_{t−1}), then ``_back_hidden`` dh += dz·W_hh over (B × H) threads.
+
+dW_hh = Σ_s dz_sᵀ·h_s and db_hh = Σ_s Σ_b dz_s need no step order: one launch after the time loop
+(``_grad_w``, one thread per weight summing over the T·B rows in a fixed order, so deterministic, no atomics).
+Dot products and sums accumulate in float64; the gate non-linearities run on the stored dtype with libdevice's
+exp/tanh (as the activation kernels).
+
+All outputs are freshly allocated C-contiguous device arrays of the inputs' dtype (float32 or float64); nothing
+is validated here (the op layer checks shapes, dtypes and lengths).
+"""
+import math
+
+from numba import cuda, float64
+
+from ._launch import jit, launch
+
+
+# The gate math is written out inside each kernel rather than in device functions: numba-cuda compiles a called
+# device function for the current device's compute capability, which needs a CUDA driver, so kernels that call
+# one cannot be compiled to PTX on a machine without a GPU (tests/cuda/ptx_check.py). σ(v) is 1/(1 + e^(−v)):
+# for v → −∞ e^(−v) overflows to inf and σ to 0, its limit, so no branch is needed.
+
+# ----------------------------------------------------------------------------- shared kernels
+@jit
+def _copy2(src, dst):
+    """dst (R, C) = src (R, C)."""
+    nc = dst.shape[1]
+    for i in range(cuda.grid(1), dst.shape[0] * nc, cuda.gridsize(1)):
+        r = i // nc
+        c = i - r * nc
+        dst[r, c] = src[r, c]
+
+
+@jit
+def _transpose(w, wt):
+    """wt (H, G·H) = wᵀ for w (G·H, H); consecutive threads write consecutive elements of wt."""
+    gh = wt.shape[1]
+    for i in range(cuda.grid(1), wt.shape[0] * gh, cuda.gridsize(1)):
+        k = i // gh
+        j = i - k * gh
+        wt[k, j] = w[j, k]
+
+
+@jit
+def _hidden(h, wt, bias, zh):
+    """zh (B, G·H) = bias + h·W_hhᵀ from h (B, H) and W_hhᵀ (H, G·H); one dot product per thread (float64)."""
+    gh = zh.shape[1]
+    nk = h.shape[1]
+    for i in range(cuda.grid(1), zh.shape[0] * gh, cuda.gridsize(1)):
+        b = i // gh
+        j = i - b * gh
+        acc = float64(bias[j])
+        for k in range(nk):
+            acc += float64(h[b, k]) * float64(wt[k, j])
+        zh[b, j] = acc
+
+
+@jit
+def _back_hidden(dz, w, dh):
+    """dh (B, H) += dz·W_hh for dz (B, G·H), W_hh (G·H, H); one dot product per thread (float64)."""
+    n = dh.shape[1]
+    gh = dz.shape[1]
+    for i in range(cuda.grid(1), dh.shape[0] * n, cuda.gridsize(1)):
+        b = i // n
+        k = i - b * n
+        acc = float64(dh[b, k])
+        for j in range(gh):
+            acc += float64(dz[b, j]) * float64(w[j, k])
+        dh[b, k] = acc
+
+
+@jit
+def _grad_w(dz, h, dw, db):
+    """dW_hh (G·H, H) = dzᵀ·h and db_hh (G·H,) = Σ_r dz[r] for dz (R, G·H), h (R, H): one thread per weight,
+    summing the R rows in order (float64); the thread of column 0 also sums db."""
+    n = dw.shape[1]
+    nr = dz.shape[0]
+    for i in range(cuda.grid(1), dw.shape[0] * n, cuda.gridsize(1)):
+        j = i // n
+        k = i - j * n
+        acc = 0.0
+        for r in range(nr):
+            acc += float64(dz[r, j]) * float64(h[r, k])
+        dw[j, k] = acc
+        if k == 0:
+            sb = 0.0
+            for r in range(nr):
+                sb += float64(dz[r, j])
+            db[j] = sb
+
+
+# ----------------------------------------------------------------------------- cell kernels
+@jit
+def _rnn_cell_fwd(xw, zh, relu, out):
+    """h' = φ(xw + zh): relu or tanh."""
+    n = out.shape[1]
+    for i in range(cuda.grid(1), out.shape[0] * n, cuda.gridsize(1)):
+        b = i // n
+        j = i - b * n
+        v = xw[b, j] + zh[b, j]
+        if relu:
+            out[b, j] = v if v > 0 else 0
+        else:
+            out[b, j] = math.tanh(v)
+
+
+@jit
+def _rnn_cell_bwd(g, h_new, relu, dz, dh):
+    """dz = g ⊙ φ'(z) from h' = φ(z) (1[h' > 0] for relu, 1 − h'² for tanh); dh = 0 (the W_hh path follows)."""
+    n = dz.shape[1]
+    for i in range(cuda.grid(1), dz.shape[0] * n, cuda.gridsize(1)):
+        b = i // n
+        j = i - b * n
+        y = h_new[b, j]
+        if relu:
+            dz[b, j] = g[b, j] if y > 0 else 0
+        else:
+            dz[b, j] = g[b, j] * (1.0 - y * y)
+        dh[b, j] = 0
+
+
+@jit
+def _lstm_cell_fwd(xw, zh, c, h_new, c_new, gates):
+    """[i, f, g, o] = [σ, σ, tanh, σ](xw + zh), c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh c'."""
+    n = c.shape[1]
+    for e in range(cuda.grid(1), c.shape[0] * n, cuda.gridsize(1)):
+        b = e // n
+        j = e - b * n
+        i = 1.0 / (1.0 + math.exp(-(xw[b, j] + zh[b, j])))
+        f = 1.0 / (1.0 + math.exp(-(xw[b, n + j] + zh[b, n + j])))
+        g = math.tanh(xw[b, 2 * n + j] + zh[b, 2 * n + j])
+        o = 1.0 / (1.0 + math.exp(-(xw[b, 3 * n + j] + zh[b, 3 * n + j])))
+        cn = f * c[b, j] + i * g
+        gates[b, j] = i
+        gates[b, n + j] = f
+        gates[b, 2 * n + j] = g
+        gates[b, 3 * n + j] = o
+        c_new[b, j] = cn
+        h_new[b, j] = o * math.tanh(cn)
+
+
+@jit
+def _lstm_cell_bwd(gh, gc, c, c_new, gates, dz, dc, dh):
+    """dc_tot = gc + gh ⊙ o ⊙ (1 − tanh² c'); dz = [dc_tot ⊙ g ⊙ i(1−i), dc_tot ⊙ c ⊙ f(1−f), dc_tot ⊙ i ⊙ (1−g²),
+    gh ⊙ tanh c' ⊙ o(1−o)]; dc = dc_tot ⊙ f; dh = 0 (the W_hh path follows)."""
+    n = c.shape[1]
+    for e in range(cuda.grid(1), c.shape[0] * n, cuda.gridsize(1)):
+        b = e // n
+        j = e - b * n
+        i = gates[b, j]
+        f = gates[b, n + j]
+        g = gates[b, 2 * n + j]
+        o = gates[b, 3 * n + j]
+        tc = math.tanh(c_new[b, j])
+        d = gh[b, j]
+        dct = gc[b, j] + d * o * (1.0 - tc * tc)
+        dz[b, j] = dct * g * i * (1.0 - i)
+        dz[b, n + j] = dct * c[b, j] * f * (1.0 - f)
+        dz[b, 2 * n + j] = dct * i * (1.0 - g * g)
+        dz[b, 3 * n + j] = d * tc * o * (1.0 - o)
+        dc[b, j] = dct * f
+        dh[b, j] = 0
+
+
+@jit
+def _gru_cell_fwd(xw, zh, h, h_new, gates):
+    """r = σ(a_r + h_r), z = σ(a_z + h_z), n = tanh(a_n + r ⊙ h_n), h' = (1 − z) ⊙ n + z ⊙ h; gates [r, z, n, h_n]."""
+    m = h.shape[1]
+    for e in range(cuda.grid(1), h.shape[0] * m, cuda.gridsize(1)):
+        b = e // m
+        j = e - b * m
+        r = 1.0 / (1.0 + math.exp(-(xw[b, j] + zh[b, j])))
+        z = 1.0 / (1.0 + math.exp(-(xw[b, m + j] + zh[b, m + j])))
+        hn = zh[b, 2 * m + j]
+        nn = math.tanh(xw[b, 2 * m + j] + r * hn)
+        gates[b, j] = r
+        gates[b, m + j] = z
+        gates[b, 2 * m + j] = nn
+        gates[b, 3 * m + j] = hn
+        h_new[b, j] = (1.0 - z) * nn + z * h[b, j]
+
+
+@jit
+def _gru_cell_bwd(g, h, gates, dxw, dzh, dh):
+    """da_n = g ⊙ (1 − z) ⊙ (1 − n²), da_r = da_n ⊙ h_n ⊙ r(1 − r), da_z = g ⊙ (h − n) ⊙ z(1 − z);
+    dxw = [da_r, da_z, da_n], dzh = [da_r, da_z, da_n ⊙ r], dh = g ⊙ z (the W_hh path follows)."""
+    m = h.shape[1]
+    for e in range(cuda.grid(1), h.shape[0] * m, cuda.gridsize(1)):
+        b = e // m
+        j = e - b * m
+        r = gates[b, j]
+        z = gates[b, m + j]
+        nn = gates[b, 2 * m + j]
+        d = g[b, j]
+        dan = d * (1.0 - z) * (1.0 - nn * nn)
+        dar = dan * gates[b, 3 * m + j] * r * (1.0 - r)
+        daz = d * (h[b, j] - nn) * z * (1.0 - z)
+        dxw[b, j] = dar
+        dxw[b, m + j] = daz
+        dxw[b, 2 * m + j] = dan
+        dzh[b, j] = dar
+        dzh[b, m + j] = daz
+        dzh[b, 2 * m + j] = dan * r
+        dh[b, j] = d * z
+
+
+# ----------------------------------------------------------------------------- sequence step kernels
+# Step s of sample b processes time t = s (or lengths[b] − 1 − s with ``reverse``) when s < lengths[b]. At a step
+# s ≥ lengths[b] the time index s itself is one of the sample's invalid times (each invalid time is met exactly
+# once), so the kernel zeroes out/gates (forward) or dz/dxw (backward) at index s there: every element of those
+# arrays is written exactly once over the loop, and no zero-fill launch is needed. The gate math is that of the
+# cell kernels above, on the step's rows.
+@jit
+def _rnn_seq_fwd(xw, zh, hs, out, lengths, s, relu, reverse):
+    n = zh.shape[1]
+    for e in range(cuda.grid(1), zh.shape[0] * n, cuda.gridsize(1)):
+        b = e // n
+        j = e - b * n
+        ln = lengths[b]
+        if s >= ln:
+            hs[s + 1, b, j] = hs[s, b, j]
+            out[s, b, j] = 0
+        else:
+            t = ln - 1 - s if reverse else s
+            v = xw[t, b, j] + zh[b, j]
+            if relu:
+                y = v if v > 0 else 0.0
+            else:
+                y = math.tanh(v)
+            hs[s + 1, b, j] = y
+            out[t, b, j] = y
+
+
+@jit
+def _rnn_seq_bwd(g_out, hs, lengths, s, relu, reverse, dh, dzs, dxw):
+    n = dh.shape[1]
+    for e in range(cuda.grid(1), dh.shape[0] * n, cuda.gridsize(1)):
+        b = e // n
+        j = e - b * n
+        ln = lengths[b]
+        if s >= ln:
+            dzs[s, b, j] = 0
+            if reverse:
+                dxw[s, b, j] = 0
+        else:
+            t = ln - 1 - s if reverse else s
+            d = dh[b, j] + g_out[t, b, j]
+            y = hs[s + 1, b, j]
+            if relu:
+                dz = d if y > 0 else 0.0
+            else:
+                dz = d * (1.0 - y * y)
+            dzs[s, b, j] = dz
+            if reverse:
+                dxw[t, b, j] = dz
+            dh[b, j] = 0
+
+
+@jit
+def _lstm_seq_fwd(xw, zh, hs, cs, out, gates, lengths, s, reverse):
+    n = out.shape[2]
+    for e in range(cuda.grid(1), zh.shape[0] * n, cuda.gridsize(1)):
+        b = e // n
+        j = e - b * n
+        ln = lengths[b]
+        if s >= ln:
+            hs[s + 1, b, j] = hs[s, b, j]
+            cs[s + 1, b, j] = cs[s, b, j]
+            out[s, b, j] = 0
+            for q in range(4):
+                gates[s, b, q * n + j] = 0
+        else:
+            t = ln - 1 - s if reverse else s
+            i = 1.0 / (1.0 + math.exp(-(xw[t, b, j] + zh[b, j])))
+            f = 1.0 / (1.0 + math.exp(-(xw[t, b, n + j] + zh[b, n + j])))
+            g = math.tanh(xw[t, b, 2 * n + j] + zh[b, 2 * n + j])
+            o = 1.0 / (1.0 + math.exp(-(xw[t, b, 3 * n + j] + zh[b, 3 * n + j])))
+            cn = f * cs[s, b, j] + i * g
+            gates[s, b, j] = i
+            gates[s, b, n + j] = f
+            gates[s, b, 2 * n + j] = g
+            gates[s, b, 3 * n + j] = o
+            cs[s + 1, b, j] = cn
+            hn = o * math.tanh(cn)
+            hs[s + 1, b, j] = hn
+            out[t, b, j] = hn
+
+
+@jit
+def _lstm_seq_bwd(g_out, cs, gates, lengths, s, reverse, dh, dc, dzs, dxw):
+    n = dh.shape[1]
+    for e in range(cuda.grid(1), dh.shape[0] * n, cuda.gridsize(1)):
+        b = e // n
+        j = e - b * n
+        ln = lengths[b]
+        if s >= ln:
+            for q in range(4):
+                dzs[s, b, q * n + j] = 0
+                if reverse:
+                    dxw[s, b, q * n + j] = 0
+        else:
+            t = ln - 1 - s if reverse else s
+            i = gates[s, b, j]
+            f = gates[s, b, n + j]
+            g = gates[s, b, 2 * n + j]
+            o = gates[s, b, 3 * n + j]
+            tc = math.tanh(cs[s + 1, b, j])
+            d = dh[b, j] + g_out[t, b, j]
+            dct = dc[b, j] + d * o * (1.0 - tc * tc)
+            di = dct * g * i * (1.0 - i)
+            df = dct * cs[s, b, j] * f * (1.0 - f)
+            dg = dct * i * (1.0 - g * g)
+            do = d * tc * o * (1.0 - o)
+            dzs[s, b, j] = di
+            dzs[s, b, n + j] = df
+            dzs[s, b, 2 * n + j] = dg
+            dzs[s, b, 3 * n + j] = do
+            if reverse:
+                dxw[t, b, j] = di
+                dxw[t, b, n + j] = df
+                dxw[t, b, 2 * n + j] = dg
+                dxw[t, b, 3 * n + j] = do
+            dc[b, j] = dct * f
+            dh[b, j] = 0
+
+
+@jit
+def _gru_seq_fwd(xw, zh, hs, out, gates, lengths, s, reverse):
+    m = out.shape[2]
+    for e in range(cuda.grid(1), zh.shape[0] * m, cuda.gridsize(1)):
+        b = e // m
+        j = e - b * m
+        ln = lengths[b]
+        if s >= ln:
+            hs[s + 1, b, j] = hs[s, b, j]
+            out[s, b, j] = 0
+            for q in range(4):
+                gates[s, b, q * m + j] = 0
+        else:
+            t = ln - 1 - s if reverse else s
+            r = 1.0 / (1.0 + math.exp(-(xw[t, b, j] + zh[b, j])))
+            z = 1.0 / (1.0 + math.exp(-(xw[t, b, m + j] + zh[b, m + j])))
+            hn = zh[b, 2 * m + j]
+            nn = math.tanh(xw[t, b, 2 * m + j] + r * hn)
+            gates[s, b, j] = r
+            gates[s, b, m + j] = z
+            gates[s, b, 2 * m + j] = nn
+            gates[s, b, 3 * m + j] = hn
+            hnew = (1.0 - z) * nn + z * hs[s, b, j]
+            hs[s + 1, b, j] = hnew
+            out[t, b, j] = hnew
+
+
+@jit
+def _gru_seq_bwd(g_out, hs, gates, lengths, s, reverse, dh, dzs, dxw):
+    m = dh.shape[1]
+    for e in range(cuda.grid(1), dh.shape[0] * m, cuda.gridsize(1)):
+        b = e // m
+        j = e - b * m
+        ln = lengths[b]
+        if s >= ln:
+            for q in range(3):
+                dzs[s, b, q * m + j] = 0
+                dxw[s, b, q * m + j] = 0
+        else:
+            t = ln - 1 - s if reverse else s
+            r = gates[s, b, j]
+            z = gates[s, b, m + j]
+            nn = gates[s, b, 2 * m + j]
+            d = dh[b, j] + g_out[t, b, j]
+            dan = d * (1.0 - z) * (1.0 - nn * nn)
+            dar = dan * gates[s, b, 3 * m + j] * r * (1.0 - r)
+            daz = d * (hs[s, b, j] - nn) * z * (1.0 - z)
+            dxw[t, b, j] = dar
+            dxw[t, b, m + j] = daz
+            dxw[t, b, 2 * m + j] = dan
+            dzs[s, b, j] = dar
+            dzs[s, b, m + j] = daz
+            dzs[s, b, 2 * m + j] = dan * r
+            dh[b, j] = d * z
+
+
+# ----------------------------------------------------------------------------- host helpers
+def _empty(shape, dtype):
+    return cuda.device_array(shape, dtype=dtype)
+
+
+def _weights_t(w_hh):
+    """W_hhᵀ (H, G·H), contiguous (one launch per call)."""
+    gh, n = w_hh.shape
+    wt = _empty((n, gh), w_hh.dtype)
+    launch(_transpose, gh * n, w_hh, wt)
+    return wt
+
+
+def _hidden_product(h, wt, b_hh, zh):
+    """zh = b_hh + h·W_hhᵀ for the whole batch."""
+    launch(_hidden, zh.shape[0] * zh.shape[1], h, wt, b_hh, zh)
+
+
+def _copy(src, dst):
+    launch(_copy2, dst.shape[0] * dst.shape[1], src, dst)
+
+
+def _dh_add(dz, w_hh, dh):
+    """dh += dz·W_hh for the whole batch."""
+    launch(_back_hidden, dh.shape[0] * dh.shape[1], dz, w_hh, dh)
+
+
+def _weight_grad(dz, h, w_hh):
+    """(dW_hh, db_hh) = (dzᵀ·h, Σ_r dz[r]) for dz (R, G·H) and h (R, H)."""
+    gh, n = w_hh.shape
+    dw = _empty((gh, n), dz.dtype)
+    db = _empty(gh, dz.dtype)
+    launch(_grad_w, gh * n, dz, h, dw, db)
+    return dw, db
+
+
+def _seq_weight_grad(dzs, hs, w_hh):
+    """dW_hh = Σ_s dz_sᵀ·h_s, db_hh = Σ_s Σ_b dz_s for dz by step (T, B, G·H), hs (T+1, B, H)."""
+    nt, nb, gh = dzs.shape
+    return _weight_grad(dzs.reshape(nt * nb, gh), hs[:nt].reshape(nt * nb, hs.shape[2]), w_hh)
+
+
+# ----------------------------------------------------------------------------- cells (one step)
+def rnn_cell_forward(xw, h, w_hh, b_hh, relu):
+    """Elman step (lecture: h_t = f(W_xh·x_t + W_hh·h_{t−1} + b_h)): h' = φ(xw + h·W_hhᵀ + b_hh) for xw (B, H),
+    h (B, H), W_hh (H, H), b_hh (H,); φ = relu if ``relu`` else tanh. Returns h' (B, H)."""
+    nb, n = h.shape
+    zh = _empty((nb, n), xw.dtype)
+    _hidden_product(h, _weights_t(w_hh), b_hh, zh)
+    out = _empty((nb, n), xw.dtype)
+    launch(_rnn_cell_fwd, nb * n, xw, zh, bool(relu), out)
+    return out
+
+
+def rnn_cell_backward(g, h, w_hh, h_new, relu):
+    """Backward of the Elman step h' = φ(xw + h·W_hhᵀ + b_hh) from g = dL/dh' (B, H) and the saved h, h':
+    dz = g ⊙ φ'(z); dxw = dz, db_hh = Σ_b dz, dW_hh = dzᵀ·h, dh = dz·W_hh. Returns (dxw, dh, dW_hh, db_hh)."""
+    nb, n = h.shape
+    dxw = _empty((nb, n), g.dtype)
+    dh = _empty((nb, n), g.dtype)
+    launch(_rnn_cell_bwd, nb * n, g, h_new, bool(relu), dxw, dh)
+    _dh_add(dxw, w_hh, dh)
+    dw, db = _weight_grad(dxw, h, w_hh)
+    return dxw, dh, dw, db
+
+
+def lstm_cell_forward(xw, h, c, w_hh, b_hh):
+    """LSTM step (gates i, f, g, o): [i, f, g, o] = [σ, σ, tanh, σ](xw + h·W_hhᵀ + b_hh), c' = f ⊙ c + i ⊙ g,
+    h' = o ⊙ tanh(c') for xw (B, 4H), h, c (B, H), W_hh (4H, H), b_hh (4H,).
+    Returns (h' (B, H), c' (B, H), gates (B, 4H) activated, saved for backward)."""
+    nb, n = h.shape
+    zh = _empty((nb, 4 * n), xw.dtype)
+    _hidden_product(h, _weights_t(w_hh), b_hh, zh)
+    h_new = _empty((nb, n), xw.dtype)
+    c_new = _empty((nb, n), xw.dtype)
+    gates = _empty((nb, 4 * n), xw.dtype)
+    launch(_lstm_cell_fwd, nb * n, xw, zh, c, h_new, c_new, gates)
+    return h_new, c_new, gates
+
+
+def lstm_cell_backward(gh, gc, h, c, c_new, gates, w_hh):
+    """Backward of the LSTM step (c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh c') from gh = dL/dh', gc = dL/dc' (B, H) and
+    the saved h, c, c', gates: dc_tot = gc + gh ⊙ o ⊙ (1 − tanh² c'), dz = [dc_tot ⊙ g ⊙ i(1−i),
+    dc_tot ⊙ c ⊙ f(1−f), dc_tot ⊙ i ⊙ (1−g²), gh ⊙ tanh c' ⊙ o(1−o)], dc = dc_tot ⊙ f, dh = dz·W_hh.
+    Returns (dxw (B, 4H), dh (B, H), dc (B, H), dW_hh (4H, H), db_hh (4H,))."""
+    nb, n = h.shape
+    dxw = _empty((nb, 4 * n), gh.dtype)
+    dh = _empty((nb, n), gh.dtype)
+    dc = _empty((nb, n), gh.dtype)
+    launch(_lstm_cell_bwd, nb * n, gh, gc, c, c_new, gates, dxw, dc, dh)
+    _dh_add(dxw, w_hh, dh)
+    dw, db = _weight_grad(dxw, h, w_hh)
+    return dxw, dh, dc, dw, db
+
+
+def gru_cell_forward(xw, h, w_hh, b_hh):
+    """GRU step (gates r, z, n): r = σ(a_r + h_r), z = σ(a_z + h_z), n = tanh(a_n + r ⊙ h_n),
+    h' = (1 − z) ⊙ n + z ⊙ h with [a_r, a_z, a_n] = xw (B, 3H) and [h_r, h_z, h_n] = h·W_hhᵀ + b_hh, W_hh (3H, H).
+    Returns (h' (B, H), gates (B, 4H) = [r, z, n, h_n], saved for backward)."""
+    nb, m = h.shape
+    zh = _empty((nb, 3 * m), xw.dtype)
+    _hidden_product(h, _weights_t(w_hh), b_hh, zh)
+    h_new = _empty((nb, m), xw.dtype)
+    gates = _empty((nb, 4 * m), xw.dtype)
+    launch(_gru_cell_fwd, nb * m, xw, zh, h, h_new, gates)
+    return h_new, gates
+
+
+def gru_cell_backward(g, h, gates, w_hh):
+    """Backward of the GRU step h' = (1 − z) ⊙ n + z ⊙ h from g = dL/dh' (B, H), the saved h and gates
+    [r, z, n, h_n]: da_n = g ⊙ (1 − z) ⊙ (1 − n²), da_r = da_n ⊙ h_n ⊙ r(1 − r), da_z = g ⊙ (h − n) ⊙ z(1 − z);
+    dxw = [da_r, da_z, da_n], hidden side dzh = [da_r, da_z, da_n ⊙ r], dh = g ⊙ z + dzh·W_hh, dW_hh = dzhᵀ·h,
+    db_hh = Σ_b dzh. Returns (dxw (B, 3H), dh (B, H), dW_hh (3H, H), db_hh (3H,))."""
+    nb, m = h.shape
+    dxw = _empty((nb, 3 * m), g.dtype)
+    dzh = _empty((nb, 3 * m), g.dtype)
+    dh = _empty((nb, m), g.dtype)
+    launch(_gru_cell_bwd, nb * m, g, h, gates, dxw, dzh, dh)
+    _dh_add(dzh, w_hh, dh)
+    dw, db = _weight_grad(dzh, h, w_hh)
+    return dxw, dh, dw, db
+
+
+# ----------------------------------------------------------------------------- whole sequences
+def rnn_sequence_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse):
+    """Elman recurrence over a whole sequence (lecture: h_t = f(W_xh·x_t + W_hh·h_{t−1} + b_h)):
+    h_t = φ(xw_t + h_{t−1}·W_hhᵀ + b_hh) for xw (T, B, H), h0 (B, H), W_hh (H, H), b_hh (H,), lengths (B,) int64,
+    φ = relu if ``relu`` else tanh, in ``reverse`` order per sample if asked (see the module docstring).
+    Returns (out (T, B, H), zero where t ≥ lengths[b]; hs (T+1, B, H), the state after each step, hs[T] the
+    final state)."""
+    nt, nb, n = xw.shape
+    relu, reverse = bool(relu), bool(reverse)
+    wt = _weights_t(w_hh)
+    out = _empty((nt, nb, n), xw.dtype)
+    hs = _empty((nt + 1, nb, n), xw.dtype)
+    _copy(h0, hs[0])
+    zh = _empty((nb, n), xw.dtype)
+    for s in range(nt):
+        _hidden_product(hs[s], wt, b_hh, zh)
+        launch(_rnn_seq_fwd, nb * n, xw, zh, hs, out, lengths, s, relu, reverse)
+    return out, hs
+
+
+def rnn_sequence_backward(g_out, g_hn, hs, w_hh, lengths, relu, reverse):
+    """BPTT of ``rnn_sequence_forward`` in one call, from g_out = dL/dout (T, B, H), g_hn = dL/dh_final (B, H)
+    and the saved hs: going back over the steps, dh ← dh + g_out_t, dz = dh ⊙ φ'(z_t), d(xw_t) = dz,
+    db_hh += dz, dW_hh += dzᵀ·h_{t−1}, dh ← dz·W_hh (steps t ≥ lengths[b] pass dh through unchanged).
+    Returns (dxw (T, B, H), dW_hh (H, H), db_hh (H,), dh0 (B, H))."""
+    nt, nb, n = g_out.shape
+    relu, reverse = bool(relu), bool(reverse)
+    dzs = _empty((nt, nb, n), g_out.dtype)
+    dxw = _empty((nt, nb, n), g_out.dtype) if reverse else dzs   # forward in time, dz by step is dxw by time
+    dh = _empty((nb, n), g_out.dtype)
+    _copy(g_hn, dh)
+    for s in range(nt - 1, -1, -1):
+        launch(_rnn_seq_bwd, nb * n, g_out, hs, lengths, s, relu, reverse, dh, dzs, dxw)
+        _dh_add(dzs[s], w_hh, dh)
+    dw, db = _seq_weight_grad(dzs, hs, w_hh)
+    return dxw, dw, db, dh
+
+
+def lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse):
+    """LSTM recurrence over a whole sequence (gates i, f, g, o): [i, f, g, o]_t = [σ, σ, tanh, σ](xw_t +
+    h_{t−1}·W_hhᵀ + b_hh), c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh c_t, for xw (T, B, 4H), h0, c0 (B, H),
+    W_hh (4H, H), b_hh (4H,), lengths (B,) int64, ``reverse`` per sample if asked.
+    Returns (out (T, B, H) zero where t ≥ lengths[b]; hs, cs (T+1, B, H) the states after each step, hs[T] and
+    cs[T] the final ones; gates (T, B, 4H) activated, by step, zero at steps s ≥ lengths[b])."""
+    nt, nb, g4 = xw.shape
+    n = g4 // 4
+    reverse = bool(reverse)
+    wt = _weights_t(w_hh)
+    out = _empty((nt, nb, n), xw.dtype)
+    hs = _empty((nt + 1, nb, n), xw.dtype)
+    cs = _empty((nt + 1, nb, n), xw.dtype)
+    gates = _empty((nt, nb, g4), xw.dtype)
+    _copy(h0, hs[0])
+    _copy(c0, cs[0])
+    zh = _empty((nb, g4), xw.dtype)
+    for s in range(nt):
+        _hidden_product(hs[s], wt, b_hh, zh)
+        launch(_lstm_seq_fwd, nb * n, xw, zh, hs, cs, out, gates, lengths, s, reverse)
+    return out, hs, cs, gates
+
+
+def lstm_sequence_backward(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reverse):
+    """BPTT of ``lstm_sequence_forward`` in one call, from g_out (T, B, H), the final states' gradients g_hn,
+    g_cn (B, H) and the saved hs, cs, gates: per step backwards dh ← dh + g_out_t, then the LSTM step backward
+    (dc_tot = dc + dh ⊙ o ⊙ (1 − tanh² c_t), gate gradients, dc ← dc_tot ⊙ f) and the W_hh path
+    (dW_hh += dzᵀ·h_{t−1}, dh ← dz·W_hh); steps t ≥ lengths[b] pass dh, dc through.
+    Returns (dxw (T, B, 4H), dW_hh (4H, H), db_hh (4H,), dh0 (B, H), dc0 (B, H))."""
+    nt, nb, n = g_out.shape
+    reverse = bool(reverse)
+    dzs = _empty((nt, nb, 4 * n), g_out.dtype)
+    dxw = _empty((nt, nb, 4 * n), g_out.dtype) if reverse else dzs
+    dh = _empty((nb, n), g_out.dtype)
+    dc = _empty((nb, n), g_out.dtype)
+    _copy(g_hn, dh)
+    _copy(g_cn, dc)
+    for s in range(nt - 1, -1, -1):
+        launch(_lstm_seq_bwd, nb * n, g_out, cs, gates, lengths, s, reverse, dh, dc, dzs, dxw)
+        _dh_add(dzs[s], w_hh, dh)
+    dw, db = _seq_weight_grad(dzs, hs, w_hh)
+    return dxw, dw, db, dh, dc
+
+
+def gru_sequence_forward(xw, h0, w_hh, b_hh, lengths, reverse):
+    """GRU recurrence over a whole sequence (gates r, z, n): r_t = σ(a_r + h_r), z_t = σ(a_z + h_z),
+    n_t = tanh(a_n + r_t ⊙ h_n), h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} with [a_r, a_z, a_n] = xw_t and
+    [h_r, h_z, h_n] = h_{t−1}·W_hhᵀ + b_hh, for xw (T, B, 3H), h0 (B, H), W_hh (3H, H), b_hh (3H,), lengths (B,)
+    int64, ``reverse`` per sample if asked. Returns (out (T, B, H) zero where t ≥ lengths[b]; hs (T+1, B, H),
+    hs[T] the final state; gates (T, B, 4H) = [r, z, n, h_n] by step, zero at steps s ≥ lengths[b])."""
+    nt, nb, g3 = xw.shape
+    m = g3 // 3
+    reverse = bool(reverse)
+    wt = _weights_t(w_hh)
+    out = _empty((nt, nb, m), xw.dtype)
+    hs = _empty((nt + 1, nb, m), xw.dtype)
+    gates = _empty((nt, nb, 4 * m), xw.dtype)
+    _copy(h0, hs[0])
+    zh = _empty((nb, g3), xw.dtype)
+    for s in range(nt):
+        _hidden_product(hs[s], wt, b_hh, zh)
+        launch(_gru_seq_fwd, nb * m, xw, zh, hs, out, gates, lengths, s, reverse)
+    return out, hs, gates
+
+
+def gru_sequence_backward(g_out, g_hn, hs, gates, w_hh, lengths, reverse):
+    """BPTT of ``gru_sequence_forward`` in one call, from g_out (T, B, H), g_hn (B, H) and the saved hs, gates:
+    per step backwards dh ← dh + g_out_t, the GRU step backward (see ``gru_cell_backward``) and the W_hh path;
+    steps t ≥ lengths[b] pass dh through. Returns (dxw (T, B, 3H), dW_hh (3H, H), db_hh (3H,), dh0 (B, H))."""
+    nt, nb, m = g_out.shape
+    reverse = bool(reverse)
+    dxw = _empty((nt, nb, 3 * m), g_out.dtype)
+    dzs = _empty((nt, nb, 3 * m), g_out.dtype)
+    dh = _empty((nb, m), g_out.dtype)
+    _copy(g_hn, dh)
+    for s in range(nt - 1, -1, -1):
+        launch(_gru_seq_bwd, nb * m, g_out, hs, gates, lengths, s, reverse, dh, dzs, dxw)
+        _dh_add(dzs[s], w_hh, dh)
+    dw, db = _seq_weight_grad(dzs, hs, w_hh)
+    return dxw, dw, db, dh
+
+
+__all__ = ["rnn_cell_forward", "rnn_cell_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
+           "gru_cell_backward", "rnn_sequence_forward", "rnn_sequence_backward", "lstm_sequence_forward",
+           "lstm_sequence_backward", "gru_sequence_forward", "gru_sequence_backward"]

@@ -1,0 +1,363 @@
+"""Softmax along the last axis, its log, the fused softmax–cross-entropy, and the MSE / BCE-with-logits losses on
+the GPU — the ``@cuda.jit`` twins of kernels/cpu/softmax.py, with the same names, arguments and equations.
+
+The lecture's softmax(z_i) = exp(z_i) / Σ_j exp(z_j) turns a row of scores into a probability distribution; its
+cross-entropy ℓ = −Σ_k y_k log ŷ_k with a one-hot y is, for label c, ℓ = −log softmax(z)_c = logsumexp(z) − z_c;
+its MSE is ℓ = (y − ŷ)². Every softmax kernel works on a C-contiguous 2-D (rows, C) device array (the op layer
+moves the softmax axis last and flattens the rest) and subtracts the row maximum m before exponentiating, which
+leaves the value unchanged (exp(z_i − m)/Σ exp(z_j − m)) and keeps exp's argument ≤ 0. The loss kernels take 1-D
+device arrays.
+
+Row kernels run one block of ``ROW_THREADS`` threads per row (``_launch.launch_rows``): each thread walks the
+row's elements t, t + ROW_THREADS, … (consecutive threads touch consecutive elements), then the block combines
+the partial maxima and the float64 partial sums with a shared-memory tree reduction (a fixed order for a given
+ROW_THREADS), and every thread writes its elements of the normalised row. The cross-entropy forward is that fused
+row kernel (max, Σ exp, then loss and logsumexp of the row, never forming the softmax); its backward and the
+MSE / BCE kernels are element-wise (one thread per element, ``_launch.launch``). Exponentials run in the array's
+dtype (libdevice exp/expf), sums accumulate in float64, as in the CPU twin; outputs are allocated in the input's
+dtype (float32 or float64). The row kernels are built once per dtype (``_row_kernels``), so that the row maximum
+and the reduced sums can be cast back to the array's dtype inside the kernel (the CPU twin's ``like``).
+
+Loss backward kernels take the upstream gradient ``g`` either per element / per row (``g.size`` equal to the
+number of elements / rows, reduction 'none') or as one value (``g.size == 1``, the gradient of a summed or
+averaged loss), and a ``scale`` (1 for 'none' and 'sum', 1/count for 'mean').
+"""
+import math
+
+import numpy as np
+from numba import cuda, float32, float64
+
+from ._launch import ROW_THREADS, jit, launch, launch_rows
+
+
+# ----------------------------------------------------------------------------- row kernels (one set per dtype)
+# Device functions (and @njit helpers) cannot be compiled by ``compile_ptx`` on a machine without a GPU in this
+# numba-cuda version, so every kernel spells out its tree reductions inline: after the threads store their
+# partials in ``sh[t]``, halving steps combine sh[t] with sh[t + step]; sh[0] is read by all threads, and a
+# ``syncthreads`` at the end of each row keeps the next row from overwriting it early.
+def _row_kernels(ft, tag):
+    """The softmax-family row kernels for arrays of numba float type ``ft`` (registered as ``<name>_<tag>``)."""
+
+    @jit(name=f"_softmax_fwd_{tag}")
+    def softmax_fwd(x, out):
+        smax = cuda.shared.array(ROW_THREADS, float64)
+        ssum = cuda.shared.array(ROW_THREADS, float64)
+        t = cuda.threadIdx.x
+        c = x.shape[1]
+        for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
+            m = -math.inf
+            for j in range(t, c, ROW_THREADS):
+                v = x[r, j]
+                if v > m:                  # NaNs are skipped here (they propagate through the sum)
+                    m = v
+            smax[t] = m
+            cuda.syncthreads()
+            step = ROW_THREADS // 2
+            while step > 0:
+                if t < step and smax[t + step] > smax[t]:
+                    smax[t] = smax[t + step]
+                cuda.syncthreads()
+                step //= 2
+            mr = ft(smax[0])
+            s = 0.0
+            for j in range(t, c, ROW_THREADS):
+                s += math.exp(x[r, j] - mr)
+            ssum[t] = s
+            cuda.syncthreads()
+            step = ROW_THREADS // 2
+            while step > 0:
+                if t < step:
+                    ssum[t] += ssum[t + step]
+                cuda.syncthreads()
+                step //= 2
+            inv = ft(1.0 / ssum[0])
+            for j in range(t, c, ROW_THREADS):
+                out[r, j] = math.exp(x[r, j] - mr) * inv
+            cuda.syncthreads()
+
+    @jit(name=f"_softmax_bwd_{tag}")
+    def softmax_bwd(p, g, dz):
+        ssum = cuda.shared.array(ROW_THREADS, float64)
+        t = cuda.threadIdx.x
+        c = p.shape[1]
+        for r in range(cuda.blockIdx.x, p.shape[0], cuda.gridDim.x):
+            s = 0.0
+            for j in range(t, c, ROW_THREADS):
+                s += float64(g[r, j]) * float64(p[r, j])
+            ssum[t] = s
+            cuda.syncthreads()
+            step = ROW_THREADS // 2
+            while step > 0:
+                if t < step:
+                    ssum[t] += ssum[t + step]
+                cuda.syncthreads()
+                step //= 2
+            dot = ft(ssum[0])
+            for j in range(t, c, ROW_THREADS):
+                dz[r, j] = p[r, j] * (g[r, j] - dot)
+            cuda.syncthreads()
+
+    @jit(name=f"_log_softmax_fwd_{tag}")
+    def log_softmax_fwd(x, out):
+        smax = cuda.shared.array(ROW_THREADS, float64)
+        ssum = cuda.shared.array(ROW_THREADS, float64)
+        t = cuda.threadIdx.x
+        c = x.shape[1]
+        for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
+            m = -math.inf
+            for j in range(t, c, ROW_THREADS):
+                v = x[r, j]
+                if v > m:
+                    m = v
+            smax[t] = m
+            cuda.syncthreads()
+            step = ROW_THREADS // 2
+            while step > 0:
+                if t < step and smax[t + step] > smax[t]:
+                    smax[t] = smax[t + step]
+                cuda.syncthreads()
+                step //= 2
+            mr = ft(smax[0])
+            s = 0.0
+            for j in range(t, c, ROW_THREADS):
+                s += math.exp(x[r, j] - mr)
+            ssum[t] = s
+            cuda.syncthreads()
+            step = ROW_THREADS // 2
+            while step > 0:
+                if t < step:
+                    ssum[t] += ssum[t + step]
+                cuda.syncthreads()
+                step //= 2
+            shift = smax[0] + math.log(ssum[0])        # float64, as the CPU twin
+            for j in range(t, c, ROW_THREADS):
+                out[r, j] = x[r, j] - shift
+            cuda.syncthreads()
+
+    @jit(name=f"_log_softmax_bwd_{tag}")
+    def log_softmax_bwd(logp, g, dz):
+        ssum = cuda.shared.array(ROW_THREADS, float64)
+        t = cuda.threadIdx.x
+        c = logp.shape[1]
+        for r in range(cuda.blockIdx.x, logp.shape[0], cuda.gridDim.x):
+            s = 0.0
+            for j in range(t, c, ROW_THREADS):
+                s += g[r, j]
+            ssum[t] = s
+            cuda.syncthreads()
+            step = ROW_THREADS // 2
+            while step > 0:
+                if t < step:
+                    ssum[t] += ssum[t + step]
+                cuda.syncthreads()
+                step //= 2
+            sr = ft(ssum[0])
+            for j in range(t, c, ROW_THREADS):
+                dz[r, j] = g[r, j] - math.exp(logp[r, j]) * sr
+            cuda.syncthreads()
+
+    @jit(name=f"_ce_fwd_{tag}")
+    def ce_fwd(z, y, ignore_index, loss, lse):
+        smax = cuda.shared.array(ROW_THREADS, float64)
+        ssum = cuda.shared.array(ROW_THREADS, float64)
+        t = cuda.threadIdx.x
+        c = z.shape[1]
+        for r in range(cuda.blockIdx.x, z.shape[0], cuda.gridDim.x):
+            label = y[r]
+            if label == ignore_index:      # the whole block takes this branch: no syncthreads is skipped by some
+                if t == 0:
+                    loss[r] = 0
+                    lse[r] = 0.0
+                continue
+            m = -math.inf
+            for j in range(t, c, ROW_THREADS):
+                v = z[r, j]
+                if v > m:
+                    m = v
+            smax[t] = m
+            cuda.syncthreads()
+            step = ROW_THREADS // 2
+            while step > 0:
+                if t < step and smax[t + step] > smax[t]:
+                    smax[t] = smax[t + step]
+                cuda.syncthreads()
+                step //= 2
+            mr = ft(smax[0])
+            s = 0.0
+            for j in range(t, c, ROW_THREADS):
+                s += math.exp(z[r, j] - mr)    # a −inf logit adds 0
+            ssum[t] = s
+            cuda.syncthreads()
+            step = ROW_THREADS // 2
+            while step > 0:
+                if t < step:
+                    ssum[t] += ssum[t + step]
+                cuda.syncthreads()
+                step //= 2
+            if t == 0:
+                m64 = smax[0]
+                ls = math.log(ssum[0])
+                loss[r] = (m64 - float64(z[r, label])) + ls
+                lse[r] = m64 + ls
+            cuda.syncthreads()
+
+    @jit(name=f"_ce_bwd_{tag}")
+    def ce_bwd(z, y, lse, g, scale, ignore_index, dz):
+        c = z.shape[1]
+        one = g.size == 1
+        for i in range(cuda.grid(1), z.size, cuda.gridsize(1)):
+            r = i // c
+            j = i - r * c
+            label = y[r]
+            if label == ignore_index:
+                dz[r, j] = 0
+                continue
+            gi = ft(float64(g[0] if one else g[r]) * scale)
+            # exp(z − lse) with lse = hi + lo split in z's dtype: hi = lse rounded, lo = the (small) rest, so that
+            # z − hi is (nearly) exact even for float32 logits of large magnitude.
+            li = lse[r]
+            hi = ft(li)
+            lo = ft(li - hi)
+            d = ft(math.exp((z[r, j] - hi) - lo) * gi)
+            if j == label:
+                d = d - gi
+            dz[r, j] = d
+
+    return dict(softmax_fwd=softmax_fwd, softmax_bwd=softmax_bwd, log_softmax_fwd=log_softmax_fwd,
+                log_softmax_bwd=log_softmax_bwd, ce_fwd=ce_fwd, ce_bwd=ce_bwd)
+
+
+_ROW = {np.dtype(np.float32): _row_kernels(float32, "f32"), np.dtype(np.float64): _row_kernels(float64, "f64")}
+
+
+def _rows_of(x):
+    k = _ROW.get(np.dtype(x.dtype))
+    if k is None:
+        raise TypeError(f"softmax kernels take float32 or float64 arrays, got {x.dtype}")
+    return k
+
+
+def _row_map(name, x, *args):
+    """A (rows, C) output like ``x`` from the row kernel ``name``; nothing is launched for an empty array."""
+    out = cuda.device_array(x.shape, x.dtype)
+    if x.size:
+        launch_rows(_rows_of(x)[name], x.shape[0], x, *args, out)
+    return out
+
+
+# ----------------------------------------------------------------------------- softmax / log_softmax
+def softmax_forward(x):
+    """p_ij = exp(z_ij − m_i) / Σ_k exp(z_ik − m_i), m_i = max_k z_ik: the lecture's softmax of each row."""
+    return _row_map("softmax_fwd", x)
+
+
+def softmax_backward(p, g):
+    """dz_ij = p_ij · (g_ij − Σ_k g_ik p_ik), the softmax Jacobian (diag(p) − p pᵀ) applied to g, from the
+    saved output p."""
+    return _row_map("softmax_bwd", p, g)
+
+
+def log_softmax_forward(x):
+    """log p_ij = z_ij − m_i − log Σ_k exp(z_ik − m_i) (the log of the lecture's softmax, without forming p)."""
+    return _row_map("log_softmax_fwd", x)
+
+
+def log_softmax_backward(logp, g):
+    """dz_ij = g_ij − exp(log p_ij) · Σ_k g_ik, from the saved output log p."""
+    return _row_map("log_softmax_bwd", logp, g)
+
+
+# ----------------------------------------------------------------------------- fused softmax–cross-entropy
+def cross_entropy_forward(z, y, ignore_index):
+    """Fused softmax–cross-entropy of each row of z (N, C) with int64 labels y (N,): the lecture's
+    ℓ_i = −Σ_k y_ik log softmax(z_i)_k with one-hot y_i, i.e. ℓ_i = logsumexp(z_i) − z_{i,y_i}.
+
+    Per row (one block): the maximum m, then s = Σ_j exp(z_ij − m) (a −inf logit adds 0),
+    ℓ_i = (m − z_{i,y_i}) + log s. Rows with y_i == ignore_index give ℓ_i = 0. Returns (loss (N,) in z's dtype,
+    lse (N,) float64): lse_i = m + log s is what the backward needs (kept in float64 so that exp(z − lse) stays
+    accurate for float32 logits of large magnitude; 0 on ignored rows). Labels must lie in [0, C) or equal
+    ignore_index (checked by the caller)."""
+    n = z.shape[0]
+    loss = cuda.device_array(n, z.dtype)
+    lse = cuda.device_array(n, np.float64)
+    launch_rows(_rows_of(z)["ce_fwd"], n, z, y, int(ignore_index), loss, lse)
+    return loss, lse
+
+
+def cross_entropy_backward(z, y, lse, g, scale, ignore_index):
+    """dz_ij = (softmax(z_i)_j − 1[j = y_i]) · g_i · scale, with softmax(z_i)_j = exp(z_ij − lse_i) from the
+    forward's lse; rows with y_i == ignore_index get 0. ``g`` has N entries ('none') or one (summed loss);
+    ``scale`` is 1/(number of non-ignored rows) for the mean, else 1. One thread per element."""
+    dz = cuda.device_array(z.shape, z.dtype)
+    launch(_rows_of(z)["ce_bwd"], z.size, z, y, lse, g, float(scale), int(ignore_index), dz)
+    return dz
+
+
+# ----------------------------------------------------------------------------- element-wise losses
+@jit
+def _mse_fwd(x, t, out):
+    for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
+        d = x[i] - t[i]
+        out[i] = d * d
+
+
+@jit
+def _mse_bwd(x, t, g, scale, dx):
+    one = g.size == 1
+    for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
+        gi = g[0] if one else g[i]
+        dx[i] = 2.0 * (x[i] - t[i]) * gi * scale
+
+
+@jit
+def _bce_fwd(x, t, out):
+    for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
+        v = x[i]
+        out[i] = max(v, 0.0) - v * t[i] + math.log1p(math.exp(-abs(v)))
+
+
+@jit
+def _bce_bwd(x, t, g, scale, dx):
+    one = g.size == 1
+    for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
+        v = x[i]
+        if v >= 0:
+            s = 1.0 / (1.0 + math.exp(-v))
+        else:
+            e = math.exp(v)
+            s = e / (1.0 + e)
+        gi = g[0] if one else g[i]
+        dx[i] = (s - t[i]) * gi * scale
+
+
+def _map(kernel, x, *args):
+    out = cuda.device_array_like(x)
+    launch(kernel, x.size, x, *args, out)
+    return out
+
+
+def mse_loss_forward(x, t):
+    """ℓ_i = (t_i − x_i)², the lecture's MSE per element (the caller sums or averages)."""
+    return _map(_mse_fwd, x, t)
+
+
+def mse_loss_backward(x, t, g, scale):
+    """dx_i = 2 (x_i − t_i) · g_i · scale (the target's gradient is −dx). ``g`` has x.size entries or one."""
+    return _map(_mse_bwd, x, t, g, float(scale))
+
+
+def bce_with_logits_forward(x, t):
+    """ℓ_i = −[t_i log σ(x_i) + (1 − t_i) log(1 − σ(x_i))] in the stable form
+    max(x_i, 0) − x_i t_i + log(1 + exp(−|x_i|)) (exp's argument is ≤ 0, so nothing overflows)."""
+    return _map(_bce_fwd, x, t)
+
+
+def bce_with_logits_backward(x, t, g, scale):
+    """dx_i = (σ(x_i) − t_i) · g_i · scale with σ evaluated stably (the target's gradient is −x_i · g_i · scale).
+    ``g`` has x.size entries or one."""
+    return _map(_bce_bwd, x, t, g, float(scale))
+
+
+__all__ = ["softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward",
+           "cross_entropy_forward", "cross_entropy_backward", "mse_loss_forward", "mse_loss_backward",
+           "bce_with_logits_forward", "bce_with_logits_backward"]

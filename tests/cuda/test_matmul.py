@@ -1,0 +1,67 @@
+"""CUDA batched matmul (shared-memory tiled kernel) against its CPU twin, float and integer dtypes."""
+import numpy as np
+import pytest
+
+from tinygradnb.kernels import cpu as C
+from tinygradnb.kernels.cuda import matmul as G
+
+from conftest import dev, host, rand, tol
+
+SHAPES = [(1, 1, 1, 1), (2, 5, 7, 3), (1, 17, 33, 9), (3, 0, 4, 2), (1, 4, 0, 3)]   # (B, M, K, N)
+NAMES = ["matmul", "matmul_tiled", "matmul_tiled_parallel", "matmul_blas"]
+
+
+def _operands(shape, dtype):
+    nb, m, k, n = shape
+    if np.dtype(dtype).kind == "i":
+        rng = np.random.default_rng(3)
+        return rng.integers(-50, 50, (nb, m, k)).astype(dtype), rng.integers(-50, 50, (nb, k, n)).astype(dtype)
+    return rand((nb, m, k), dtype, seed=1), rand((nb, k, n), dtype, seed=2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_matmul_matches_cpu(shape, dtype):
+    a, b = _operands(shape, dtype)
+    want = C.matmul_blas(a, b)
+    got = G.matmul(dev(a), dev(b))
+    assert got.dtype == dtype and got.shape == want.shape
+    if np.dtype(dtype).kind == "i":
+        np.testing.assert_array_equal(host(got), want)
+    else:
+        np.testing.assert_allclose(host(got), want, **tol(dtype))
+        np.testing.assert_allclose(host(got), C.matmul_tiled(a, b), **tol(dtype))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_name_runs_the_tiled_kernel(name):
+    a, b = _operands((2, 5, 7, 3), np.float64)
+    got = getattr(G, name)(dev(a), dev(b))
+    np.testing.assert_allclose(host(got), getattr(C, name)(a, b), **tol(np.float64))
+    np.testing.assert_array_equal(host(got), host(G.matmul_tiled(dev(a), dev(b))))   # same kernel, same bits
+
+
+def test_int64_is_exact_beyond_float64():
+    a = np.full((1, 2, 3), 2**40 + 1, np.int64)
+    b = np.full((1, 3, 2), 2**12 + 3, np.int64)
+    np.testing.assert_array_equal(host(G.matmul(dev(a), dev(b))), np.matmul(a, b))
+
+
+def test_int32_stays_int32():
+    a = np.full((1, 2, 3), 2**15, np.int32)
+    b = np.full((1, 3, 2), 2**13 + 1, np.int32)
+    got = G.matmul(dev(a), dev(b))
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(host(got), np.matmul(a, b))
+
+
+def test_transposed_operand_as_the_op_layer_passes_it():
+    # the backend materialises transposes: dA = dC·Bᵀ with Bᵀ a fresh C-contiguous array
+    g, bt = rand((2, 5, 3), np.float32, seed=4), rand((2, 7, 3), np.float32, seed=5)
+    want = np.matmul(g, np.ascontiguousarray(bt.transpose(0, 2, 1)))
+    got = G.matmul(dev(g), dev(np.ascontiguousarray(bt.transpose(0, 2, 1))))
+    np.testing.assert_allclose(host(got), want, **tol(np.float32))
+
+
+def test_tile_covers_the_block():
+    assert G.TILE * G.TILE >= G.ROW_THREADS and (G.TILE // 2) ** 2 < G.ROW_THREADS
