@@ -180,6 +180,17 @@ def test_manual_seed_reproducible_and_distribution():
     assert tg.rand(100_000).numpy().max() < 1.0
 
 
+def test_seeds_above_2_63_after_small_ones():
+    tg.manual_seed(5)
+    a = tg.randn(3)
+    tg.nn.functional.dropout(tg.ones(4), 0.5, training=True)
+    tg.manual_seed(-1)                      # 2^64 − 1
+    b = tg.randn(3)
+    y = tg.nn.functional.dropout(tg.ones(64), 0.5, training=True)
+    assert a.tolist() != b.tolist() and set(y.tolist()) <= {0.0, 2.0}
+    assert tg.initial_seed() == 2 ** 64 - 1
+
+
 def test_import_is_light():
     code = "import sys, tinygradnb; print('numba' in sys.modules, 'numba.cuda' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -4,14 +4,14 @@
 """
 from .tensor import (Tensor, Function, no_grad, enable_grad, is_grad_enabled, float32, float64, int32, int64,
                      bool_)
-from .creation import (tensor, from_numpy, zeros, ones, full, empty, arange, rand, randn, zeros_like, ones_like,
+from .creation import (tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, rand, randn, zeros_like, ones_like,
                        full_like, empty_like, rand_like, randn_like)
 from .random import manual_seed, initial_seed
 from .gradcheck import gradcheck, GradcheckError
 from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where, sum, mean,
                   var, max, min, argmax, argmin, reshape, permute, transpose, expand, broadcast_to, squeeze,
                   unsqueeze, flatten, concat, cat, stack, matmul, relu, sigmoid, tanh, softmax, log_softmax)
-from . import nn, optim, utils, data
+from . import nn, optim, utils, data, cuda
 from .serialization import save, load
 
 float = float32

@@ -3,7 +3,7 @@ import numpy as np
 
 from . import device as _device
 from . import random as _random
-from .tensor import Tensor, as_dtype, float32, int64
+from .tensor import _SUPPORTED, Tensor, _is_gpu_array, as_dtype, float32, int64
 
 
 def _shape(size, name):
@@ -24,6 +24,30 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data`` (numbers, nested lists, an array or a Tensor). Python floats
     become float32 and Python ints int64, as in PyTorch; a NumPy array keeps its dtype."""
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """A tensor that shares memory with ``data`` where it can (``torch.as_tensor``): a C-contiguous NumPy array
+    of a supported dtype on the CPU (as ``from_numpy``), or a C-contiguous GPU array exposing
+    ``__cuda_array_interface__`` (CuPy, PyTorch, Numba device arrays) on the ``cuda`` device, when ``dtype`` and
+    ``device`` already match it; anything else is copied, as by ``tensor``. A Tensor is returned as it is when
+    it already has that dtype and device."""
+    if isinstance(data, Tensor):
+        if (dtype is None or as_dtype(dtype) == data.dtype) and (device is None or
+                                                                   _device.normalize(device) == data.device):
+            return data
+        out = data.to(_device.normalize(device)) if device is not None else data
+        return out.to(as_dtype(dtype)) if dtype is not None else out
+    gpu = _is_gpu_array(data)
+    dev = _device.normalize(device if device is not None else ("cuda" if gpu else None))
+    if gpu and dev == "cuda":
+        arr = _device.backend("cuda").asarray(data)     # zero-copy when C-contiguous
+        if as_dtype(arr.dtype, "data") == (as_dtype(dtype) or arr.dtype):
+            return Tensor._wrap(arr, "cuda", False, None)
+    if isinstance(data, np.ndarray) and dev == "cpu" and data.flags.c_contiguous and data.dtype in _SUPPORTED \
+            and (dtype is None or as_dtype(dtype) == data.dtype):
+        return Tensor._wrap(data, "cpu", False, None)
+    return Tensor(data, dtype=dtype, device=dev)
 
 
 def from_numpy(array):

@@ -75,6 +75,14 @@ def as_dtype(dtype, name="dtype"):
     return dt
 
 
+def _is_gpu_array(x):
+    """True for a GPU array of another library: an object exposing ``__cuda_array_interface__`` (CuPy, PyTorch
+    CUDA tensors, Numba device arrays; under Numba's simulator its device arrays, which lack the interface)."""
+    if isinstance(x, (Tensor, np.ndarray)):
+        return False
+    return hasattr(x, "__cuda_array_interface__") or type(x).__name__ == "FakeCUDAArray"
+
+
 class Function:
     """One differentiable op: ``forward(*arrays, **kw)`` returns the output array and saves what ``backward``
     needs on ``self``; ``backward(grad)`` returns one gradient array (or None) per tensor input."""
@@ -119,12 +127,21 @@ class Tensor:
     __array_priority__ = 1000  # NumPy defers ``ndarray (op) Tensor`` to the Tensor's reflected operator
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        dev = _device.normalize(device if device is not None else getattr(data, "device", None))
+        gpu = _is_gpu_array(data)
+        if device is None:
+            device = "cuda" if gpu else getattr(data, "device", None)
+        dev = _device.normalize(device)
         b = _device.backend(dev)
         dtype = as_dtype(dtype)
         if isinstance(data, Tensor):
             data = data.to(dev).data
             arr = b.copy(data) if dtype is None else b.astype(data, dtype)
+        elif gpu:  # a GPU array of another library (CuPy, PyTorch, Numba): copied on the device
+            src = _device.backend("cuda").asarray(data)
+            as_dtype(src.dtype, "data")
+            if dev != "cuda":
+                src = np.asarray(_device.backend("cuda").to_numpy(src))
+            arr = b.copy(src) if dtype is None or src.dtype == dtype else b.astype(src, dtype)
         elif isinstance(data, np.ndarray) or dtype is not None:
             arr = np.array(data, dtype=dtype)
             if arr.dtype not in _SUPPORTED:
@@ -196,6 +213,15 @@ class Tensor:
     def numpy(self):
         """The values as a NumPy array (shares memory with a CPU tensor)."""
         return _device.backend(self.device).to_numpy(self.data)
+
+    @property
+    def __cuda_array_interface__(self):
+        """The CUDA array interface of a CUDA tensor's data, so that CuPy, PyTorch and Numba can use it without a
+        copy (``cupy.asarray(t)``, ``torch.as_tensor(t, device="cuda")``); CPU tensors do not have it."""
+        if self.device != "cuda":
+            raise AttributeError(f"__cuda_array_interface__: only CUDA tensors expose it; this tensor is on "
+                                 f"{self.device!r} (use .cuda())")
+        return self.data.__cuda_array_interface__
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()

@@ -75,7 +75,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if coef < 1.0 or coef != coef:
         for g in grads:
             b = _device.backend(g.device)
-            if g.data.flags.c_contiguous:
+            if g.data.flags["C_CONTIGUOUS"]:
                 b.scale_(b.reshape(g.data, -1), coef)
             else:
                 flat = _flat(b, g.data)

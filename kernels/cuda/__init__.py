@@ -10,7 +10,9 @@ from .random import *  # noqa: F401,F403
 from .matmul import *  # noqa: F401,F403
 from .activations import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
+from .norm import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
+from .optim import *  # noqa: F401,F403
 from .perceptron import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403

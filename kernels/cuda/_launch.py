@@ -30,6 +30,12 @@ from numba import config, cuda, types
 from numba.np import numpy_support
 
 SIMULATOR = bool(config.ENABLE_CUDASIM)
+if SIMULATOR:
+    # The simulator's device arrays report a tuple subclass as their host-side shape that refuses negative indices
+    # (emulating in-kernel shapes); a real DeviceNDArray's host-side shape is a plain tuple, which the op layer
+    # indexes freely (x.shape[-1]). Give the simulator's arrays the real host behaviour.
+    from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray as _Fake
+    _Fake.shape = property(lambda self: tuple(self._ary.shape))
 THREADS = 32 if SIMULATOR else 256
 ROW_THREADS = THREADS          # threads of a row block: a power of two (the tree reductions halve it)
 MAX_BLOCKS = 4 if SIMULATOR else 65535

@@ -26,7 +26,7 @@ required = _Required()
 
 def _flat_target(b, a):
     """A flat view of ``a`` to update in place, and whether it must be copied back (``a`` not C-contiguous)."""
-    if a.flags.c_contiguous:
+    if a.flags["C_CONTIGUOUS"]:  # (indexing works for NumPy and Numba device arrays alike)
         return b.reshape(a, -1), False
     return b.contiguous(b.reshape(a, -1)), True
 

@@ -1,0 +1,158 @@
+"""The ``cuda`` device end to end: placement, interop, errors, autograd through every op family, and models that
+train on ``cuda`` with the same losses as on the CPU (float32 tolerance)."""
+import numpy as np
+import pytest
+
+import tinygradnb as tg
+import tinygradnb.nn.functional as F
+from tinygradnb import nn, optim
+
+from conftest import cuda
+
+
+def test_is_available_and_placement():
+    assert tg.cuda.is_available() and tg.cuda.device_count() >= 1
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]], device="cuda")
+    assert x.device == "cuda" and x.dtype == tg.float32 and x.shape == (2, 2)
+    assert x.cpu().device == "cpu" and x.cpu().tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    y = tg.tensor(np.arange(3.0)).cuda()
+    assert y.device == "cuda" and y.to("cuda") is y and y.numpy().tolist() == [0.0, 1.0, 2.0]
+    for t in (tg.zeros(2, 3, device="cuda"), tg.ones(4, device="cuda"), tg.full((2,), 7, device="cuda"),
+              tg.arange(5, device="cuda"), tg.rand(3, device="cuda"), tg.randn(2, 2, device="cuda"),
+              tg.empty(3, device="cuda"), tg.zeros_like(x)):
+        assert t.device == "cuda"
+    assert tg.full((2,), 7, device="cuda").tolist() == [7, 7] and tg.arange(5, device="cuda").tolist() == [0, 1, 2, 3, 4]
+    assert x.sum().item() == 10.0 and "device='cuda'" in repr(x)
+
+
+def test_random_numbers_match_the_cpu_stream():
+    tg.manual_seed(3)
+    a = tg.randn(4, 5).numpy()
+    tg.manual_seed(3)
+    b = tg.randn(4, 5, device="cuda").numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_mixing_devices_names_both():
+    a = tg.ones(3)
+    b = tg.ones(3, device="cuda")
+    with pytest.raises(ValueError, match=r"one device, got 'cpu' and 'cuda'"):
+        a + b
+    with pytest.raises(ValueError, match=r"one device"):
+        tg.matmul(b.reshape(1, 3), a.reshape(3, 1))
+
+
+def test_numba_device_arrays_are_used_without_a_copy():
+    d = cuda.to_device(np.arange(6, dtype=np.float32).reshape(2, 3))
+    t = tg.as_tensor(d)
+    assert t.device == "cuda" and t.data is d
+    c = tg.tensor(d)                      # tensor() copies, as torch.tensor
+    assert c.data is not d and c.tolist() == t.tolist()
+    assert tg.as_tensor(d, dtype=tg.float64).dtype == tg.float64
+    assert tg.tensor(d, device="cpu").tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    with pytest.raises(AttributeError, match="only CUDA tensors"):
+        tg.ones(2).__cuda_array_interface__
+    if hasattr(d, "__cuda_array_interface__"):  # a real GPU (the simulator's arrays lack the interface)
+        assert t.__cuda_array_interface__["data"][0] == d.__cuda_array_interface__["data"][0]
+
+
+def _grads(device, fn, *arrays):
+    ts = [tg.tensor(a, device=device, requires_grad=True) for a in arrays]
+    out = fn(*ts)
+    out.backward()
+    return out.item(), [t.grad.numpy() for t in ts]
+
+
+OPS = {
+    "elementwise": (lambda a, b: ((a * b + a / (b * b + 1)) ** 2).exp().mean(), [(3, 4), (4,)]),
+    "reduce_shape": (lambda a, b: (a.max(dim=1).sum() + a.transpose(0, 1)[1:].var() + b.reshape(2, 2).min()),
+                     [(3, 4), (4,)]),
+    "index": (lambda a, b: a[[0, 2, 2]].sum() + a[:, 1:3].mean() + tg.concat([a, b.reshape(1, 4)], 0).sum(),
+              [(3, 4), (4,)]),
+    "matmul_linear": (lambda a, b: (a @ a.transpose(0, 1)).sum() + F.linear(a, b.reshape(1, 4)).sum(),
+                      [(3, 4), (4,)]),
+    "activations": (lambda a, b: (F.relu(a) + a.sigmoid() + a.tanh() + F.gelu(a) + F.softplus(a) * b).sum(),
+                    [(3, 4), (4,)]),
+    "softmax_ce": (lambda a, b: F.cross_entropy(a, tg.tensor([1, 0, 3], device=a.device)) + F.log_softmax(a, 1).mean()
+                   + F.mse_loss(b, b.detach() * 0.5), [(3, 4), (4,)]),
+    "norms": (lambda a, b: (F.layer_norm(a, (4,), b, b) ** 2).sum() + (F.rms_norm(a, (4,), b) ** 3).sum(),
+              [(3, 4), (4,)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_op_families_forward_and_backward_match_cpu(name):
+    fn, shapes = OPS[name]
+    arrays = [np.random.default_rng(i).standard_normal(s) for i, s in enumerate(shapes)]
+    v_cpu, g_cpu = _grads("cpu", fn, *arrays)
+    v_gpu, g_gpu = _grads("cuda", fn, *arrays)
+    np.testing.assert_allclose(v_gpu, v_cpu, rtol=1e-10)
+    for a, b in zip(g_gpu, g_cpu):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def _xor_losses(device, steps, opt_name):
+    tg.manual_seed(0)
+    x = tg.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], device=device)
+    t = tg.tensor([0, 1, 1, 0], device=device)
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2)).to(device)
+    opt = optim.SGD(model.parameters(), lr=0.5, momentum=0.9) if opt_name == "sgd" else \
+        optim.Adam(model.parameters(), lr=0.05)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), t)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert all(p.device == device for p in model.parameters())
+    assert all(s.device == device for st in opt.state.values() for s in st.values() if isinstance(s, tg.Tensor))
+    return losses, model(x).argmax(1).tolist()
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+def test_xor_mlp_trains_on_cuda_like_on_cpu(opt_name):
+    cpu, _ = _xor_losses("cpu", 60, opt_name)
+    gpu, pred = _xor_losses("cuda", 60, opt_name)
+    np.testing.assert_allclose(gpu, cpu, rtol=2e-4, atol=1e-5)
+    assert gpu[-1] < 0.5 * gpu[0]
+
+
+class Tagger(nn.Module):
+    """The BiLSTM tagger of examples/pos_tagger.py in miniature: Embedding → bidirectional LSTM → dropout →
+    Linear per token."""
+
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(20, 6, padding_idx=0)
+        self.lstm = nn.LSTM(6, 5, batch_first=True, bidirectional=True)
+        self.drop = nn.Dropout(0.2)
+        self.out = nn.Linear(10, 4)
+
+    def forward(self, x):
+        return self.out(self.drop(self.lstm(self.embedding(x))[0]))
+
+
+def _tagger_losses(device, steps):
+    tg.manual_seed(1)
+    model = Tagger().to(device)
+    opt = optim.AdamW(model.parameters(), lr=0.02)
+    r = np.random.default_rng(0)
+    x = tg.tensor(r.integers(1, 20, (3, 4)), device=device)
+    y = tg.tensor(r.integers(0, 4, 12), device=device)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x).reshape(12, 4), y)
+        loss.backward()
+        tg.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_bilstm_tagger_trains_on_cuda_like_on_cpu():
+    cpu = _tagger_losses("cpu", 5)
+    gpu = _tagger_losses("cuda", 5)
+    np.testing.assert_allclose(gpu, cpu, rtol=2e-4, atol=1e-5)
+    assert gpu[-1] < gpu[0]

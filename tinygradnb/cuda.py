@@ -1,0 +1,33 @@
+"""``tinygradnb.cuda``: whether the ``cuda`` device can be used (``torch.cuda`` in small).
+
+Nothing here imports ``numba.cuda`` until a function is called, so ``import tinygradnb`` stays light.
+"""
+
+
+def is_available():
+    """True when tensors can be placed on the ``cuda`` device: numba-cuda is installed (the ``cuda`` extra) and
+    finds an NVIDIA GPU with a working driver, or Numba's CUDA simulator is switched on (``NUMBA_ENABLE_CUDASIM=1``
+    before Numba is imported)."""
+    try:
+        from numba import cuda
+    except ImportError:
+        return False
+    try:
+        return bool(cuda.is_available())
+    except Exception:  # noqa: BLE001  (a broken driver means "not available", as torch.cuda.is_available)
+        return False
+
+
+def device_count():
+    """The number of CUDA GPUs Numba sees (1 under the simulator, 0 without a usable device)."""
+    if not is_available():
+        return 0
+    from numba import cuda
+    return len(cuda.gpus)
+
+
+def synchronize():
+    """Wait until every kernel launched so far has finished (for timing GPU work from the host)."""
+    if is_available():
+        from numba import cuda
+        cuda.synchronize()
