@@ -5,8 +5,8 @@ Every kernel of this backend is launched through ``launch`` (one thread per elem
 one place:
 
 * on a GPU, 256 threads per block and at most ``MAX_BLOCKS`` blocks (the kernels loop over the rest);
-* under Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``, where every thread is a Python thread), 32 threads
-  and at most 4 blocks, which keeps the simulator's cost bounded while still exercising the grid-stride loops and
+* under Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``, where every thread is a Python thread), 16 threads
+  and at most 2 blocks, which keeps the simulator's cost bounded while still exercising the grid-stride loops and
   the cross-thread reductions.
 
 Results never depend on the launch shape: element-wise kernels compute each element independently, and row
@@ -36,9 +36,9 @@ if SIMULATOR:
     # indexes freely (x.shape[-1]). Give the simulator's arrays the real host behaviour.
     from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray as _Fake
     _Fake.shape = property(lambda self: tuple(self._ary.shape))
-THREADS = 32 if SIMULATOR else 256
+THREADS = 16 if SIMULATOR else 256
 ROW_THREADS = THREADS          # threads of a row block: a power of two (the tree reductions halve it)
-MAX_BLOCKS = 4 if SIMULATOR else 65535
+MAX_BLOCKS = 2 if SIMULATOR else 65535
 _RECORD = os.environ.get("TGNB_CUDA_RECORD")
 _seen = set()
 REGISTRY = {}                  # registry name -> kernel (a numba.cuda dispatcher)

