@@ -148,10 +148,10 @@ def bucket_batches(lengths, batch_size, shuffle, pool=50):
     return [batches[i] for i in permutation(len(batches))]
 
 
-def collate(items, features=None, word_dropout=0.0):
+def collate(items, features=None, word_dropout=0.0, device="cpu"):
     """Pad a list of (x (L, 5), y (L,)) into feature tensors (B, T) each, labels (B, T) (IGNORE at padding)
-    and lengths (B,). With ``word_dropout`` α > 0 each word index is replaced by <unk> with probability
-    α/(α + train count), drawn from the library's seeded stream."""
+    and lengths (B,), the features and labels on ``device``. With ``word_dropout`` α > 0 each word index is
+    replaced by <unk> with probability α/(α + train count), drawn from the library's seeded stream."""
     xs = [x for x, _ in items]
     padded = [pad_sequences([x[:, k] for x in xs])[0].numpy() for k in range(xs[0].shape[1])]
     labels, lengths, _ = pad_sequences([y for _, y in items], pad_value=IGNORE)
@@ -160,7 +160,7 @@ def collate(items, features=None, word_dropout=0.0):
         p = word_dropout / (word_dropout + features.word_counts[w])
         drop = (tg.rand(*w.shape).numpy() < p) & (w > features.words.unk_index)
         padded[0] = np.where(drop, features.words.unk_index, w)
-    return [tg.tensor(a) for a in padded], labels, lengths
+    return [tg.tensor(a, device=device) for a in padded], labels.to(device), lengths
 
 
 # ----------------------------------------------------------------------------- model
@@ -195,9 +195,10 @@ def predict(model, data, batch_size=64):
     was_training = model.training
     model.eval()
     preds = [None] * len(data)
+    device = next(iter(model.parameters())).device
     with tg.no_grad():
         for idx in bucket_batches([len(y) for _, y in data], batch_size, shuffle=False):
-            feats, _, lengths = collate([data[i] for i in idx])
+            feats, _, lengths = collate([data[i] for i in idx], device=device)
             tags = model(feats, lengths).argmax(dim=2).numpy()
             for row, i in enumerate(idx):
                 preds[i] = tags[row, :len(data[i][1])]
@@ -257,7 +258,7 @@ def run(args):
           f"{'/'.join(str(len(v)) for v in features.suffixes)} suffixes, {len(features.shapes)} shapes, "
           f"{len(features.tags)} tags")
 
-    model = BiLSTMTagger(features, word_dim=args.word_dim, hidden=args.hidden, dropout=args.dropout)
+    model = BiLSTMTagger(features, word_dim=args.word_dim, hidden=args.hidden, dropout=args.dropout).to(device)
     n_params = sum(p.numel() for p in model.parameters())
     opt = optim.Adam(model.parameters(), lr=args.lr)
     # the learning rate follows half a cosine from lr down to lr/20 over the epochs
@@ -277,7 +278,7 @@ def run(args):
             total, tokens = 0.0, 0
             bar = common.progress(batches, desc=f"epoch {epoch}/{args.epochs}")
             for i, idx in enumerate(bar):
-                feats, labels, lens = collate([train[j] for j in idx], features, args.word_dropout)
+                feats, labels, lens = collate([train[j] for j in idx], features, args.word_dropout, device)
                 logits = model(feats, lens)
                 loss = criterion(logits.reshape(-1, n_tags), labels.reshape(-1))
                 opt.zero_grad()

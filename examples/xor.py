@@ -52,8 +52,8 @@ def train_perceptrons(epochs, lr=1.0):
 def train_mlp(args):
     """The two-layer MLP on XOR; returns (model, optimizer, loss history)."""
     X, y = GATES["XOR"]
-    x, t = tg.tensor(X, dtype=tg.float32), tg.tensor(y)
-    model = nn.Sequential(nn.Linear(2, args.hidden), nn.Tanh(), nn.Linear(args.hidden, 2))
+    x, t = tg.tensor(X, dtype=tg.float32, device=args.device), tg.tensor(y, device=args.device)
+    model = nn.Sequential(nn.Linear(2, args.hidden), nn.Tanh(), nn.Linear(args.hidden, 2)).to(args.device)
     if args.optimizer == "adam":
         opt = optim.Adam(model.parameters(), lr=args.lr)
     else:
@@ -80,7 +80,8 @@ def _grid(n=121):
 def plot_boundaries(path, perceptrons, mlp):
     gx, gy, pts = _grid()
     with tg.no_grad():
-        mlp_region = mlp(tg.tensor(pts, dtype=tg.float32)).argmax(dim=1).numpy().reshape(gx.shape)
+        dev = next(iter(mlp.parameters())).device
+        mlp_region = mlp(tg.tensor(pts, dtype=tg.float32, device=dev)).argmax(dim=1).numpy().reshape(gx.shape)
     panels = [(f"perceptron on {g}" + ("" if perceptrons[g]["converged"] else " (never converges)"), g,
                perceptrons[g]["model"].predict(pts).numpy().reshape(gx.shape)) for g in ("AND", "OR", "XOR")]
     panels.append(("two-layer MLP on XOR", "XOR", mlp_region))
@@ -130,7 +131,7 @@ def main(argv=None):
     model, opt, losses = train_mlp(args)
     X, y = GATES["XOR"]
     with tg.no_grad():
-        prob = F.softmax(model(tg.tensor(X, dtype=tg.float32)), dim=1).numpy()[:, 1]
+        prob = F.softmax(model(tg.tensor(X, dtype=tg.float32, device=args.device)), dim=1).numpy()[:, 1]
     pred = (prob > 0.5).astype(int)
     for xi, yi, pi, yh in zip(X.tolist(), y.tolist(), prob.tolist(), pred.tolist()):
         print(f"x = {xi}  target {yi}  p(1) = {pi:.4f}  predicted {yh}")

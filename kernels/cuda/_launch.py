@@ -36,6 +36,26 @@ if SIMULATOR:
     # indexes freely (x.shape[-1]). Give the simulator's arrays the real host behaviour.
     from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray as _Fake
     _Fake.shape = property(lambda self: tuple(self._ary.shape))
+
+    # The simulator gives each block's threads one array per `cuda.shared.array` source line, created by the
+    # first thread that asks: "get, and create and store if missing" — two threads switched between the get and
+    # the store each got an array of their own, and one thread's partial sums were lost (seen as rare wrong
+    # reductions). dict.setdefault does the get-or-store in one step, so every thread gets the same array.
+    import sys as _sys
+    import traceback as _traceback
+
+    from numba.cuda.simulator.kernelapi import FakeCUDAShared as _Shared
+
+    _static_array = _Shared.array
+
+    def _shared_array(self, shape, dtype, alignment=None):
+        if alignment is not None or shape == 0:
+            return _static_array(self, shape, dtype, alignment)
+        if isinstance(dtype, types.Type):
+            dtype = numpy_support.as_dtype(dtype)
+        caller = tuple(_traceback.extract_stack(_sys._getframe())[-2][0:2])
+        return self._allocations.setdefault(caller, np.empty(shape, dtype))
+    _Shared.array = _shared_array
 THREADS = 16 if SIMULATOR else 256
 ROW_THREADS = THREADS          # threads of a row block: a power of two (the tree reductions halve it)
 MAX_BLOCKS = 2 if SIMULATOR else 65535

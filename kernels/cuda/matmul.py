@@ -7,8 +7,8 @@ kernel: one block of ``ROW_THREADS`` threads per TILE × TILE tile of C (``_laun
 B·⌈M/TILE⌉·⌈N/TILE⌉ output tiles; blocks stride over the rest). The block walks the k dimension in steps of TILE,
 staging a TILE × TILE tile of A and one of B in shared memory (zero-padded at the edges), and each thread adds
 the products of its output element(s) from the staged tiles. TILE is derived from ``ROW_THREADS`` at import:
-the smallest power of two with TILE² ≥ ROW_THREADS, i.e. 16 on a GPU (256 threads, one output element per
-thread) and 8 under the simulator (32 threads, two output elements per thread). Consecutive threads own
+the smallest power of two ≥ 8 with TILE² ≥ ROW_THREADS, i.e. 16 on a GPU (256 threads, one output element per
+thread) and 8 under the simulator (16 threads, four output elements per thread). Consecutive threads own
 consecutive columns j, so the loads of B and the stores of C are coalesced.
 
 Accumulation: float32 and float64 inputs are staged and accumulated in float64 (the result is rounded once to
@@ -23,7 +23,7 @@ from numba import cuda, float64, int64
 
 from ._launch import ROW_THREADS, jit, launch_rows
 
-TILE = 1
+TILE = 8   # at least 8: under the simulator (16 threads) a 4 × 4 tile meant 8x more barriers, its costly part
 while TILE * TILE < ROW_THREADS:
     TILE *= 2
 _TT = TILE * TILE                                  # elements of a tile
