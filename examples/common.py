@@ -26,14 +26,18 @@ def parser(description, epochs, lr=None):
     return p
 
 
-def setup(args):
-    """Seed the library, check the device and create the output folder; returns the device name."""
+def setup(args, cuda=False):
+    """Seed the library, check the device and create the output folder; returns the device name. Scripts that
+    place their model and batches on ``args.device`` pass ``cuda=True``; the others stop on ``--device cuda``
+    rather than silently training on the CPU."""
     tg.manual_seed(args.seed)
     if args.device == "cuda":
-        try:
-            tg.device.backend("cuda")
-        except RuntimeError as e:
-            sys.exit(f"--device cuda: the CUDA backend is not available here ({e}); use --device cpu")
+        if not cuda:
+            sys.exit("--device cuda: this script trains on the CPU only (xor.py and pos_tagger.py run on cuda); "
+                     "use --device cpu")
+        if not tg.cuda.is_available():
+            sys.exit("--device cuda: no CUDA device here (an NVIDIA GPU and `pip install '.[cuda]'` are needed; "
+                     "NUMBA_ENABLE_CUDASIM=1 runs Numba's slow simulator); use --device cpu")
     args.out.mkdir(parents=True, exist_ok=True)
     return args.device
 

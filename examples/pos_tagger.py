@@ -245,7 +245,7 @@ def snapshot(state):
 
 def run(args):
     """Train, select on dev, evaluate on test; returns a dict of metrics, histories and output paths."""
-    device = common.setup(args)
+    device = common.setup(args, cuda=True)
     train_s, dev_s, test_s = load_pos("train"), load_pos("dev"), load_pos("test")
     if args.limit is not None:
         train_s, dev_s, test_s = train_s[:args.limit], dev_s[:args.limit], test_s[:args.limit]

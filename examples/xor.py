@@ -112,7 +112,7 @@ def main(argv=None):
     p.add_argument("--perceptron-epochs", type=int, default=100,
                    help="epochs the perceptron gets per gate before giving up (default 100)")
     args = p.parse_args(argv)
-    common.setup(args)
+    common.setup(args, cuda=True)
 
     print("== Rosenblatt's perceptron: w ← w + η(y − ŷ)x ==")
     perceptrons = train_perceptrons(args.perceptron_epochs)

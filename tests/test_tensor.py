@@ -191,6 +191,15 @@ def test_seeds_above_2_63_after_small_ones():
     assert tg.initial_seed() == 2 ** 64 - 1
 
 
+def test_cuda_device_without_a_gpu_is_a_clear_error():
+    if tg.cuda.is_available():
+        pytest.skip("a CUDA device is available here")
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+        tg.ones(2, device="cuda")
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+        tg.ones(2).cuda()
+
+
 def test_import_is_light():
     code = "import sys, tinygradnb; print('numba' in sys.modules, 'numba.cuda' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

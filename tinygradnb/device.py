@@ -30,6 +30,11 @@ def backend(device):
     try:
         mod = importlib.import_module(_MODULES[name])
     except ImportError as e:
-        raise RuntimeError(f"device {name!r} is not available: {e}") from e
+        raise RuntimeError(f"device {name!r} is not available: {e} (pip install '.[cuda]')") from e
+    if name == "cuda":
+        from . import cuda
+        if not cuda.is_available():
+            raise RuntimeError("device 'cuda' is not available: Numba finds no NVIDIA GPU with a working driver "
+                               "(NUMBA_ENABLE_CUDASIM=1, set before Numba is imported, runs its CUDA simulator)")
     _loaded[device] = _loaded[name] = mod
     return mod
