@@ -37,17 +37,24 @@ def _time(fn, reps):
 
 
 def _cublas():
-    """(name, matmul(a, b) on host-created float32 inputs → timed callable factory) or None."""
+    """(library name, make(a, b) → a timed callable computing a @ b with cuBLAS), or None when neither CuPy nor a
+    CUDA build of PyTorch is installed."""
     try:
         import cupy as cp
-        return "CuPy", lambda a, b: (lambda x=cp.asarray(a), y=cp.asarray(b): cp.matmul(x, y))
+
+        def make_cupy(a, b):
+            x, y = cp.asarray(a), cp.asarray(b)
+            return lambda: cp.matmul(x, y)
+        return "CuPy", make_cupy
     except Exception:  # noqa: BLE001  (CuPy missing or without a usable GPU)
         pass
     try:
         import torch
         if torch.cuda.is_available():
-            return "PyTorch", lambda a, b: (lambda x=torch.as_tensor(a, device="cuda"),
-                                            y=torch.as_tensor(b, device="cuda"): torch.matmul(x, y))
+            def make_torch(a, b):
+                x, y = torch.as_tensor(a, device="cuda"), torch.as_tensor(b, device="cuda")
+                return lambda: torch.matmul(x, y)
+            return "PyTorch", make_torch
     except Exception:  # noqa: BLE001
         pass
     return None
