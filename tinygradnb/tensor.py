@@ -77,10 +77,11 @@ def as_dtype(dtype, name="dtype"):
 
 def _is_gpu_array(x):
     """True for a GPU array of another library: an object exposing ``__cuda_array_interface__`` (CuPy, PyTorch
-    CUDA tensors, Numba device arrays; under Numba's simulator its device arrays, which lack the interface)."""
+    CUDA tensors, Numba device arrays) or a Numba device array's ``copy_to_host`` (the simulator's arrays have
+    that but not the interface)."""
     if isinstance(x, (Tensor, np.ndarray)):
         return False
-    return hasattr(x, "__cuda_array_interface__") or type(x).__name__ == "FakeCUDAArray"
+    return hasattr(x, "__cuda_array_interface__") or hasattr(x, "copy_to_host")
 
 
 class Function:
