@@ -12,6 +12,13 @@ one place:
 Results never depend on the launch shape: element-wise kernels compute each element independently, and row
 reductions add their partial sums in a fixed tree order for a given ``ROW_THREADS``.
 
+The block reductions of the row kernels are the device functions ``block_sum``, ``block_sum2``, ``block_max``
+and ``block_max_nan`` below: each thread passes its partial and a ``cuda.shared.array(ROW_THREADS, ...)`` that the
+kernel declares (the simulator keys shared arrays by source line, so the declarations stay in the kernels, one per
+line); the partials are combined by halving steps (part[t] with part[t + h], h = ROW_THREADS/2, …, 1, a
+``syncthreads`` per step), every thread gets part[0], and a final ``syncthreads`` lets the caller reuse the
+shared array at once.
+
 Device functions called by kernels must be declared ``inline="always"`` (``cuda.jit(device=True,
 inline="always")`` or ``njit(inline="always")``): a device function compiled separately needs a CUDA context to
 pick its target, which ``numba.cuda.compile_ptx`` does not have on a machine without a GPU.
@@ -23,6 +30,7 @@ it; ``tests/cuda_ptx_check.py`` then compiles each recorded signature with ``num
 GPU architectures, in a process without the simulator, and checks that every registered kernel was recorded.
 """
 import json
+import math
 import os
 
 import numpy as np
@@ -31,31 +39,7 @@ from numba.np import numpy_support
 
 SIMULATOR = bool(config.ENABLE_CUDASIM)
 if SIMULATOR:
-    # The simulator's device arrays report a tuple subclass as their host-side shape that refuses negative indices
-    # (emulating in-kernel shapes); a real DeviceNDArray's host-side shape is a plain tuple, which the op layer
-    # indexes freely (x.shape[-1]). Give the simulator's arrays the real host behaviour.
-    from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray as _Fake
-    _Fake.shape = property(lambda self: tuple(self._ary.shape))
-
-    # The simulator gives each block's threads one array per `cuda.shared.array` source line, created by the
-    # first thread that asks: "get, and create and store if missing" — two threads switched between the get and
-    # the store each got an array of their own, and one thread's partial sums were lost (seen as rare wrong
-    # reductions). dict.setdefault does the get-or-store in one step, so every thread gets the same array.
-    import sys as _sys
-    import traceback as _traceback
-
-    from numba.cuda.simulator.kernelapi import FakeCUDAShared as _Shared
-
-    _static_array = _Shared.array
-
-    def _shared_array(self, shape, dtype, alignment=None):
-        if alignment is not None or shape == 0:
-            return _static_array(self, shape, dtype, alignment)
-        if isinstance(dtype, types.Type):
-            dtype = numpy_support.as_dtype(dtype)
-        caller = tuple(_traceback.extract_stack(_sys._getframe())[-2][0:2])
-        return self._allocations.setdefault(caller, np.empty(shape, dtype))
-    _Shared.array = _shared_array
+    from . import _simulator  # noqa: F401  (fixes to the simulator's behaviour, see there)
 THREADS = 16 if SIMULATOR else 256
 ROW_THREADS = THREADS          # threads of a row block: a power of two (the tree reductions halve it)
 MAX_BLOCKS = 2 if SIMULATOR else 65535
@@ -99,6 +83,82 @@ def launch_rows(kernel, rows, *args):
         return
     _record(kernel, args)
     kernel[min(rows, MAX_BLOCKS), ROW_THREADS](*args)
+
+
+# ----------------------------------------------------------------------------- block reductions (device functions)
+@cuda.jit(device=True, inline="always")
+def block_sum(part, t, v):
+    """Σ of the block's partials v (thread t passes its own) in a fixed tree order: part[t] = v, then
+    part[t] += part[t + h] for h = ROW_THREADS/2, …, 1. Returns part[0] to every thread; ``part`` (a shared array of
+    ROW_THREADS entries, of the partials' type) may be reused as soon as it returns. Every thread must call it."""
+    part[t] = v
+    cuda.syncthreads()
+    h = ROW_THREADS // 2
+    while h > 0:
+        if t < h:
+            part[t] += part[t + h]
+        cuda.syncthreads()
+        h //= 2
+    total = part[0]
+    cuda.syncthreads()
+    return total
+
+
+@cuda.jit(device=True, inline="always")
+def block_sum2(part1, part2, t, v1, v2):
+    """(Σ v1, Σ v2): two ``block_sum`` trees stepped together (same order, one ``syncthreads`` per step)."""
+    part1[t] = v1
+    part2[t] = v2
+    cuda.syncthreads()
+    h = ROW_THREADS // 2
+    while h > 0:
+        if t < h:
+            part1[t] += part1[t + h]
+            part2[t] += part2[t + h]
+        cuda.syncthreads()
+        h //= 2
+    total1 = part1[0]
+    total2 = part2[0]
+    cuda.syncthreads()
+    return total1, total2
+
+
+@cuda.jit(device=True, inline="always")
+def block_max(part, t, v):
+    """The maximum of the block's partials, as ``block_sum``: part[t] takes part[t + h] when part[t + h] > part[t]
+    (so a NaN partial from the upper half is never taken: callers pass NaN-free partials, e.g. a max started at
+    −inf that skipped NaNs)."""
+    part[t] = v
+    cuda.syncthreads()
+    h = ROW_THREADS // 2
+    while h > 0:
+        if t < h and part[t + h] > part[t]:
+            part[t] = part[t + h]
+        cuda.syncthreads()
+        h //= 2
+    total = part[0]
+    cuda.syncthreads()
+    return total
+
+
+@cuda.jit(device=True, inline="always")
+def block_max_nan(part, t, v):
+    """The maximum of the block's partials that propagates NaN, as ``block_sum``: part[t] takes part[t + h] when
+    part[t] is not NaN and part[t + h] is larger or NaN."""
+    part[t] = v
+    cuda.syncthreads()
+    h = ROW_THREADS // 2
+    while h > 0:
+        if t < h:
+            u = part[t]
+            w = part[t + h]
+            if not math.isnan(u) and (w > u or math.isnan(w)):
+                part[t] = w
+        cuda.syncthreads()
+        h //= 2
+    total = part[0]
+    cuda.syncthreads()
+    return total
 
 
 def describe(a):

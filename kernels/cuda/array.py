@@ -6,15 +6,15 @@ Every array this backend returns is a C-contiguous device array. Operations that
 see a strided array; ``reshape`` of a contiguous array is a view, as in NumPy. A Python scalar operand becomes a
 one-element device array (filled by a kernel, not copied from the host) that broadcasts.
 
-Kernels: element-wise ops are one thread per output element (grid-stride). Each operand is read through an
-index map out[i] → operand[Σ_d c_d·s_d] with the output coordinates c_d of i and the operand's element strides
-s_d (0 along broadcast axes); adjacent axes that are contiguous for every operand are merged first, so the common
-same-shape case does one division per element. Reductions move the reduced axes last (a gather when needed) and
-reduce each row in one block: a shared-memory tree sum in float64 (int64 for integers and bools), a tree max/min
+Kernels: element-wise ops are one thread per output element (grid-stride). Each operand is read through an index map
+out[i] → operand[Σ_d c_d·s_d] with the output coordinates c_d of i and the operand's element strides s_d (0 along
+broadcast axes); adjacent axes that are contiguous for every operand are merged first, so the common same-shape case
+does one division per element. Reductions move the reduced axes last (a gather when needed) and reduce each row in
+one block: a shared-memory tree sum in float64 (int64 for integers and bools; ``_launch.block_sum``), a tree max/min
 that propagates NaN, an arg-max/min that keeps the first extreme index (NaN counting as the extreme, as NumPy).
 Advanced (integer or bool array) indexing is resolved on the host into flat element indices (NumPy's exact
-semantics; the index arrays are copied to the host, and the flat map costs one int64 per element of the
-indexed array), then gathered, or scatter-added with atomics for ``index_add``.
+semantics; the index arrays are copied to the host, and the flat map costs one int64 per element of the indexed
+array), then gathered, or scatter-added with atomics for ``index_add``.
 """
 import builtins
 import math
@@ -23,7 +23,7 @@ import operator
 import numpy as np
 from numba import cuda, float64, int64
 
-from ._launch import ROW_THREADS, jit, launch, launch_rows
+from ._launch import ROW_THREADS, block_sum, jit, launch, launch_rows
 
 MAXD = 8  # most dimensions an element-wise operand may have after merging contiguous axes
 
@@ -500,17 +500,9 @@ def _sum_rows_f(x, out, cols):
         s = 0.0
         for j in range(t, cols, ROW_THREADS):
             s += x[r * cols + j]
-        part[t] = s
-        cuda.syncthreads()
-        h = ROW_THREADS // 2
-        while h > 0:
-            if t < h:
-                part[t] += part[t + h]
-            cuda.syncthreads()
-            h //= 2
+        s = block_sum(part, t, s)
         if t == 0:
-            out[r] = part[0]
-        cuda.syncthreads()
+            out[r] = s
 
 
 @jit
@@ -521,17 +513,9 @@ def _sum_rows_i(x, out, cols):
         s = 0
         for j in range(t, cols, ROW_THREADS):
             s += x[r * cols + j]
-        part[t] = s
-        cuda.syncthreads()
-        h = ROW_THREADS // 2
-        while h > 0:
-            if t < h:
-                part[t] += part[t + h]
-            cuda.syncthreads()
-            h //= 2
+        s = block_sum(part, t, s)
         if t == 0:
-            out[r] = part[0]
-        cuda.syncthreads()
+            out[r] = s
 
 
 @jit

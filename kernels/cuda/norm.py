@@ -16,7 +16,8 @@ with the row statistics rounded to it, as in the CPU twin.
 Parallel layout (all results independent of the launch shape, and free of float atomics):
 
 * row statistics (LayerNorm, RMSNorm): one block of ``ROW_THREADS`` threads per row (``launch_rows``); thread t
-  accumulates the elements t, t + ROW_THREADS, … in float64, then a shared-memory tree reduction in fixed order;
+  accumulates the elements t, t + ROW_THREADS, … in float64, then a shared-memory tree reduction in fixed order
+  (``_launch.block_sum``);
 * column sums (dγ, dβ, BatchNorm's per-channel statistics): the rows are cut into chunks of ``CHUNK_ROWS`` rows;
   one thread per (chunk, column) adds its chunk's rows in order into a float64 partial (consecutive threads read
   consecutive columns), then one thread per column adds the partials in chunk order.
@@ -28,7 +29,7 @@ import math
 import numpy as np
 from numba import cuda, float64
 
-from ._launch import ROW_THREADS, jit, launch, launch_rows
+from ._launch import ROW_THREADS, block_sum, block_sum2, jit, launch, launch_rows
 
 CHUNK_ROWS = 32     # rows per partial column sum (a constant, so the order of the sums is fixed)
 
@@ -64,30 +65,12 @@ def _ln_fwd(x, gamma, beta, eps, y, mean, rstd):
         s = 0.0
         for j in range(t, d, ROW_THREADS):
             s += float(x[r, j])
-        sh[t] = s
-        cuda.syncthreads()
-        k = ROW_THREADS // 2
-        while k > 0:
-            if t < k:
-                sh[t] += sh[t + k]
-            cuda.syncthreads()
-            k //= 2
-        mu = sh[0] * inv_d
-        cuda.syncthreads()
+        mu = block_sum(sh, t, s) * inv_d
         s = 0.0
         for j in range(t, d, ROW_THREADS):
             v = float(x[r, j]) - mu
             s += v * v
-        sh[t] = s
-        cuda.syncthreads()
-        k = ROW_THREADS // 2
-        while k > 0:
-            if t < k:
-                sh[t] += sh[t + k]
-            cuda.syncthreads()
-            k //= 2
-        den = math.sqrt(sh[0] * inv_d + eps)
-        cuda.syncthreads()
+        den = math.sqrt(block_sum(sh, t, s) * inv_d + eps)
         rs = 1.0 / den if den != 0 else math.inf
         cast[0] = mu
         muf = cast[0]
@@ -120,21 +103,11 @@ def _ln_bwd_rows(g, x, gamma, mean, rstd, dx):
             dxh = float(g[r, j] * gamma[j])
             s1 += dxh
             s2 += dxh * float(xh)
-        sh1[t] = s1
-        sh2[t] = s2
-        cuda.syncthreads()
-        k = ROW_THREADS // 2
-        while k > 0:
-            if t < k:
-                sh1[t] += sh1[t + k]
-                sh2[t] += sh2[t + k]
-            cuda.syncthreads()
-            k //= 2
-        cast[0] = sh1[0] * inv_d
+        s1, s2 = block_sum2(sh1, sh2, t, s1, s2)
+        cast[0] = s1 * inv_d
         s1f = cast[0]
-        cast[0] = sh2[0] * inv_d
+        cast[0] = s2 * inv_d
         s2f = cast[0]
-        cuda.syncthreads()
         for j in range(t, d, ROW_THREADS):
             xh = (x[r, j] - muf) * rf
             dx[r, j] = rf * (g[r, j] * gamma[j] - s1f - xh * s2f)
@@ -206,16 +179,7 @@ def _rms_fwd(x, gamma, eps, y, rrms):
         for j in range(t, d, ROW_THREADS):
             v = float(x[r, j])
             s += v * v
-        sh[t] = s
-        cuda.syncthreads()
-        k = ROW_THREADS // 2
-        while k > 0:
-            if t < k:
-                sh[t] += sh[t + k]
-            cuda.syncthreads()
-            k //= 2
-        den = math.sqrt(sh[0] * inv_d + eps)
-        cuda.syncthreads()
+        den = math.sqrt(block_sum(sh, t, s) * inv_d + eps)
         rs = 1.0 / den if den != 0 else math.inf
         cast[0] = rs
         rf = cast[0]
@@ -239,17 +203,8 @@ def _rms_bwd_rows(g, x, gamma, rrms, dx):
         for j in range(t, d, ROW_THREADS):
             xh = x[r, j] * rf
             s += float(g[r, j] * gamma[j]) * float(xh)
-        sh[t] = s
-        cuda.syncthreads()
-        k = ROW_THREADS // 2
-        while k > 0:
-            if t < k:
-                sh[t] += sh[t + k]
-            cuda.syncthreads()
-            k //= 2
-        cast[0] = sh[0] * inv_d
+        cast[0] = block_sum(sh, t, s) * inv_d
         sf = cast[0]
-        cuda.syncthreads()
         for j in range(t, d, ROW_THREADS):
             dx[r, j] = rf * (g[r, j] * gamma[j] - x[r, j] * rf * sf)
 

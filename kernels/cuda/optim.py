@@ -4,12 +4,12 @@ values.
 
 Each ``*_`` kernel overwrites its parameter and optimizer state (flat 1-D C-contiguous device arrays of one dtype)
 and returns None; the gradient is only read. As in the CPU twin, the update arithmetic runs in the arrays' dtype:
-the hyper-parameters are rounded to it once per call, on the host, and passed as scalars of that dtype, so a
-float32 update stays in float32. The reductions (``sum_squares``, ``sum_abs_pow``, ``max_abs``) accumulate in
-float64 and return a Python float: the array is cut into chunks of ``CHUNK`` elements, one block per chunk reduces
-it (thread t takes elements t, t + ROW_THREADS, …, then a shared-memory tree in fixed order) into a partial, and
-the partials are reduced the same way until one value is left, which is copied to the host. The order of the
-sums depends only on ``ROW_THREADS``, never on the number of blocks launched.
+the hyper-parameters are rounded to it once per call, on the host, and passed as scalars of that dtype, so a float32
+update stays in float32. The reductions (``sum_squares``, ``sum_abs_pow``, ``max_abs``) accumulate in float64 and
+return a Python float: the array is cut into chunks of ``CHUNK`` elements, one block per chunk reduces it (thread t
+takes elements t, t + ROW_THREADS, …, then a shared-memory tree in fixed order: ``_launch.block_sum`` or
+``block_max_nan``) into a partial, and the partials are reduced the same way until one value is left, which is
+copied to the host. The order of the sums depends only on ``ROW_THREADS``, never on the number of blocks launched.
 
 The lecture's equations: the gradient step θ ← θ − η∇θL, Adam's m_t = β1·m_{t−1} + (1 − β1)·g_t,
 v_t = β2·v_{t−1} + (1 − β2)·g_t², θ ← θ − η·m_t/(√v_t + ε) (with PyTorch's bias correction), the L2 penalty
@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import cuda, float64
 
-from ._launch import ROW_THREADS, jit, launch, launch_rows
+from ._launch import ROW_THREADS, block_max_nan, block_sum, jit, launch, launch_rows
 
 CHUNK = ROW_THREADS * 16   # elements reduced by one block in a pass of the norm reductions
 
@@ -80,23 +80,12 @@ def _reduce(a, mode, ord, out):
                     x = abs(x)
                 if not math.isnan(s) and (x > s or math.isnan(x)):
                     s = x
-        sh[t] = s
-        cuda.syncthreads()
-        k = ROW_THREADS // 2
-        while k > 0:
-            if t < k:
-                u = sh[t]
-                w = sh[t + k]
-                if is_max:
-                    if not math.isnan(u) and (w > u or math.isnan(w)):
-                        sh[t] = w
-                else:
-                    sh[t] = u + w
-            cuda.syncthreads()
-            k //= 2
+        if is_max:                 # the same branch for the whole block
+            s = block_max_nan(sh, t, s)
+        else:
+            s = block_sum(sh, t, s)
         if t == 0:
-            out[r] = sh[0]
-        cuda.syncthreads()
+            out[r] = s
 
 
 def _reduce_to_host(a, mode, ord=1.0):

@@ -7,16 +7,17 @@ float64), ``w`` 1-D (n_features,), ``b`` a 1-element device array (updated in pl
 {0, 1}. Scores are accumulated in float64.
 
 An epoch is sequential over the samples (each update changes the next score), so it runs as one block of
-``ROW_THREADS`` threads that walks the samples in order; the threads split the features: each computes a partial
-dot product over features j ≡ t (mod ROW_THREADS), a shared-memory tree reduction (fixed order) adds them, thread
-0 decides ŷ and updates b, and every thread updates its own features of w. The score's summation order differs
-from the CPU twin's left-to-right sum, so a score within a rounding of 0 could be classified differently.
-Prediction has no dependency between samples: one thread per sample, summing features left to right as the CPU.
+``ROW_THREADS`` threads that walks the samples in order; the threads split the features: each computes a partial dot
+product over features j ≡ t (mod ROW_THREADS), a shared-memory tree reduction (fixed order, ``_launch.block_sum``)
+adds them, thread 0 decides ŷ and updates b, and every thread updates its own features of w. The score's summation
+order differs from the CPU twin's left-to-right sum, so a score within a rounding of 0 could be classified
+differently. Prediction has no dependency between samples: one thread per sample, summing features left to right as
+the CPU.
 """
 import numpy as np
 from numba import cuda, float64, int64
 
-from ._launch import ROW_THREADS, jit, launch, launch_rows
+from ._launch import ROW_THREADS, block_sum, jit, launch, launch_rows
 
 
 @jit
@@ -31,16 +32,9 @@ def _epoch(w, b, X, y, lr, mistakes):
             s = np.float64(0.0)
             for j in range(t, d, ROW_THREADS):
                 s += np.float64(w[j] * X[i, j])     # the product in X's dtype, summed in float64 (as the CPU)
-            part[t] = s
-            cuda.syncthreads()
-            h = ROW_THREADS // 2
-            while h > 0:
-                if t < h:
-                    part[t] += part[t + h]
-                cuda.syncthreads()
-                h //= 2
+            s = block_sum(part, t, s)
             if t == 0:
-                score = np.float64(b[0]) + part[0]
+                score = np.float64(b[0]) + s
                 yhat = 1 if score > 0.0 else 0
                 err = y[i] - yhat
                 err_sh[0] = err

@@ -8,15 +8,16 @@ moves the softmax axis last and flattens the rest) and subtracts the row maximum
 leaves the value unchanged (exp(z_i − m)/Σ exp(z_j − m)) and keeps exp's argument ≤ 0. The loss kernels take 1-D
 device arrays.
 
-Row kernels run one block of ``ROW_THREADS`` threads per row (``_launch.launch_rows``): each thread walks the
-row's elements t, t + ROW_THREADS, … (consecutive threads touch consecutive elements), then the block combines
-the partial maxima and the float64 partial sums with a shared-memory tree reduction (a fixed order for a given
-ROW_THREADS), and every thread writes its elements of the normalised row. The cross-entropy forward is that fused
-row kernel (max, Σ exp, then loss and logsumexp of the row, never forming the softmax); its backward and the
-MSE / BCE kernels are element-wise (one thread per element, ``_launch.launch``). Exponentials run in the array's
-dtype (libdevice exp/expf), sums accumulate in float64, as in the CPU twin; outputs are allocated in the input's
-dtype (float32 or float64). The row kernels are built once per dtype (``_row_kernels``), so that the row maximum
-and the reduced sums can be cast back to the array's dtype inside the kernel (the CPU twin's ``like``).
+Row kernels run one block of ``ROW_THREADS`` threads per row (``_launch.launch_rows``): each thread walks the row's
+elements t, t + ROW_THREADS, … (consecutive threads touch consecutive elements), then the block combines the partial
+maxima and the float64 partial sums with a shared-memory tree reduction (``_launch.block_max`` and ``block_sum``, a
+fixed order for a given ROW_THREADS), and every thread writes its elements of the normalised row. The cross-entropy
+forward is that fused row kernel (max, Σ exp, then loss and logsumexp of the row, never forming the softmax); its
+backward and the MSE / BCE kernels are element-wise (one thread per element, ``_launch.launch``). Exponentials run
+in the array's dtype (libdevice exp/expf), sums accumulate in float64, as in the CPU twin; outputs are allocated in
+the input's dtype (float32 or float64). One kernel serves both dtypes: the row maximum and the reduced sums are cast
+back to the array's dtype inside the kernel (the CPU twin's ``like``) through a one-element local array of that
+dtype.
 
 Loss backward kernels take the upstream gradient ``g`` either per element / per row (``g.size`` equal to the
 number of elements / rows, reduction 'none') or as one value (``g.size == 1``, the gradient of a summed or
@@ -25,216 +26,160 @@ averaged loss), and a ``scale`` (1 for 'none' and 'sum', 1/count for 'mean').
 import math
 
 import numpy as np
-from numba import cuda, float32, float64
+from numba import cuda, float64
 
-from ._launch import ROW_THREADS, jit, launch, launch_rows
+from ._launch import ROW_THREADS, block_max, block_sum, jit, launch, launch_rows
 
 
-# ----------------------------------------------------------------------------- row kernels (one set per dtype)
-# Device functions (and @njit helpers) cannot be compiled by ``compile_ptx`` on a machine without a GPU in this
-# numba-cuda version, so every kernel spells out its tree reductions inline: after the threads store their
-# partials in ``sh[t]``, halving steps combine sh[t] with sh[t + step]; sh[0] is read by all threads, and a
-# ``syncthreads`` at the end of each row keeps the next row from overwriting it early.
-def _row_kernels(ft, tag):
-    """The softmax-family row kernels for arrays of numba float type ``ft`` (registered as ``<name>_<tag>``)."""
+# ----------------------------------------------------------------------------- row kernels
+# One kernel serves float32 and float64 arrays: a value is rounded to the array's dtype by a store into the
+# one-element local array ``cast`` of x.dtype (the CPU twin's ``like``). The block reductions are
+# ``_launch.block_max`` (thread partials start at −inf and skip NaNs) and ``_launch.block_sum`` (float64).
+@jit
+def _softmax_fwd(x, out):
+    part = cuda.shared.array(ROW_THREADS, float64)
+    cast = cuda.local.array(1, x.dtype)
+    t = cuda.threadIdx.x
+    c = x.shape[1]
+    for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
+        m = -math.inf
+        for j in range(t, c, ROW_THREADS):
+            v = x[r, j]
+            if v > m:                  # NaNs are skipped here (they propagate through the sum)
+                m = v
+        cast[0] = block_max(part, t, m)
+        mr = cast[0]
+        s = 0.0
+        for j in range(t, c, ROW_THREADS):
+            s += math.exp(x[r, j] - mr)
+        cast[0] = 1.0 / block_sum(part, t, s)
+        inv = cast[0]
+        for j in range(t, c, ROW_THREADS):
+            out[r, j] = math.exp(x[r, j] - mr) * inv
 
-    @jit(name=f"_softmax_fwd_{tag}")
-    def softmax_fwd(x, out):
-        smax = cuda.shared.array(ROW_THREADS, float64)
-        ssum = cuda.shared.array(ROW_THREADS, float64)
-        t = cuda.threadIdx.x
-        c = x.shape[1]
-        for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
-            m = -math.inf
-            for j in range(t, c, ROW_THREADS):
-                v = x[r, j]
-                if v > m:                  # NaNs are skipped here (they propagate through the sum)
-                    m = v
-            smax[t] = m
-            cuda.syncthreads()
-            step = ROW_THREADS // 2
-            while step > 0:
-                if t < step and smax[t + step] > smax[t]:
-                    smax[t] = smax[t + step]
-                cuda.syncthreads()
-                step //= 2
-            mr = ft(smax[0])
-            s = 0.0
-            for j in range(t, c, ROW_THREADS):
-                s += math.exp(x[r, j] - mr)
-            ssum[t] = s
-            cuda.syncthreads()
-            step = ROW_THREADS // 2
-            while step > 0:
-                if t < step:
-                    ssum[t] += ssum[t + step]
-                cuda.syncthreads()
-                step //= 2
-            inv = ft(1.0 / ssum[0])
-            for j in range(t, c, ROW_THREADS):
-                out[r, j] = math.exp(x[r, j] - mr) * inv
-            cuda.syncthreads()
 
-    @jit(name=f"_softmax_bwd_{tag}")
-    def softmax_bwd(p, g, dz):
-        ssum = cuda.shared.array(ROW_THREADS, float64)
-        t = cuda.threadIdx.x
-        c = p.shape[1]
-        for r in range(cuda.blockIdx.x, p.shape[0], cuda.gridDim.x):
-            s = 0.0
-            for j in range(t, c, ROW_THREADS):
-                s += float64(g[r, j]) * float64(p[r, j])
-            ssum[t] = s
-            cuda.syncthreads()
-            step = ROW_THREADS // 2
-            while step > 0:
-                if t < step:
-                    ssum[t] += ssum[t + step]
-                cuda.syncthreads()
-                step //= 2
-            dot = ft(ssum[0])
-            for j in range(t, c, ROW_THREADS):
-                dz[r, j] = p[r, j] * (g[r, j] - dot)
-            cuda.syncthreads()
+@jit
+def _softmax_bwd(p, g, dz):
+    part = cuda.shared.array(ROW_THREADS, float64)
+    cast = cuda.local.array(1, p.dtype)
+    t = cuda.threadIdx.x
+    c = p.shape[1]
+    for r in range(cuda.blockIdx.x, p.shape[0], cuda.gridDim.x):
+        s = 0.0
+        for j in range(t, c, ROW_THREADS):
+            s += float64(g[r, j]) * float64(p[r, j])
+        cast[0] = block_sum(part, t, s)
+        dot = cast[0]
+        for j in range(t, c, ROW_THREADS):
+            dz[r, j] = p[r, j] * (g[r, j] - dot)
 
-    @jit(name=f"_log_softmax_fwd_{tag}")
-    def log_softmax_fwd(x, out):
-        smax = cuda.shared.array(ROW_THREADS, float64)
-        ssum = cuda.shared.array(ROW_THREADS, float64)
-        t = cuda.threadIdx.x
-        c = x.shape[1]
-        for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
-            m = -math.inf
-            for j in range(t, c, ROW_THREADS):
-                v = x[r, j]
-                if v > m:
-                    m = v
-            smax[t] = m
-            cuda.syncthreads()
-            step = ROW_THREADS // 2
-            while step > 0:
-                if t < step and smax[t + step] > smax[t]:
-                    smax[t] = smax[t + step]
-                cuda.syncthreads()
-                step //= 2
-            mr = ft(smax[0])
-            s = 0.0
-            for j in range(t, c, ROW_THREADS):
-                s += math.exp(x[r, j] - mr)
-            ssum[t] = s
-            cuda.syncthreads()
-            step = ROW_THREADS // 2
-            while step > 0:
-                if t < step:
-                    ssum[t] += ssum[t + step]
-                cuda.syncthreads()
-                step //= 2
-            shift = smax[0] + math.log(ssum[0])        # float64, as the CPU twin
-            for j in range(t, c, ROW_THREADS):
-                out[r, j] = x[r, j] - shift
-            cuda.syncthreads()
 
-    @jit(name=f"_log_softmax_bwd_{tag}")
-    def log_softmax_bwd(logp, g, dz):
-        ssum = cuda.shared.array(ROW_THREADS, float64)
-        t = cuda.threadIdx.x
-        c = logp.shape[1]
-        for r in range(cuda.blockIdx.x, logp.shape[0], cuda.gridDim.x):
-            s = 0.0
-            for j in range(t, c, ROW_THREADS):
-                s += g[r, j]
-            ssum[t] = s
-            cuda.syncthreads()
-            step = ROW_THREADS // 2
-            while step > 0:
-                if t < step:
-                    ssum[t] += ssum[t + step]
-                cuda.syncthreads()
-                step //= 2
-            sr = ft(ssum[0])
-            for j in range(t, c, ROW_THREADS):
-                dz[r, j] = g[r, j] - math.exp(logp[r, j]) * sr
-            cuda.syncthreads()
+@jit
+def _log_softmax_fwd(x, out):
+    part = cuda.shared.array(ROW_THREADS, float64)
+    cast = cuda.local.array(1, x.dtype)
+    t = cuda.threadIdx.x
+    c = x.shape[1]
+    for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
+        m = -math.inf
+        for j in range(t, c, ROW_THREADS):
+            v = x[r, j]
+            if v > m:
+                m = v
+        m64 = block_max(part, t, m)
+        cast[0] = m64
+        mr = cast[0]
+        s = 0.0
+        for j in range(t, c, ROW_THREADS):
+            s += math.exp(x[r, j] - mr)
+        shift = m64 + math.log(block_sum(part, t, s))        # float64, as the CPU twin
+        for j in range(t, c, ROW_THREADS):
+            out[r, j] = x[r, j] - shift
 
-    @jit(name=f"_ce_fwd_{tag}")
-    def ce_fwd(z, y, ignore_index, loss, lse):
-        smax = cuda.shared.array(ROW_THREADS, float64)
-        ssum = cuda.shared.array(ROW_THREADS, float64)
-        t = cuda.threadIdx.x
-        c = z.shape[1]
-        for r in range(cuda.blockIdx.x, z.shape[0], cuda.gridDim.x):
-            label = y[r]
-            if label == ignore_index:      # the whole block takes this branch: no syncthreads is skipped by some
-                if t == 0:
-                    loss[r] = 0
-                    lse[r] = 0.0
-                continue
-            m = -math.inf
-            for j in range(t, c, ROW_THREADS):
-                v = z[r, j]
-                if v > m:
-                    m = v
-            smax[t] = m
-            cuda.syncthreads()
-            step = ROW_THREADS // 2
-            while step > 0:
-                if t < step and smax[t + step] > smax[t]:
-                    smax[t] = smax[t + step]
-                cuda.syncthreads()
-                step //= 2
-            mr = ft(smax[0])
-            s = 0.0
-            for j in range(t, c, ROW_THREADS):
-                s += math.exp(z[r, j] - mr)    # a −inf logit adds 0
-            ssum[t] = s
-            cuda.syncthreads()
-            step = ROW_THREADS // 2
-            while step > 0:
-                if t < step:
-                    ssum[t] += ssum[t + step]
-                cuda.syncthreads()
-                step //= 2
+
+@jit
+def _log_softmax_bwd(logp, g, dz):
+    part = cuda.shared.array(ROW_THREADS, float64)
+    cast = cuda.local.array(1, logp.dtype)
+    t = cuda.threadIdx.x
+    c = logp.shape[1]
+    for r in range(cuda.blockIdx.x, logp.shape[0], cuda.gridDim.x):
+        s = 0.0
+        for j in range(t, c, ROW_THREADS):
+            s += g[r, j]
+        cast[0] = block_sum(part, t, s)
+        sr = cast[0]
+        for j in range(t, c, ROW_THREADS):
+            dz[r, j] = g[r, j] - math.exp(logp[r, j]) * sr
+
+
+@jit
+def _ce_fwd(z, y, ignore_index, loss, lse):
+    part = cuda.shared.array(ROW_THREADS, float64)
+    cast = cuda.local.array(1, z.dtype)
+    t = cuda.threadIdx.x
+    c = z.shape[1]
+    for r in range(cuda.blockIdx.x, z.shape[0], cuda.gridDim.x):
+        label = y[r]
+        if label == ignore_index:      # the whole block takes this branch: no syncthreads is skipped by some
             if t == 0:
-                m64 = smax[0]
-                ls = math.log(ssum[0])
-                loss[r] = (m64 - float64(z[r, label])) + ls
-                lse[r] = m64 + ls
-            cuda.syncthreads()
-
-    @jit(name=f"_ce_bwd_{tag}")
-    def ce_bwd(z, y, lse, g, scale, ignore_index, dz):
-        c = z.shape[1]
-        one = g.size == 1
-        for i in range(cuda.grid(1), z.size, cuda.gridsize(1)):
-            r = i // c
-            j = i - r * c
-            label = y[r]
-            if label == ignore_index:
-                dz[r, j] = 0
-                continue
-            gi = ft(float64(g[0] if one else g[r]) * scale)
-            # exp(z − lse) with lse = hi + lo split in z's dtype: hi = lse rounded, lo = the (small) rest, so that
-            # z − hi is (nearly) exact even for float32 logits of large magnitude.
-            li = lse[r]
-            hi = ft(li)
-            lo = ft(li - hi)
-            d = ft(math.exp((z[r, j] - hi) - lo) * gi)
-            if j == label:
-                d = d - gi
-            dz[r, j] = d
-
-    return dict(softmax_fwd=softmax_fwd, softmax_bwd=softmax_bwd, log_softmax_fwd=log_softmax_fwd,
-                log_softmax_bwd=log_softmax_bwd, ce_fwd=ce_fwd, ce_bwd=ce_bwd)
+                loss[r] = 0
+                lse[r] = 0.0
+            continue
+        m = -math.inf
+        for j in range(t, c, ROW_THREADS):
+            v = z[r, j]
+            if v > m:
+                m = v
+        m64 = block_max(part, t, m)
+        cast[0] = m64
+        mr = cast[0]
+        s = 0.0
+        for j in range(t, c, ROW_THREADS):
+            s += math.exp(z[r, j] - mr)    # a −inf logit adds 0
+        s = block_sum(part, t, s)
+        if t == 0:
+            ls = math.log(s)
+            loss[r] = (m64 - float64(z[r, label])) + ls
+            lse[r] = m64 + ls
 
 
-_ROW = {np.dtype(np.float32): _row_kernels(float32, "f32"), np.dtype(np.float64): _row_kernels(float64, "f64")}
+@jit
+def _ce_bwd(z, y, lse, g, scale, ignore_index, dz):
+    cast = cuda.local.array(1, z.dtype)
+    c = z.shape[1]
+    one = g.size == 1
+    for i in range(cuda.grid(1), z.size, cuda.gridsize(1)):
+        r = i // c
+        j = i - r * c
+        label = y[r]
+        if label == ignore_index:
+            dz[r, j] = 0
+            continue
+        cast[0] = float64(g[0] if one else g[r]) * scale
+        gi = cast[0]
+        # exp(z − lse) with lse = hi + lo split in z's dtype: hi = lse rounded, lo = the (small) rest, so that
+        # z − hi is (nearly) exact even for float32 logits of large magnitude.
+        li = lse[r]
+        cast[0] = li
+        hi = cast[0]
+        cast[0] = li - hi
+        lo = cast[0]
+        cast[0] = math.exp((z[r, j] - hi) - lo) * gi
+        d = cast[0]
+        if j == label:
+            d = d - gi
+        dz[r, j] = d
+
+
+_ROW = {"softmax_fwd": _softmax_fwd, "softmax_bwd": _softmax_bwd, "log_softmax_fwd": _log_softmax_fwd,
+        "log_softmax_bwd": _log_softmax_bwd, "ce_fwd": _ce_fwd, "ce_bwd": _ce_bwd}
 
 
 def _rows_of(x):
-    k = _ROW.get(np.dtype(x.dtype))
-    if k is None:
+    if np.dtype(x.dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"softmax kernels take float32 or float64 arrays, got {x.dtype}")
-    return k
+    return _ROW
 
 
 def _row_map(name, x, *args):
