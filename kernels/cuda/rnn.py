@@ -40,10 +40,101 @@ from numba import cuda, float64
 from ._launch import jit, launch
 
 
-# The gate math is written out inside each kernel rather than in device functions: numba-cuda compiles a called
-# device function for the current device's compute capability, which needs a CUDA driver, so kernels that call
-# one cannot be compiled to PTX on a machine without a GPU (tests/cuda/ptx_check.py). σ(v) is 1/(1 + e^(−v)):
+# The per-element gate math is shared by the cell and the sequence kernels through device functions declared
+# ``inline="always"`` (a device function compiled separately needs a CUDA context to pick its target, which
+# numba.cuda.compile_ptx does not have on a machine without a GPU; see _launch). Inlined, the kernels run the
+# same operations in the same order and dtypes as if the math were written out in each. The store helpers take
+# 2-D arrays: the sequence kernels pass the step's rows (gates[s], dzs[s], dxw[t], …). σ(v) is 1/(1 + e^(−v)):
 # for v → −∞ e^(−v) overflows to inf and σ to 0, its limit, so no branch is needed.
+
+# ----------------------------------------------------------------------------- gate device functions
+@cuda.jit(device=True, inline="always")
+def _sigmoid(v):
+    return 1.0 / (1.0 + math.exp(-v))
+
+
+@cuda.jit(device=True, inline="always")
+def _rnn_act(v, relu):
+    """h' = φ(v): relu or tanh."""
+    if relu:
+        return v if v > 0 else 0.0
+    return math.tanh(v)
+
+
+@cuda.jit(device=True, inline="always")
+def _rnn_act_bwd(d, y, relu):
+    """dz = d ⊙ φ'(z) from y = φ(z): 1[y > 0] for relu, 1 − y² for tanh."""
+    if relu:
+        return d if y > 0 else 0.0
+    return d * (1.0 - y * y)
+
+
+@cuda.jit(device=True, inline="always")
+def _lstm_gates(zi, zf, zg, zo, c):
+    """[i, f, g, o] = [σ, σ, tanh, σ](z), c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh c'. Returns (i, f, g, o, c', h')."""
+    i = _sigmoid(zi)
+    f = _sigmoid(zf)
+    g = math.tanh(zg)
+    o = _sigmoid(zo)
+    cn = f * c + i * g
+    return i, f, g, o, cn, o * math.tanh(cn)
+
+
+@cuda.jit(device=True, inline="always")
+def _lstm_gates_bwd(d, dc, c, c_new, i, f, g, o):
+    """From d = dL/dh', dc = dL/dc': dc_tot = dc + d ⊙ o ⊙ (1 − tanh² c'); returns the gate gradients
+    (dc_tot ⊙ g ⊙ i(1−i), dc_tot ⊙ c ⊙ f(1−f), dc_tot ⊙ i ⊙ (1−g²), d ⊙ tanh c' ⊙ o(1−o)) and dc_tot ⊙ f."""
+    tc = math.tanh(c_new)
+    dct = dc + d * o * (1.0 - tc * tc)
+    di = dct * g * i * (1.0 - i)
+    df = dct * c * f * (1.0 - f)
+    dg = dct * i * (1.0 - g * g)
+    do = d * tc * o * (1.0 - o)
+    return di, df, dg, do, dct * f
+
+
+@cuda.jit(device=True, inline="always")
+def _gru_gates(ar, az, an, hr, hz, hn, h):
+    """r = σ(a_r + h_r), z = σ(a_z + h_z), n = tanh(a_n + r ⊙ h_n), h' = (1 − z) ⊙ n + z ⊙ h. Returns (r, z, n, h')."""
+    r = _sigmoid(ar + hr)
+    z = _sigmoid(az + hz)
+    nn = math.tanh(an + r * hn)
+    return r, z, nn, (1.0 - z) * nn + z * h
+
+
+@cuda.jit(device=True, inline="always")
+def _gru_gates_bwd(d, h, r, z, nn, hn):
+    """da_n = d ⊙ (1 − z) ⊙ (1 − n²), da_r = da_n ⊙ h_n ⊙ r(1 − r), da_z = d ⊙ (h − n) ⊙ z(1 − z).
+    Returns (da_r, da_z, da_n, da_n ⊙ r, d ⊙ z)."""
+    dan = d * (1.0 - z) * (1.0 - nn * nn)
+    dar = dan * hn * r * (1.0 - r)
+    daz = d * (h - nn) * z * (1.0 - z)
+    return dar, daz, dan, dan * r, d * z
+
+
+@cuda.jit(device=True, inline="always")
+def _store3(a, b, j, n, v0, v1, v2):
+    """a[b, q·n + j] = v_q for q = 0, 1, 2."""
+    a[b, j] = v0
+    a[b, n + j] = v1
+    a[b, 2 * n + j] = v2
+
+
+@cuda.jit(device=True, inline="always")
+def _store4(a, b, j, n, v0, v1, v2, v3):
+    """a[b, q·n + j] = v_q for q = 0, …, 3."""
+    a[b, j] = v0
+    a[b, n + j] = v1
+    a[b, 2 * n + j] = v2
+    a[b, 3 * n + j] = v3
+
+
+@cuda.jit(device=True, inline="always")
+def _zero(a, b, j, n, k):
+    """a[b, q·n + j] = 0 for q < k."""
+    for q in range(k):
+        a[b, q * n + j] = 0
+
 
 # ----------------------------------------------------------------------------- shared kernels
 @jit
@@ -122,11 +213,7 @@ def _rnn_cell_fwd(xw, zh, relu, out):
     for i in range(cuda.grid(1), out.shape[0] * n, cuda.gridsize(1)):
         b = i // n
         j = i - b * n
-        v = xw[b, j] + zh[b, j]
-        if relu:
-            out[b, j] = v if v > 0 else 0
-        else:
-            out[b, j] = math.tanh(v)
+        out[b, j] = _rnn_act(xw[b, j] + zh[b, j], relu)
 
 
 @jit
@@ -136,11 +223,7 @@ def _rnn_cell_bwd(g, h_new, relu, dz, dh):
     for i in range(cuda.grid(1), dz.shape[0] * n, cuda.gridsize(1)):
         b = i // n
         j = i - b * n
-        y = h_new[b, j]
-        if relu:
-            dz[b, j] = g[b, j] if y > 0 else 0
-        else:
-            dz[b, j] = g[b, j] * (1.0 - y * y)
+        dz[b, j] = _rnn_act_bwd(g[b, j], h_new[b, j], relu)
         dh[b, j] = 0
 
 
@@ -151,17 +234,12 @@ def _lstm_cell_fwd(xw, zh, c, h_new, c_new, gates):
     for e in range(cuda.grid(1), c.shape[0] * n, cuda.gridsize(1)):
         b = e // n
         j = e - b * n
-        i = 1.0 / (1.0 + math.exp(-(xw[b, j] + zh[b, j])))
-        f = 1.0 / (1.0 + math.exp(-(xw[b, n + j] + zh[b, n + j])))
-        g = math.tanh(xw[b, 2 * n + j] + zh[b, 2 * n + j])
-        o = 1.0 / (1.0 + math.exp(-(xw[b, 3 * n + j] + zh[b, 3 * n + j])))
-        cn = f * c[b, j] + i * g
-        gates[b, j] = i
-        gates[b, n + j] = f
-        gates[b, 2 * n + j] = g
-        gates[b, 3 * n + j] = o
+        i, f, g, o, cn, hn = _lstm_gates(xw[b, j] + zh[b, j], xw[b, n + j] + zh[b, n + j],
+                                         xw[b, 2 * n + j] + zh[b, 2 * n + j], xw[b, 3 * n + j] + zh[b, 3 * n + j],
+                                         c[b, j])
+        _store4(gates, b, j, n, i, f, g, o)
         c_new[b, j] = cn
-        h_new[b, j] = o * math.tanh(cn)
+        h_new[b, j] = hn
 
 
 @jit
@@ -172,18 +250,10 @@ def _lstm_cell_bwd(gh, gc, c, c_new, gates, dz, dc, dh):
     for e in range(cuda.grid(1), c.shape[0] * n, cuda.gridsize(1)):
         b = e // n
         j = e - b * n
-        i = gates[b, j]
-        f = gates[b, n + j]
-        g = gates[b, 2 * n + j]
-        o = gates[b, 3 * n + j]
-        tc = math.tanh(c_new[b, j])
-        d = gh[b, j]
-        dct = gc[b, j] + d * o * (1.0 - tc * tc)
-        dz[b, j] = dct * g * i * (1.0 - i)
-        dz[b, n + j] = dct * c[b, j] * f * (1.0 - f)
-        dz[b, 2 * n + j] = dct * i * (1.0 - g * g)
-        dz[b, 3 * n + j] = d * tc * o * (1.0 - o)
-        dc[b, j] = dct * f
+        di, df, dg, do, dcp = _lstm_gates_bwd(gh[b, j], gc[b, j], c[b, j], c_new[b, j], gates[b, j],
+                                              gates[b, n + j], gates[b, 2 * n + j], gates[b, 3 * n + j])
+        _store4(dz, b, j, n, di, df, dg, do)
+        dc[b, j] = dcp
         dh[b, j] = 0
 
 
@@ -194,15 +264,10 @@ def _gru_cell_fwd(xw, zh, h, h_new, gates):
     for e in range(cuda.grid(1), h.shape[0] * m, cuda.gridsize(1)):
         b = e // m
         j = e - b * m
-        r = 1.0 / (1.0 + math.exp(-(xw[b, j] + zh[b, j])))
-        z = 1.0 / (1.0 + math.exp(-(xw[b, m + j] + zh[b, m + j])))
         hn = zh[b, 2 * m + j]
-        nn = math.tanh(xw[b, 2 * m + j] + r * hn)
-        gates[b, j] = r
-        gates[b, m + j] = z
-        gates[b, 2 * m + j] = nn
-        gates[b, 3 * m + j] = hn
-        h_new[b, j] = (1.0 - z) * nn + z * h[b, j]
+        r, z, nn, hnew = _gru_gates(xw[b, j], xw[b, m + j], xw[b, 2 * m + j], zh[b, j], zh[b, m + j], hn, h[b, j])
+        _store4(gates, b, j, m, r, z, nn, hn)
+        h_new[b, j] = hnew
 
 
 @jit
@@ -213,20 +278,11 @@ def _gru_cell_bwd(g, h, gates, dxw, dzh, dh):
     for e in range(cuda.grid(1), h.shape[0] * m, cuda.gridsize(1)):
         b = e // m
         j = e - b * m
-        r = gates[b, j]
-        z = gates[b, m + j]
-        nn = gates[b, 2 * m + j]
-        d = g[b, j]
-        dan = d * (1.0 - z) * (1.0 - nn * nn)
-        dar = dan * gates[b, 3 * m + j] * r * (1.0 - r)
-        daz = d * (h[b, j] - nn) * z * (1.0 - z)
-        dxw[b, j] = dar
-        dxw[b, m + j] = daz
-        dxw[b, 2 * m + j] = dan
-        dzh[b, j] = dar
-        dzh[b, m + j] = daz
-        dzh[b, 2 * m + j] = dan * r
-        dh[b, j] = d * z
+        dar, daz, dan, danr, dhd = _gru_gates_bwd(g[b, j], h[b, j], gates[b, j], gates[b, m + j],
+                                                  gates[b, 2 * m + j], gates[b, 3 * m + j])
+        _store3(dxw, b, j, m, dar, daz, dan)
+        _store3(dzh, b, j, m, dar, daz, danr)
+        dh[b, j] = dhd
 
 
 # ----------------------------------------------------------------------------- sequence step kernels
@@ -234,7 +290,7 @@ def _gru_cell_bwd(g, h, gates, dxw, dzh, dh):
 # s ≥ lengths[b] the time index s itself is one of the sample's invalid times (each invalid time is met exactly
 # once), so the kernel zeroes out/gates (forward) or dz/dxw (backward) at index s there: every element of those
 # arrays is written exactly once over the loop, and no zero-fill launch is needed. The gate math is that of the
-# cell kernels above, on the step's rows.
+# cell kernels above (the same device functions), on the step's rows.
 @jit
 def _rnn_seq_fwd(xw, zh, hs, out, lengths, s, relu, reverse):
     n = zh.shape[1]
@@ -247,11 +303,7 @@ def _rnn_seq_fwd(xw, zh, hs, out, lengths, s, relu, reverse):
             out[s, b, j] = 0
         else:
             t = ln - 1 - s if reverse else s
-            v = xw[t, b, j] + zh[b, j]
-            if relu:
-                y = v if v > 0 else 0.0
-            else:
-                y = math.tanh(v)
+            y = _rnn_act(xw[t, b, j] + zh[b, j], relu)
             hs[s + 1, b, j] = y
             out[t, b, j] = y
 
@@ -269,12 +321,7 @@ def _rnn_seq_bwd(g_out, hs, lengths, s, relu, reverse, dh, dzs, dxw):
                 dxw[s, b, j] = 0
         else:
             t = ln - 1 - s if reverse else s
-            d = dh[b, j] + g_out[t, b, j]
-            y = hs[s + 1, b, j]
-            if relu:
-                dz = d if y > 0 else 0.0
-            else:
-                dz = d * (1.0 - y * y)
+            dz = _rnn_act_bwd(dh[b, j] + g_out[t, b, j], hs[s + 1, b, j], relu)
             dzs[s, b, j] = dz
             if reverse:
                 dxw[t, b, j] = dz
@@ -292,21 +339,14 @@ def _lstm_seq_fwd(xw, zh, hs, cs, out, gates, lengths, s, reverse):
             hs[s + 1, b, j] = hs[s, b, j]
             cs[s + 1, b, j] = cs[s, b, j]
             out[s, b, j] = 0
-            for q in range(4):
-                gates[s, b, q * n + j] = 0
+            _zero(gates[s], b, j, n, 4)
         else:
             t = ln - 1 - s if reverse else s
-            i = 1.0 / (1.0 + math.exp(-(xw[t, b, j] + zh[b, j])))
-            f = 1.0 / (1.0 + math.exp(-(xw[t, b, n + j] + zh[b, n + j])))
-            g = math.tanh(xw[t, b, 2 * n + j] + zh[b, 2 * n + j])
-            o = 1.0 / (1.0 + math.exp(-(xw[t, b, 3 * n + j] + zh[b, 3 * n + j])))
-            cn = f * cs[s, b, j] + i * g
-            gates[s, b, j] = i
-            gates[s, b, n + j] = f
-            gates[s, b, 2 * n + j] = g
-            gates[s, b, 3 * n + j] = o
+            i, f, g, o, cn, hn = _lstm_gates(xw[t, b, j] + zh[b, j], xw[t, b, n + j] + zh[b, n + j],
+                                             xw[t, b, 2 * n + j] + zh[b, 2 * n + j],
+                                             xw[t, b, 3 * n + j] + zh[b, 3 * n + j], cs[s, b, j])
+            _store4(gates[s], b, j, n, i, f, g, o)
             cs[s + 1, b, j] = cn
-            hn = o * math.tanh(cn)
             hs[s + 1, b, j] = hn
             out[t, b, j] = hn
 
@@ -319,33 +359,18 @@ def _lstm_seq_bwd(g_out, cs, gates, lengths, s, reverse, dh, dc, dzs, dxw):
         j = e - b * n
         ln = lengths[b]
         if s >= ln:
-            for q in range(4):
-                dzs[s, b, q * n + j] = 0
-                if reverse:
-                    dxw[s, b, q * n + j] = 0
+            _zero(dzs[s], b, j, n, 4)
+            if reverse:
+                _zero(dxw[s], b, j, n, 4)
         else:
             t = ln - 1 - s if reverse else s
-            i = gates[s, b, j]
-            f = gates[s, b, n + j]
-            g = gates[s, b, 2 * n + j]
-            o = gates[s, b, 3 * n + j]
-            tc = math.tanh(cs[s + 1, b, j])
-            d = dh[b, j] + g_out[t, b, j]
-            dct = dc[b, j] + d * o * (1.0 - tc * tc)
-            di = dct * g * i * (1.0 - i)
-            df = dct * cs[s, b, j] * f * (1.0 - f)
-            dg = dct * i * (1.0 - g * g)
-            do = d * tc * o * (1.0 - o)
-            dzs[s, b, j] = di
-            dzs[s, b, n + j] = df
-            dzs[s, b, 2 * n + j] = dg
-            dzs[s, b, 3 * n + j] = do
+            di, df, dg, do, dcp = _lstm_gates_bwd(dh[b, j] + g_out[t, b, j], dc[b, j], cs[s, b, j],
+                                                  cs[s + 1, b, j], gates[s, b, j], gates[s, b, n + j],
+                                                  gates[s, b, 2 * n + j], gates[s, b, 3 * n + j])
+            _store4(dzs[s], b, j, n, di, df, dg, do)
             if reverse:
-                dxw[t, b, j] = di
-                dxw[t, b, n + j] = df
-                dxw[t, b, 2 * n + j] = dg
-                dxw[t, b, 3 * n + j] = do
-            dc[b, j] = dct * f
+                _store4(dxw[t], b, j, n, di, df, dg, do)
+            dc[b, j] = dcp
             dh[b, j] = 0
 
 
@@ -359,19 +384,13 @@ def _gru_seq_fwd(xw, zh, hs, out, gates, lengths, s, reverse):
         if s >= ln:
             hs[s + 1, b, j] = hs[s, b, j]
             out[s, b, j] = 0
-            for q in range(4):
-                gates[s, b, q * m + j] = 0
+            _zero(gates[s], b, j, m, 4)
         else:
             t = ln - 1 - s if reverse else s
-            r = 1.0 / (1.0 + math.exp(-(xw[t, b, j] + zh[b, j])))
-            z = 1.0 / (1.0 + math.exp(-(xw[t, b, m + j] + zh[b, m + j])))
             hn = zh[b, 2 * m + j]
-            nn = math.tanh(xw[t, b, 2 * m + j] + r * hn)
-            gates[s, b, j] = r
-            gates[s, b, m + j] = z
-            gates[s, b, 2 * m + j] = nn
-            gates[s, b, 3 * m + j] = hn
-            hnew = (1.0 - z) * nn + z * hs[s, b, j]
+            r, z, nn, hnew = _gru_gates(xw[t, b, j], xw[t, b, m + j], xw[t, b, 2 * m + j], zh[b, j], zh[b, m + j],
+                                        hn, hs[s, b, j])
+            _store4(gates[s], b, j, m, r, z, nn, hn)
             hs[s + 1, b, j] = hnew
             out[t, b, j] = hnew
 
@@ -384,25 +403,16 @@ def _gru_seq_bwd(g_out, hs, gates, lengths, s, reverse, dh, dzs, dxw):
         j = e - b * m
         ln = lengths[b]
         if s >= ln:
-            for q in range(3):
-                dzs[s, b, q * m + j] = 0
-                dxw[s, b, q * m + j] = 0
+            _zero(dzs[s], b, j, m, 3)
+            _zero(dxw[s], b, j, m, 3)
         else:
             t = ln - 1 - s if reverse else s
-            r = gates[s, b, j]
-            z = gates[s, b, m + j]
-            nn = gates[s, b, 2 * m + j]
-            d = dh[b, j] + g_out[t, b, j]
-            dan = d * (1.0 - z) * (1.0 - nn * nn)
-            dar = dan * gates[s, b, 3 * m + j] * r * (1.0 - r)
-            daz = d * (hs[s, b, j] - nn) * z * (1.0 - z)
-            dxw[t, b, j] = dar
-            dxw[t, b, m + j] = daz
-            dxw[t, b, 2 * m + j] = dan
-            dzs[s, b, j] = dar
-            dzs[s, b, m + j] = daz
-            dzs[s, b, 2 * m + j] = dan * r
-            dh[b, j] = d * z
+            dar, daz, dan, danr, dhd = _gru_gates_bwd(dh[b, j] + g_out[t, b, j], hs[s, b, j], gates[s, b, j],
+                                                      gates[s, b, m + j], gates[s, b, 2 * m + j],
+                                                      gates[s, b, 3 * m + j])
+            _store3(dxw[t], b, j, m, dar, daz, dan)
+            _store3(dzs[s], b, j, m, dar, daz, danr)
+            dh[b, j] = dhd
 
 
 # ----------------------------------------------------------------------------- host helpers
