@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 
 import tinygradnb as tg
+import tinygradnb.nn.functional as F
+from tinygradnb.device import backend
 
 
 def test_shapes_that_do_not_broadcast():
@@ -84,3 +86,22 @@ def test_gradcheck_reports_a_wrong_gradient():
         tg.gradcheck(lambda t: BadSquare.apply(t), [x])
     with pytest.raises(TypeError, match="float64"):
         tg.gradcheck(lambda t: t * 2, [tg.ones(2, requires_grad=True)])
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 300])
+def test_index_stats_kernel_against_numpy(n):
+    a = np.random.default_rng(n).integers(-3, 9, n).astype(np.int64)
+    for skip, has_skip in [(-100, True), (2, True), (0, False)]:
+        kept = a[a != skip] if has_skip else a
+        want = [kept.min(), kept.max(), kept.size] if kept.size else [np.iinfo(np.int64).max,
+                                                                      np.iinfo(np.int64).min, 0]
+        got = backend("cpu").index_stats(a, skip, has_skip)
+        assert got.dtype == np.int64 and got.tolist() == want
+
+
+def test_cpu_argument_checks_raise_at_the_call():
+    z = tg.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"target holds class index 3, outside \[0, 3\)"):
+        F.cross_entropy(z, tg.tensor([0, 3]))
+    with pytest.raises(IndexError, match="index -1 is out of range"):
+        tg.nn.functional.embedding(tg.tensor([-1]), tg.zeros(4, 2))

@@ -29,32 +29,114 @@ def _params(*grads, dtype=np.float64):
 
 
 # ---------------------------------------------------------------------------------------------------- kernels
+ORDS = [2.0, math.inf, 3.0, 0.5]
+
+
+def _partial_ref(a64, ord):
+    if ord == 2.0:
+        return float(np.sum(a64 * a64))
+    if ord == math.inf:
+        return float(np.max(np.abs(a64))) if a64.size else 0.0
+    return float(np.sum(np.abs(a64) ** ord))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [0, 1, 3, 4, 7, 1001])
-def test_norm_kernels_against_numpy(dtype, n):
+@pytest.mark.parametrize("n", [0, 1, 3, 7, 1001])
+@pytest.mark.parametrize("ord", ORDS)
+def test_grad_norm_partial_against_numpy(dtype, n, ord):
     b = backend("cpu")
     a = RNG.normal(size=n).astype(dtype)
-    a64 = a.astype(np.float64)
-    assert b.sum_squares(a) == pytest.approx(float(np.sum(a64 * a64)), rel=1e-13, abs=0)
-    assert b.max_abs(a) == (float(np.max(np.abs(a64))) if n else 0.0)
-    assert b.sum_abs_pow(a, 3.0) == pytest.approx(float(np.sum(np.abs(a64) ** 3)), rel=1e-12)
     before = a.copy()
-    b.scale_(a, 0.25)
-    np.testing.assert_array_equal(a, (before * dtype(0.25)).astype(dtype))
+    out = np.full(3, -7.0)
+    assert b.grad_norm_partial(a, ord, out, 1) is None
+    want = _partial_ref(a.astype(np.float64), ord)
+    if ord == math.inf:
+        assert out[1] == want
+    else:
+        assert out[1] == pytest.approx(want, rel=1e-12, abs=0)
+    assert out[0] == out[2] == -7.0                      # only out[k] is written
+    np.testing.assert_array_equal(a, before)             # the gradient is only read
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ord", ORDS)
+def test_grad_norm_partial_nan_and_inf(dtype, ord):
+    b = backend("cpu")
+    out = np.zeros(1)
+    for pos in (0, 5, 1000):
+        a = RNG.normal(size=1001).astype(dtype)
+        a[pos] = np.nan
+        b.grad_norm_partial(a, ord, out, 0)
+        assert math.isnan(out[0])
+    a = RNG.normal(size=1001).astype(dtype)
+    a[500] = -np.inf
+    b.grad_norm_partial(a, ord, out, 0)
+    assert out[0] == math.inf
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 7, 1001])
+@pytest.mark.parametrize("ord", ORDS)
+def test_clip_coef_against_numpy(n, ord):
+    b = backend("cpu")
+    partials = np.abs(RNG.normal(size=n)) * 10
+    out = np.full(2, -1.0)
+    assert b.clip_coef(partials, ord, 2.5, out) is None
+    if ord == math.inf:
+        total = float(np.max(partials)) if n else 0.0
+        assert out[0] == total
+    else:
+        total = float(np.sum(partials)) ** (1.0 / ord)
+        assert out[0] == pytest.approx(total, rel=1e-13, abs=0)
+    assert out[1] == pytest.approx(2.5 / (total + 1e-6), rel=1e-13)
+
+
+@pytest.mark.parametrize("ord", ORDS)
+def test_clip_coef_nan_and_inf(ord):
+    b = backend("cpu")
+    out = np.zeros(2)
+    for bad in ([1.0, np.nan, 3.0], [np.nan, np.inf], [np.inf, np.nan], [2.0, 3.0, np.nan]):
+        b.clip_coef(np.array(bad), ord, 1.0, out)
+        assert math.isnan(out[0]) and math.isnan(out[1])
+    b.clip_coef(np.array([1.0, np.inf, 3.0]), ord, 1.0, out)
+    assert out[0] == math.inf and out[1] == 0.0
+    b.clip_coef(np.array([0.0, 0.0]), ord, 0.0, out)       # a zero norm and τ = 0: factor 0, no division by 0
+    assert out[0] == 0.0 and out[1] == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [0, 1, 3, 7, 1001])
+def test_clip_scale_against_numpy(dtype, n):
+    b = backend("cpu")
+    a = RNG.normal(size=n).astype(dtype)
+    before = a.copy()
+    for c in (1.0, 1.5, math.inf):                       # factor >= 1: untouched
+        assert b.clip_scale_(a, np.array([0.0, c])) is None
+        np.testing.assert_array_equal(a, before)
+    c = 0.3172
+    b.clip_scale_(a, np.array([123.0, c]))
+    np.testing.assert_array_equal(a, (before.astype(np.float64) * c).astype(dtype))   # float64 product, rounded
     assert a.dtype == dtype
-
-
-def test_max_abs_propagates_nan():
-    assert math.isnan(backend("cpu").max_abs(np.array([1.0, np.nan, 5.0])))
+    a = before.copy()
+    b.clip_scale_(a, np.array([0.0, np.nan]))            # a NaN factor poisons the gradient (as PyTorch)
+    assert np.isnan(a).all()
+    a = before.copy()
+    b.clip_scale_(a, np.array([0.0, 0.0]))
+    np.testing.assert_array_equal(a, np.zeros(n, dtype) * np.sign(before))
 
 
 # ---------------------------------------------------------------------------------------------------- clipping
+def _is_norm(got, dtype, device="cpu"):
+    return (isinstance(got, tg.Tensor) and got.shape == () and got.dtype == np.dtype(dtype)
+            and got.device == device and not got.requires_grad)
+
+
 def test_clip_grad_norm_returns_norm_and_clips():
     ps = _params(G1, G2, None)
     total = math.sqrt(np.sum(G1 ** 2) + np.sum(G2 ** 2))
     assert total > 1.0
     got = clip_grad_norm_(ps, max_norm=1.0)
-    assert isinstance(got, float) and got == pytest.approx(total, rel=1e-14)
+    assert _is_norm(got, np.float64) and got.item() == pytest.approx(total, rel=1e-14)
+    assert float(got) == got.item() and f"{got:.6f}" == f"{total:.6f}"
     coef = 1.0 / (total + 1e-6)
     np.testing.assert_allclose(ps[0].grad.numpy(), G1 * coef, rtol=1e-15)
     np.testing.assert_allclose(ps[1].grad.numpy(), G2 * coef, rtol=1e-15)
@@ -68,38 +150,67 @@ def test_clip_grad_norm_below_max_is_a_no_op():
     before = [p.grad.numpy().copy() for p in ps]
     grads = [p.grad for p in ps]
     total = clip_grad_norm_(ps, max_norm=100.0)
-    assert total == pytest.approx(math.sqrt(np.sum(before[0].astype(np.float64) ** 2) +
-                                            np.sum(before[1].astype(np.float64) ** 2)), rel=1e-12)
+    want = math.sqrt(np.sum(before[0].astype(np.float64) ** 2) + np.sum(before[1].astype(np.float64) ** 2))
+    assert _is_norm(total, np.float32)                   # the grads' dtype, as PyTorch
+    assert total.item() == np.float32(want)              # the float64 norm, rounded once
     for p, g, want in zip(ps, grads, before):
         assert p.grad is g
         np.testing.assert_array_equal(p.grad.numpy(), want)
 
 
+def test_clip_grad_norm_mixed_dtypes_return_the_promoted_dtype():
+    ps = _params(G1, dtype=np.float32) + _params(G2, dtype=np.float64)
+    total = clip_grad_norm_(ps, max_norm=1e9)
+    assert _is_norm(total, np.float64)
+    want = math.sqrt(np.sum(G1.astype(np.float32).astype(np.float64) ** 2) + np.sum(G2 ** 2))
+    assert total.item() == pytest.approx(want, rel=1e-14)
+
+
 def test_clip_grad_norm_inf_and_p_norms():
     ps = _params(G1, G2)
     inf = max(np.max(np.abs(G1)), np.max(np.abs(G2)))
-    assert clip_grad_norm_(ps, 0.5, norm_type=float("inf")) == inf
+    assert clip_grad_norm_(ps, 0.5, norm_type=float("inf")).item() == inf
     np.testing.assert_allclose(ps[1].grad.numpy(), G2 * 0.5 / (inf + 1e-6), rtol=1e-15)
     assert max(np.max(np.abs(p.grad.numpy())) for p in ps) == pytest.approx(0.5, rel=1e-5)
     ps = _params(G1, G2)
-    assert clip_grad_norm_(ps, 1e9, norm_type="inf") == inf
+    assert clip_grad_norm_(ps, 1e9, norm_type="inf").item() == inf
     ps = _params(G1, G2)
     l1 = np.sum(np.abs(G1)) + np.sum(np.abs(G2))
-    assert clip_grad_norm_(ps, 1e9, norm_type=1) == pytest.approx(l1, rel=1e-13)
+    assert clip_grad_norm_(ps, 1e9, norm_type=1).item() == pytest.approx(l1, rel=1e-13)
     ps = _params(G1, G2)
     l3 = (np.sum(np.abs(G1) ** 3) + np.sum(np.abs(G2) ** 3)) ** (1 / 3)
-    assert clip_grad_norm_(ps, 1e9, norm_type=3.0) == pytest.approx(l3, rel=1e-13)
+    assert clip_grad_norm_(ps, 1e9, norm_type=3.0).item() == pytest.approx(l3, rel=1e-13)
+
+
+def test_clip_grad_norm_non_contiguous_grad():
+    p = nn.Parameter(tg.zeros(3, 2, dtype=tg.float64))
+    base = np.arange(6.0).reshape(2, 3)
+    p.grad = tg.from_numpy(base.T)                       # a strided view: clipped through a copy, written back
+    total = clip_grad_norm_(p, 1.0)
+    assert total.item() == pytest.approx(math.sqrt(55.0), rel=1e-14)
+    want = np.arange(6.0).reshape(2, 3) / (math.sqrt(55.0) + 1e-6)
+    np.testing.assert_allclose(p.grad.numpy(), want.T, rtol=1e-15)
+    np.testing.assert_allclose(base, want, rtol=1e-15)   # in place: the view's base holds the clipped values
 
 
 def test_clip_grad_norm_edge_cases():
     p = nn.Parameter(tg.ones(3))
-    assert clip_grad_norm_([p], 1.0) == 0.0  # no gradients at all
+    zero = clip_grad_norm_([p], 1.0)                     # no gradients at all: tensor(0.), as PyTorch
+    assert _is_norm(zero, np.float32) and zero.item() == 0.0
     p.grad = tg.tensor([3.0, 4.0, 0.0])
-    assert clip_grad_norm_(p, 1.0) == pytest.approx(5.0)  # a single tensor
+    assert clip_grad_norm_(p, 1.0).item() == pytest.approx(5.0)  # a single tensor
     np.testing.assert_allclose(p.grad.numpy(), [0.6, 0.8, 0.0], rtol=1e-5)
     p.grad = tg.tensor([np.inf, 1.0, 0.0])
     with pytest.raises(RuntimeError, match="total norm .* is inf"):
         clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    np.testing.assert_array_equal(p.grad.numpy(), [np.inf, 1.0, 0.0])   # raised before scaling
+    p.grad = tg.tensor([np.nan, 1.0, 0.0])
+    with pytest.raises(RuntimeError, match="total norm .* is nan"):
+        clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    assert math.isnan(clip_grad_norm_([p], 1.0).item())  # without the check: NaN norm, NaN gradients
+    assert np.isnan(p.grad.numpy()).all()
+    p.grad = tg.tensor([3.0, 4.0, 0.0])
+    assert clip_grad_norm_([p], 1.0, error_if_nonfinite=True).item() == pytest.approx(5.0)
     with pytest.raises(ValueError, match="max_norm must be >= 0, got -1"):
         clip_grad_norm_([p], -1)
     with pytest.raises(ValueError, match="norm_type must be a positive number or inf, got 0"):
@@ -117,7 +228,7 @@ def test_clip_then_step_in_a_training_loop():
     loss = (model(x) ** 2).mean()
     loss.backward()
     total = clip_grad_norm_(model.parameters(), 1.0)
-    assert total > 1.0
+    assert _is_norm(total, np.float32) and total > 1.0
     after = math.sqrt(sum(float(np.sum(p.grad.numpy().astype(np.float64) ** 2)) for p in model.parameters()))
     assert after == pytest.approx(1.0, rel=1e-5)
 

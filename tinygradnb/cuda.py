@@ -27,7 +27,11 @@ def device_count():
 
 
 def synchronize():
-    """Wait until every kernel launched so far has finished (for timing GPU work from the host)."""
+    """Wait until every kernel launched so far has finished (for timing GPU work from the host), and run the
+    argument checks that were waiting for it (``tinygradnb.device.check``): a bad label or index given to an op
+    on ``cuda`` raises here at the latest."""
     if is_available():
         from numba import cuda
+        from . import device
+        device.flush("cuda")
         cuda.synchronize()

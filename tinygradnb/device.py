@@ -1,8 +1,13 @@
 """The device seam: the one place that maps a device name to its module of kernels.
 
 Every op in ``tinygradnb.ops`` reaches array data only through the module returned here, so a new device is one
-more kernels package with the same function names (``tinygradnb.kernels.cpu`` today). Backends are imported on
-first use: ``import tinygradnb`` loads neither Numba nor any GPU runtime.
+more kernels package with the same function names (``tinygradnb.kernels.cpu`` and ``tinygradnb.kernels.cuda``).
+Backends are imported on first use: ``import tinygradnb`` loads neither Numba nor any GPU runtime.
+
+Copies to the host go through ``read``, the one place where a GPU's queue of kernels is waited for; argument
+checks that need the values of a GPU array (label and index ranges) are handed to ``check``, which runs them at
+the next ``read`` instead of stalling the queue on every call (PyTorch reports its device-side asserts
+asynchronously too). The GPU kernels that consume such values stay inside their arrays when a value is bad.
 """
 import importlib
 
@@ -38,3 +43,49 @@ def backend(device):
                                "(NUMBA_ENABLE_CUDASIM=1, set before Numba is imported, runs its CUDA simulator)")
     _loaded[device] = _loaded[name] = mod
     return mod
+
+
+_pending = []        # (values, test): checks of small arrays computed on a GPU, run at the next read
+_MAX_PENDING = 256   # a loop that never reads still has its checks run every this many
+
+
+def check(device, values, test):
+    """Run ``test(host_values)`` — a function that raises the op's ``ValueError``/``IndexError`` when the values say
+    an argument is bad — on ``values``, a small array computed on ``device`` from the op's arguments. On the CPU
+    at once; on a GPU at the next ``read`` from it (or once ``_MAX_PENDING`` checks wait), so that checking does
+    not wait for the GPU."""
+    if device == "cpu":
+        test(values)
+        return
+    _pending.append((values, test))
+    if len(_pending) >= _MAX_PENDING:
+        flush(device)
+
+
+def flush(device):
+    """Run the checks waiting on ``device`` (one copy to the host for all of them); raise the first failure, with
+    a note that it was found after the call."""
+    if not _pending:
+        return
+    checks = list(_pending)
+    _pending.clear()
+    b = backend(device)
+    values = [v for v, _ in checks]
+    host = b.to_numpy(values[0] if len(values) == 1 else b.concatenate(values))
+    pos = 0
+    for v, test in checks:
+        try:
+            test(host[pos:pos + v.size])
+        except (ValueError, IndexError) as e:
+            e.add_note(f"(checked on the {device!r} device after the call: GPU argument checks run at the next "
+                       f"copy to the host)")
+            raise
+        pos += v.size
+
+
+def read(device, a):
+    """The host NumPy array of ``a`` (an array on ``device``; the array itself on the CPU), after the waiting
+    argument checks of that device have passed."""
+    if _pending and device != "cpu":
+        flush(device)
+    return backend(device).to_numpy(a)

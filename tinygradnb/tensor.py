@@ -141,7 +141,7 @@ class Tensor:
             src = _device.backend("cuda").asarray(data)
             as_dtype(src.dtype, "data")
             if dev != "cuda":
-                src = np.asarray(_device.backend("cuda").to_numpy(src))
+                src = np.asarray(_device.read("cuda", src))
             arr = b.copy(src) if dtype is None or src.dtype == dtype else b.astype(src, dtype)
         elif isinstance(data, np.ndarray) or dtype is not None:
             arr = np.array(data, dtype=dtype)
@@ -213,7 +213,7 @@ class Tensor:
     # ----------------------------------------------------------------- conversion
     def numpy(self):
         """The values as a NumPy array (shares memory with a CPU tensor)."""
-        return _device.backend(self.device).to_numpy(self.data)
+        return _device.read(self.device, self.data)
 
     @property
     def __cuda_array_interface__(self):
@@ -257,8 +257,7 @@ class Tensor:
             dev = _device.normalize(target)
             if dev == self.device:
                 return self
-            src, dst = _device.backend(self.device), _device.backend(dev)
-            data = dst.asarray(src.to_numpy(self.data))
+            data = _device.backend(dev).asarray(_device.read(self.device, self.data))
             return Tensor._wrap(data, dev, self.requires_grad, None) if self.is_leaf else _ops.to_device(self, dev)
         return _ops.cast(self, as_dtype(target))
 
@@ -305,6 +304,12 @@ class Tensor:
 
     def __int__(self):
         return int(self.item())
+
+    def __format__(self, spec):
+        """A 0-d tensor formats as its value (``f"{loss:.3f}"``), others as their repr (as PyTorch)."""
+        if self.data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
 
     def __index__(self):
         if self.dtype.kind not in "iu":

@@ -6,6 +6,8 @@ the validation loss and stops when it rises ("stop when val ↑").
 import math
 import numbers
 
+import numpy as np
+
 from . import device as _device
 from .tensor import Tensor
 
@@ -33,12 +35,15 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     norm is at most ``max_norm``: with ‖g‖ the ``norm_type``-norm of all gradients concatenated
     (‖g‖₂ = √Σ_k ‖g_k‖₂², ‖g‖_∞ = max_k ‖g_k‖_∞, ‖g‖_p = (Σ_k Σ_i |g_ki|^p)^(1/p)), every gradient is scaled by
     τ/(‖g‖ + 1e-6) when that factor is below 1 (the lecture's g ← g·τ/‖g‖ if ‖g‖ > τ; PyTorch's 1e-6 guards
-    the division). Parameters without a gradient are ignored.
+    the division). Parameters without a gradient are ignored; the gradients must all be on one device.
 
-    Returns the total norm before clipping as a Python ``float`` (PyTorch returns a 0-d tensor; the clipping
-    decision needs the value on the host anyway, and a float is what training loops log). 0.0 when no
-    parameter has a gradient. With ``error_if_nonfinite`` a NaN or infinite norm raises ``RuntimeError``
-    (otherwise the gradients are scaled by the resulting NaN/0 factor, as PyTorch).
+    As in PyTorch, the norm, the factor and the scaling are computed on the gradients' device (in float64) and
+    nothing is copied to the host, so on ``cuda`` a training step does not wait for the GPU here. Returns the
+    total norm before clipping as a 0-d tensor on that device, in the gradients' dtype, not requiring grad
+    (``float(norm)``, ``norm.item()`` or ``f"{norm:.3f}"`` read it, which on ``cuda`` waits for the GPU); a
+    float32 zero on the CPU when no parameter has a gradient. With ``error_if_nonfinite`` the norm is read on the
+    host (a device→host copy, as in PyTorch) and a NaN or infinite norm raises ``RuntimeError`` before anything
+    is scaled; otherwise the gradients are scaled by the resulting NaN/0 factor, as PyTorch does.
     """
     if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or math.isnan(max_norm):
         raise TypeError(f"clip_grad_norm_: max_norm must be a real number, got {max_norm!r}")
@@ -51,37 +56,35 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     norm_type = float(norm_type)
     grads = _grads(parameters)
     if not grads:
-        return 0.0
-    if norm_type == math.inf:
-        total = 0.0
-        for g in grads:
-            m = _device.backend(g.device).max_abs(_flat(_device.backend(g.device), g.data))
-            if m != m:
-                total = m
-                break
-            total = max(total, m)
-    elif norm_type == 2.0:
-        total = math.sqrt(math.fsum(_device.backend(g.device).sum_squares(_flat(_device.backend(g.device), g.data))
-                                    for g in grads))
-    else:
-        s = math.fsum(_device.backend(g.device).sum_abs_pow(_flat(_device.backend(g.device), g.data), norm_type)
-                      for g in grads)
-        total = s ** (1.0 / norm_type)
-    total = float(total)
-    if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}; "
-                           f"pass error_if_nonfinite=False to clip anyway")
-    coef = max_norm / (total + 1e-6)
-    if coef < 1.0 or coef != coef:
-        for g in grads:
-            b = _device.backend(g.device)
-            if g.data.flags["C_CONTIGUOUS"]:
-                b.scale_(b.reshape(g.data, -1), coef)
-            else:
-                flat = _flat(b, g.data)
-                b.scale_(flat, coef)
-                b.setitem(g.data, Ellipsis, b.reshape(flat, g.shape))
-    return total
+        return Tensor._wrap(np.zeros((), np.float32), "cpu", False, None)
+    dev, dtype = grads[0].device, grads[0].dtype
+    b = _device.backend(dev)
+    partials = b.empty((len(grads),), np.float64)
+    out = b.empty((2,), np.float64)
+    flats = []
+    for k, g in enumerate(grads):
+        if g.device != dev:
+            raise ValueError(f"clip_grad_norm_: all gradients must be on one device, got {dev!r} and "
+                             f"{g.device!r}")
+        if g.dtype != dtype:
+            dtype = np.result_type(dtype, g.dtype)     # the norm's dtype: the grads' promoted dtype
+        flat = _flat(b, g.data)
+        flats.append(flat)
+        b.grad_norm_partial(flat, norm_type, partials, k)
+    b.clip_coef(partials, norm_type, float(max_norm), out)
+    if error_if_nonfinite:
+        total = float(_device.read(dev, out)[0])
+        if not math.isfinite(total):
+            raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}; "
+                               f"pass error_if_nonfinite=False to clip anyway")
+    for g, flat in zip(grads, flats):
+        b.clip_scale_(flat, out)
+        if not g.data.flags["C_CONTIGUOUS"]:    # flat is a copy: write the (maybe) scaled values back
+            b.setitem(g.data, Ellipsis, b.reshape(flat, g.shape))
+    norm = b.reshape(b.getitem(out, slice(0, 1)), ())
+    if norm.dtype != dtype:
+        norm = b.astype(norm, dtype)
+    return Tensor._wrap(norm, dev, False, None)
 
 
 class EarlyStopping:

@@ -91,7 +91,8 @@ def train(model, x, y, args, clip):
                 norms.append(float("nan"))
                 clipped_norms.append(float("nan"))
                 break
-            total = clip_grad_norm_(model.parameters(), args.max_norm) if clip else grad_norm(model)
+            # clip_grad_norm_ returns the norm before clipping as a 0-d tensor (as PyTorch): .item() reads it
+            total = clip_grad_norm_(model.parameters(), args.max_norm).item() if clip else grad_norm(model)
             norms.append(total)
             clipped_norms.append(grad_norm(model))
             opt.step()

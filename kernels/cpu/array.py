@@ -7,6 +7,7 @@ Every function takes and returns plain arrays; none of them knows about Tensor o
 import sys
 
 import numpy as np
+from numba import njit
 
 # Allocation and conversion.
 asarray = np.asarray
@@ -123,4 +124,32 @@ def index_add(shape, key, values, dtype):
     return out
 
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in ("np", "sys")]
+# Index validation.
+_I64_MAX = np.int64(np.iinfo(np.int64).max)
+_I64_MIN = np.int64(np.iinfo(np.int64).min)
+
+
+@njit(cache=True)
+def index_stats(a, skip, has_skip):
+    """(lo, hi, n) = (min a_i, max a_i, #{i}) over the elements of the 1-D int64 array ``a`` other than ``skip``
+    (over all of them when ``has_skip`` is False), as an int64 array of 3: what an index check compares with
+    [0, V) and the number of counted elements (a mean loss's non-ignored targets). An empty selection gives
+    (INT64_MAX, INT64_MIN, 0), which passes any range check."""
+    lo = _I64_MAX
+    hi = _I64_MIN
+    n = 0
+    for i in range(a.size):
+        v = a[i]
+        if has_skip and v == skip:
+            continue
+        lo = v if v < lo else lo
+        hi = v if v > hi else hi
+        n += 1
+    out = np.empty(3, np.int64)
+    out[0] = lo
+    out[1] = hi
+    out[2] = n
+    return out
+
+
+__all__ = [name for name in dir() if not name.startswith("_") and name not in ("np", "sys", "njit")]

@@ -9,6 +9,11 @@ vectorises (a float64 per-element update ran 16x slower). The update kernels com
 ``error_model="numpy"`` (a division by zero gives inf/NaN as in NumPy and PyTorch, instead of a Python exception
 check in every iteration, which stops the loop from vectorising).
 
+Gradient clipping is three kernels that pass their results through small float64 arrays rather than returning
+them, so that the GPU twin never copies a value to the host: ``grad_norm_partial`` reduces each gradient into one
+entry of a partials array (in float64, whatever the gradient's dtype), ``clip_coef`` combines the partials into
+the total norm and the clipping factor, and ``clip_scale_`` scales each gradient by that factor when it is below 1.
+
 The lecture's equations: the gradient step θ ← θ − η∇θL (SGD on a mini-batch), Adam's
 m_t = β1·m_{t−1} + (1 − β1)·g_t, v_t = β2·v_{t−1} + (1 − β2)·g_t², θ ← θ − η·m_t/(√v_t + ε) (here with
 PyTorch's bias correction), the L2 penalty L' = L + λ‖θ‖² (whose gradient 2λθ is the ``weight_decay``·θ term,
@@ -73,57 +78,81 @@ def adam_step_(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled)
 
 
 @njit(cache=True)
-def sum_squares(a):
-    """Σ_i a_i², accumulated in float64 (‖a‖₂² for the clipping norm ‖g‖ = √Σ_k ‖g_k‖₂²). Returns a float.
-    Four interleaved accumulators (a fixed order, so the result is deterministic) let the loop pipeline."""
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
+def grad_norm_partial(a, ord, out, k):
+    """out[k] ← one gradient's share of the clipping norm, accumulated in float64 (``out`` a float64 array):
+    Σ_i a_i² for ord 2 (‖a‖₂², for ‖g‖₂ = √Σ_k ‖g_k‖₂²), max_i |a_i| for ord inf (‖a‖_∞, for ‖g‖_∞ = max_k ‖g_k‖_∞;
+    0 for an empty array, NaN if any element is NaN), Σ_i |a_i|^ord otherwise (‖a‖_p^p, for
+    ‖g‖_p = (Σ_k Σ_i |g_ki|^p)^(1/p)). The sum of squares runs four interleaved accumulators (a fixed order, so
+    the result is deterministic), which lets the loop pipeline. Returns nothing."""
     n = a.size
-    n4 = n - n % 4
-    for i in range(0, n4, 4):
-        x0 = a[i] + 0.0
-        x1 = a[i + 1] + 0.0
-        x2 = a[i + 2] + 0.0
-        x3 = a[i + 3] + 0.0
-        s0 += x0 * x0
-        s1 += x1 * x1
-        s2 += x2 * x2
-        s3 += x3 * x3
-    for i in range(n4, n):
-        x = a[i] + 0.0
-        s0 += x * x
-    return (s0 + s1) + (s2 + s3)
+    if ord == 2.0:
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        n4 = n - n % 4
+        for i in range(0, n4, 4):
+            x0 = a[i] + 0.0
+            x1 = a[i + 1] + 0.0
+            x2 = a[i + 2] + 0.0
+            x3 = a[i + 3] + 0.0
+            s0 += x0 * x0
+            s1 += x1 * x1
+            s2 += x2 * x2
+            s3 += x3 * x3
+        for i in range(n4, n):
+            x = a[i] + 0.0
+            s0 += x * x
+        out[k] = (s0 + s1) + (s2 + s3)
+    elif ord == math.inf:
+        s = 0.0
+        for i in range(n):
+            x = abs(a[i] + 0.0)
+            if x > s or math.isnan(x):
+                s = x
+                if math.isnan(x):
+                    break
+        out[k] = s
+    else:
+        s = 0.0
+        for i in range(n):
+            s += abs(a[i] + 0.0) ** ord
+        out[k] = s
 
 
 @njit(cache=True)
-def sum_abs_pow(a, ord):
-    """Σ_i |a_i|^ord in float64 (‖a‖_ord^ord, for a p-norm ‖g‖_p = (Σ_k Σ_i |g_ki|^p)^(1/p)). Returns a float."""
-    s = 0.0
-    for i in range(a.size):
-        s += abs(a[i] + 0.0) ** ord
-    return s
+def clip_coef(partials, ord, max_norm, out):
+    """The total norm and the clipping factor from the per-gradient ``grad_norm_partial`` values (float64 (n,)),
+    into ``out`` (float64 (2,)): out[0] = ‖g‖ = √Σ_k partials_k (ord 2), max_k partials_k (ord inf; NaN if any
+    is NaN), (Σ_k partials_k)^(1/ord) otherwise; out[1] = τ/(‖g‖ + 1e-6) with τ = ``max_norm`` (the lecture's
+    g ← g·τ/‖g‖ if ‖g‖ > τ; PyTorch's 1e-6 guards the division). Returns nothing."""
+    n = partials.size
+    if ord == math.inf:
+        t = 0.0
+        for i in range(n):
+            x = partials[i]
+            if x > t or math.isnan(x):
+                t = x
+                if math.isnan(x):
+                    break
+    else:
+        s = 0.0
+        for i in range(n):
+            s += partials[i]
+        t = math.sqrt(s) if ord == 2.0 else s ** (1.0 / ord)
+    out[0] = t
+    out[1] = max_norm / (t + 1e-6)
 
 
 @njit(cache=True)
-def max_abs(a):
-    """max_i |a_i| in float64 (‖a‖_∞; 0 for an empty array, NaN if any element is NaN). Returns a float."""
-    s = 0.0
-    for i in range(a.size):
-        x = abs(a[i] + 0.0)
-        if x > s or x != x:
-            s = x
-            if x != x:
-                return x
-    return s
+def clip_scale_(a, coef):
+    """Clipping's g ← g·c in place, with c = coef[1] from ``clip_coef`` (c = τ/(‖g‖ + 1e-6)), applied only when
+    c < 1 (‖g‖ > τ) or c is NaN (a NaN norm poisons the gradients, as in PyTorch); ``a`` is left untouched
+    otherwise. The product runs in float64 and is rounded to a's dtype. Returns nothing."""
+    c = coef[1]
+    if c < 1.0 or math.isnan(c):
+        for i in range(a.size):
+            a[i] = a[i] * c
 
 
-@njit(cache=True)
-def scale_(a, c):
-    """a ← c·a in place (clipping's g ← g·τ/‖g‖)."""
-    for i in range(a.size):
-        a[i] = a[i] * c
-
-
-__all__ = ["sgd_step_", "adam_step_", "sum_squares", "sum_abs_pow", "max_abs", "scale_"]
+__all__ = ["sgd_step_", "adam_step_", "grad_norm_partial", "clip_coef", "clip_scale_"]

@@ -23,7 +23,7 @@ import operator
 import numpy as np
 from numba import cuda, float64, int64
 
-from ._launch import ROW_THREADS, block_sum, jit, launch, launch_rows
+from ._launch import ROW_THREADS, block_max, block_sum, jit, launch, launch_rows
 
 MAXD = 8  # most dimensions an element-wise operand may have after merging contiguous axes
 
@@ -802,8 +802,50 @@ def index_add(shape, key, values, dtype):
     return out
 
 
+# ----------------------------------------------------------------------------- index validation
+_I64_MIN = np.int64(np.iinfo(np.int64).min)
+
+
+@jit
+def _index_stats(a, skip, has_skip, out):
+    """One block: the threads stride over ``a``, then three tree reductions give max(~a_i) (~ is the bitwise not,
+    an order-reversing bijection of int64, so min a_i = ~max(~a_i) without the overflow of −a_i), max a_i and
+    the count."""
+    part = cuda.shared.array(ROW_THREADS, int64)
+    t = cuda.threadIdx.x
+    neg_lo = _I64_MIN
+    hi = _I64_MIN
+    n = 0
+    for i in range(t, a.size, ROW_THREADS):
+        v = a[i]
+        if has_skip and v == skip:
+            continue
+        if ~v > neg_lo:
+            neg_lo = ~v
+        if v > hi:
+            hi = v
+        n += 1
+    neg_lo = block_max(part, t, neg_lo)
+    hi = block_max(part, t, hi)
+    n = block_sum(part, t, n)
+    if t == 0:
+        out[0] = ~neg_lo
+        out[1] = hi
+        out[2] = n
+
+
+def index_stats(a, skip, has_skip):
+    """(lo, hi, n) = (min a_i, max a_i, #{i}) over the elements of the 1-D int64 device array ``a`` other than
+    ``skip`` (all of them when ``has_skip`` is False), as a device int64 array of 3, computed without a copy to the
+    host; an empty selection gives (INT64_MAX, INT64_MIN, 0). One block of ``ROW_THREADS`` threads (index arrays
+    are a batch's labels or tokens)."""
+    out = cuda.device_array(3, np.int64)
+    launch_rows(_index_stats, 1, a, np.int64(skip), bool(has_skip), out)
+    return out
+
+
 __all__ = ["asarray", "empty", "zeros", "full", "arange", "copy", "contiguous", "astype", "to_numpy", "add",
            "subtract", "multiply", "divide", "power", "negative", "exp", "log", "sqrt", "abs", "sign", "maximum",
            "minimum", "clip", "where", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
            "logical_not", "sum", "max", "min", "argmax", "argmin", "reshape", "is_view", "transpose",
-           "broadcast_to", "concatenate", "getitem", "setitem", "index_add"]
+           "broadcast_to", "concatenate", "getitem", "setitem", "index_add", "index_stats"]

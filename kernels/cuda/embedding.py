@@ -2,7 +2,8 @@
 twin of kernels/cpu/embedding.py, with the same names, arguments and equations.
 
 An embedding maps token index k to row k of a table W (V, D) — the "word embeddings" the lecture's input layer
-receives. Indices (int64, 1-D) must already be validated to lie in [0, V): the kernels do not bounds-check. One
+receives. Indices (int64, 1-D) are validated by the caller (``index_stats``, checked at the next copy to the host),
+so the kernels meet a bad index before it is reported: they stay inside the table (a NaN row, no gradient). One
 thread per output element (i, j), grid-stride loops (``_launch.launch``); consecutive threads touch consecutive
 columns j, so reads and writes of a row are coalesced.
 
@@ -10,6 +11,8 @@ The backward pass scatter-adds with ``cuda.atomic.add`` (float32/float64), so re
 several threads at once: the order of those additions depends on thread scheduling, and so may the last bits of
 dW for a repeated index (the CPU twin adds in sample order). It is otherwise deterministic.
 """
+import math
+
 from numba import cuda
 
 from ._launch import jit, launch
@@ -21,7 +24,8 @@ def _gather(weight, idx, out):
     for e in range(cuda.grid(1), n * d, cuda.gridsize(1)):
         i = e // d
         j = e - i * d
-        out[i, j] = weight[idx[i], j]
+        k = idx[i]
+        out[i, j] = weight[k, j] if 0 <= k < weight.shape[0] else math.nan
 
 
 @jit
@@ -38,7 +42,7 @@ def _scatter_add(grad, idx, padding_idx, out):
     for e in range(cuda.grid(1), n * d, cuda.gridsize(1)):
         i = e // d
         k = idx[i]
-        if k != padding_idx:
+        if k != padding_idx and 0 <= k < out.shape[0]:
             j = e - i * d
             cuda.atomic.add(out, (k, j), grad[i, j])
 

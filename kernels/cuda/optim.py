@@ -5,11 +5,17 @@ values.
 Each ``*_`` kernel overwrites its parameter and optimizer state (flat 1-D C-contiguous device arrays of one dtype)
 and returns None; the gradient is only read. As in the CPU twin, the update arithmetic runs in the arrays' dtype:
 the hyper-parameters are rounded to it once per call, on the host, and passed as scalars of that dtype, so a float32
-update stays in float32. The reductions (``sum_squares``, ``sum_abs_pow``, ``max_abs``) accumulate in float64 and
-return a Python float: the array is cut into chunks of ``CHUNK`` elements, one block per chunk reduces it (thread t
-takes elements t, t + ROW_THREADS, …, then a shared-memory tree in fixed order: ``_launch.block_sum`` or
-``block_max_nan``) into a partial, and the partials are reduced the same way until one value is left, which is
-copied to the host. The order of the sums depends only on ``ROW_THREADS``, never on the number of blocks launched.
+update stays in float32.
+
+Gradient clipping never copies a value to the host (PyTorch's way: the norm, the factor and the scaling all stay on
+the device, so a training step does not wait for the GPU). ``grad_norm_partial`` reduces one gradient in float64
+into an entry of a device partials array: the array is cut into chunks of ``CHUNK`` elements, one block per chunk
+reduces it (thread t takes elements t, t + ROW_THREADS, …, then a shared-memory tree in fixed order:
+``_launch.block_sum`` or ``block_max_nan``) into a partial, and the partials are reduced the same way until one
+chunk is left, whose block writes straight into ``out[k]`` (through the one-element view ``out[k:k+1]``). The
+order of the sums depends only on ``ROW_THREADS``, never on the number of blocks launched. ``clip_coef`` is one
+block that combines the partials into the total norm and the factor τ/(‖g‖ + 1e-6); ``clip_scale_`` has every
+thread read that factor from device memory and scale when it is below 1 (or NaN).
 
 The lecture's equations: the gradient step θ ← θ − η∇θL, Adam's m_t = β1·m_{t−1} + (1 − β1)·g_t,
 v_t = β2·v_{t−1} + (1 − β2)·g_t², θ ← θ − η·m_t/(√v_t + ε) (with PyTorch's bias correction), the L2 penalty
@@ -88,24 +94,40 @@ def _reduce(a, mode, ord, out):
             out[r] = s
 
 
-def _reduce_to_host(a, mode, ord=1.0):
-    n = a.size
-    if n == 0:
-        return 0.0
-    combine = _MAX if mode == _ABS_MAX else _SUM
-    while True:
-        nc = (n + CHUNK - 1) // CHUNK
-        out = cuda.device_array(nc, np.float64)
-        launch_rows(_reduce, nc, a, mode, float(ord), out)
-        if nc == 1:
-            return float(out.copy_to_host()[0])
-        a, n, mode = out, nc, combine
+@jit
+def _clip_coef(partials, ord, max_norm, out):
+    """One block: out[0] = the total norm from the partials (√Σ for ord 2, the NaN-propagating max for ord inf,
+    (Σ)^(1/ord) otherwise), out[1] = max_norm/(out[0] + 1e-6)."""
+    sh = cuda.shared.array(ROW_THREADS, float64)
+    t = cuda.threadIdx.x
+    is_max = ord == math.inf
+    s = 0.0
+    for i in range(t, partials.size, ROW_THREADS):
+        x = partials[i]
+        if is_max:
+            if not math.isnan(s) and (x > s or math.isnan(x)):
+                s = x
+        else:
+            s += x
+    if is_max:                     # the same branch for the whole block
+        s = block_max_nan(sh, t, s)
+    else:
+        s = block_sum(sh, t, s)
+        if ord == 2.0:
+            s = math.sqrt(s)
+        else:
+            s = s ** (1.0 / ord)
+    if t == 0:
+        out[0] = s
+        out[1] = max_norm / (s + 1e-6)
 
 
 @jit
-def _scale(a, c):
-    for i in range(cuda.grid(1), a.size, cuda.gridsize(1)):
-        a[i] = a[i] * c
+def _clip_scale(a, coef):
+    c = coef[1]
+    if c < 1.0 or math.isnan(c):   # the same branch for every thread
+        for i in range(cuda.grid(1), a.size, cuda.gridsize(1)):
+            a[i] = a[i] * c
 
 
 def sgd_step_(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first_step):
@@ -134,24 +156,37 @@ def adam_step_(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled)
            dt(eps), dt(weight_decay), dt(1.0 - lr * weight_decay), bool(weight_decay != 0.0), bool(decoupled))
 
 
-def sum_squares(a):
-    """Σ_i a_i², accumulated in float64 (‖a‖₂² for the clipping norm ‖g‖ = √Σ_k ‖g_k‖₂²). Returns a float."""
-    return _reduce_to_host(a, _SQUARES)
+def grad_norm_partial(a, ord, out, k):
+    """out[k] ← one gradient's share of the clipping norm, accumulated in float64 (``out`` a float64 device
+    array): Σ_i a_i² for ord 2 (‖a‖₂², for ‖g‖₂ = √Σ_k ‖g_k‖₂²), max_i |a_i| for ord inf (‖a‖_∞, for
+    ‖g‖_∞ = max_k ‖g_k‖_∞; 0 for an empty array, NaN if any element is NaN), Σ_i |a_i|^ord otherwise (‖a‖_p^p, for
+    ‖g‖_p = (Σ_k Σ_i |g_ki|^p)^(1/p)). Nothing is copied to the host. Returns nothing."""
+    ord = float(ord)
+    mode = _SQUARES if ord == 2.0 else _ABS_MAX if ord == math.inf else _ABS_POW
+    combine = _MAX if mode == _ABS_MAX else _SUM
+    n = a.size
+    while n > CHUNK:
+        nc = (n + CHUNK - 1) // CHUNK
+        part = cuda.device_array(nc, np.float64)
+        launch_rows(_reduce, nc, a, mode, ord, part)
+        a, n, mode = part, nc, combine
+    launch_rows(_reduce, 1, a, mode, ord, out[k:k + 1])   # the last chunk (an empty a writes 0)
 
 
-def sum_abs_pow(a, ord):
-    """Σ_i |a_i|^ord in float64 (‖a‖_ord^ord, for a p-norm ‖g‖_p = (Σ_k Σ_i |g_ki|^p)^(1/p)). Returns a float."""
-    return _reduce_to_host(a, _ABS_POW, ord)
+def clip_coef(partials, ord, max_norm, out):
+    """The total norm and the clipping factor from the per-gradient ``grad_norm_partial`` values (float64 (n,)),
+    into ``out`` (float64 (2,)), on the device: out[0] = ‖g‖ = √Σ_k partials_k (ord 2), max_k partials_k (ord inf;
+    NaN if any is NaN), (Σ_k partials_k)^(1/ord) otherwise; out[1] = τ/(‖g‖ + 1e-6) with τ = ``max_norm`` (the
+    lecture's g ← g·τ/‖g‖ if ‖g‖ > τ; PyTorch's 1e-6 guards the division). One block of ROW_THREADS threads
+    (n is the number of parameters). Returns nothing."""
+    launch_rows(_clip_coef, 1, partials, float(ord), float(max_norm), out)
 
 
-def max_abs(a):
-    """max_i |a_i| in float64 (‖a‖_∞; 0 for an empty array, NaN if any element is NaN). Returns a float."""
-    return _reduce_to_host(a, _ABS_MAX)
+def clip_scale_(a, coef):
+    """Clipping's g ← g·c in place, with c = coef[1] from ``clip_coef`` (c = τ/(‖g‖ + 1e-6)) read by every
+    thread from device memory, applied only when c < 1 (‖g‖ > τ) or c is NaN; ``a`` is left untouched otherwise.
+    The product runs in float64 and is rounded to a's dtype, as in the CPU twin. Returns nothing."""
+    launch(_clip_scale, a.size, a, coef)
 
 
-def scale_(a, c):
-    """a ← c·a in place (clipping's g ← g·τ/‖g‖); the product in float64, as the CPU twin's Python-float c."""
-    launch(_scale, a.size, a, float(c))
-
-
-__all__ = ["sgd_step_", "adam_step_", "sum_squares", "sum_abs_pow", "max_abs", "scale_"]
+__all__ = ["sgd_step_", "adam_step_", "grad_norm_partial", "clip_coef", "clip_scale_"]

@@ -140,7 +140,8 @@ def _ce_fwd(z, y, ignore_index, loss, lse):
         s = block_sum(part, t, s)
         if t == 0:
             ls = math.log(s)
-            loss[r] = (m64 - float64(z[r, label])) + ls
+            # a label outside [0, C) (reported by the caller's deferred check) gives NaN, not a stray read
+            loss[r] = (m64 - float64(z[r, label])) + ls if 0 <= label < c else math.nan
             lse[r] = m64 + ls
 
 
@@ -221,7 +222,8 @@ def cross_entropy_forward(z, y, ignore_index):
     ℓ_i = (m − z_{i,y_i}) + log s. Rows with y_i == ignore_index give ℓ_i = 0. Returns (loss (N,) in z's dtype,
     lse (N,) float64): lse_i = m + log s is what the backward needs (kept in float64 so that exp(z − lse) stays
     accurate for float32 logits of large magnitude; 0 on ignored rows). Labels must lie in [0, C) or equal
-    ignore_index (checked by the caller)."""
+    ignore_index: the caller checks them after the launch, and meanwhile a label outside gives ℓ_i = NaN, never a
+    read outside z."""
     n = z.shape[0]
     loss = cuda.device_array(n, z.dtype)
     lse = cuda.device_array(n, np.float64)

@@ -171,3 +171,18 @@ def test_advanced_indexing_gather_set_and_index_add():
     same(G.index_add((5, 3), (dev(idx),), dev(g), np.float32), C.index_add((5, 3), (idx,), g, np.float32))
     with pytest.raises(IndexError):
         G.getitem(dev(a), (0, 0, 0))
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 40, 100])
+@pytest.mark.parametrize("skip,has_skip", [(-100, True), (3, True), (0, False)])
+def test_index_stats_matches_cpu(n, skip, has_skip):
+    a = np.random.default_rng(n).integers(-5, 50, n).astype(np.int64)
+    a[: n // 3] = skip if has_skip else a[: n // 3]
+    same(G.index_stats(dev(a), skip, has_skip), C.index_stats(a, skip, has_skip))
+
+
+def test_index_stats_extremes_of_int64():
+    info = np.iinfo(np.int64)
+    a = np.array([5, info.min, info.max, -1], np.int64)
+    same(G.index_stats(dev(a), 0, False), np.array([info.min, info.max, 4]))
+    same(G.index_stats(dev(a[:1]), 5, True), np.array([info.max, info.min, 0]))   # nothing counted

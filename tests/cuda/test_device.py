@@ -156,3 +156,80 @@ def test_bilstm_tagger_trains_on_cuda_like_on_cpu():
     gpu = _tagger_losses("cuda", 3)
     np.testing.assert_allclose(gpu, cpu, rtol=2e-4, atol=1e-5)
     assert gpu[-1] < gpu[0]
+
+
+# ---------------------------------------------------------------------------------- checks without host reads
+@pytest.fixture
+def host_copies(monkeypatch):
+    """Counts the device-to-host copies (every one waits for the GPU's queue)."""
+    from numba import config
+    if config.ENABLE_CUDASIM:
+        from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray as cls
+    else:
+        from numba.cuda.cudadrv.devicearray import DeviceNDArray as cls
+    calls = []
+    original = cls.copy_to_host
+
+    def counting(self, *args, **kwargs):
+        calls.append(self.shape)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "copy_to_host", counting)
+    return calls
+
+
+def test_bad_labels_raise_at_the_next_read_not_at_the_call(host_copies):
+    z = tg.randn(4, 3, device="cuda", requires_grad=True)
+    loss = F.cross_entropy(z, tg.tensor([0, 2, 7, 1], device="cuda"))   # queued: no wait for the GPU
+    assert host_copies == []
+    with pytest.raises(ValueError, match=r"target holds class index 7, outside \[0, 3\)") as err:
+        loss.item()
+    assert any("next copy to the host" in n for n in getattr(err.value, "__notes__", []))
+    loss = F.cross_entropy(z, tg.tensor([0, 2, -1, 1], device="cuda"))
+    with pytest.raises(ValueError, match="class index -1"):
+        tg.cuda.synchronize()
+    assert F.cross_entropy(z, tg.tensor([0, 2, 2, 1], device="cuda")).item() > 0   # the failed checks are gone
+
+
+def test_bad_indices_and_lengths_raise_at_the_next_read():
+    emb = nn.Embedding(5, 2).to("cuda")
+    out = emb(tg.tensor([[1, 5]], device="cuda"))
+    out.sum().backward()                                  # the kernels stay inside the table meanwhile
+    with pytest.raises(IndexError, match="index 5 is out of range for an embedding table of 5 rows"):
+        out.numpy()
+    rnn = nn.GRU(2, 3).to("cuda")
+    x = tg.randn(4, 2, 2, device="cuda")
+    y, _ = rnn(x, lengths=tg.tensor([4, 3], device="cuda"))
+    np.testing.assert_allclose(y.numpy(), rnn.cpu()(x.cpu(), lengths=[4, 3])[0].numpy(), rtol=1e-5, atol=1e-6)
+    rnn.to("cuda")
+    rnn(x, lengths=tg.tensor([4, 5], device="cuda"))
+    with pytest.raises(ValueError, match=r"lengths must lie in \[1, 4\] \(the sequence length T\), got 5"):
+        tg.cuda.synchronize()
+
+
+def test_cross_entropy_mean_over_no_targets_is_nan_on_cuda():
+    z = tg.randn(3, 4, device="cuda", requires_grad=True)
+    loss = F.cross_entropy(z, tg.tensor([-100, -100, -100], device="cuda"))
+    loss.backward()
+    assert np.isnan(loss.item()) and (z.grad.numpy() == 0).all()
+
+
+def test_a_training_step_waits_for_the_gpu_once(host_copies):
+    # Embedding -> BiLSTM -> Linear, cross-entropy with ignored targets, clip_grad_norm_, AdamW: the step reads
+    # only the loss; the argument checks of the step (labels, indices) come back in one more copy at that read.
+    tg.manual_seed(1)
+    model = Tagger().to("cuda")
+    opt = optim.AdamW(model.parameters(), lr=0.02)
+    r = np.random.default_rng(0)
+    x = tg.tensor(r.integers(1, 20, (3, 4)), device="cuda")
+    y = tg.tensor(np.where(r.random(12) < 0.2, -100, r.integers(0, 4, 12)), device="cuda")
+    for step in range(2):
+        del host_copies[:]
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x).reshape(12, 4), y)
+        loss.backward()
+        tg.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        assert host_copies == []
+        loss.item()
+        assert host_copies == [(6,), ()]     # the step's two checks (3 values each), then the loss

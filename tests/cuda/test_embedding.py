@@ -48,3 +48,18 @@ def test_embedding_empty_inputs():
     assert out.shape == (0, 3) and out.dtype == np.float32
     dw = G.embedding_backward(dev(np.zeros((0, 3), np.float32)), dev(np.zeros(0, np.int64)), 5, -1)
     assert dw.shape == (5, 3) and not host(dw).any()
+
+
+def test_out_of_range_indices_stay_inside_the_table():
+    # The op layer reports a bad index after the launch (tinygradnb.device.check); meanwhile the kernels must
+    # neither read nor write outside the table: the row is NaN, its gradient is dropped.
+    w = rand((4, 3), np.float32)
+    idx = np.array([1, 4, -1, 2], np.int64)
+    out = host(G.embedding_forward(dev(w), dev(idx)))
+    np.testing.assert_array_equal(out[[0, 3]], w[[1, 2]])
+    assert np.isnan(out[[1, 2]]).all()
+    g = rand((4, 3), np.float32, 1)
+    dw = host(G.embedding_backward(dev(g), dev(idx), 4, -1))
+    want = np.zeros_like(w)
+    want[1], want[2] = g[0], g[3]
+    np.testing.assert_array_equal(dw, want)

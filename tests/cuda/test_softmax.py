@@ -126,6 +126,19 @@ def test_cross_entropy_ignore_index_is_a_class_and_all_ignored():
     _ce_check(z, np.full(ROWS, 2, np.int64), np.float64, ignore_index=2)   # mean over nothing: scale NaN, dz 0
 
 
+def test_cross_entropy_out_of_range_label_gives_nan_not_a_stray_read():
+    # reported by the op layer after the launch (tinygradnb.device.check); the kernels stay inside z meanwhile
+    z = _logits(4, np.float32, seed=3)
+    y = np.array([1, 4, -3, 0, 2, 3], np.int64)
+    loss, lse = G.cross_entropy_forward(dev(z), dev(y), -100)
+    loss = host(loss)
+    ok = [0, 3, 4, 5]
+    np.testing.assert_allclose(loss[ok], C.cross_entropy_forward(z[ok], y[ok], -100)[0], **tol(np.float32))
+    assert np.isnan(loss[[1, 2]]).all()
+    dz = host(G.cross_entropy_backward(dev(z), dev(y), lse, dev(np.ones(1, np.float32)), 1.0, -100))
+    assert np.isfinite(dz).all()
+
+
 def test_cross_entropy_empty():
     z, y = np.zeros((0, 4), np.float32), np.zeros(0, np.int64)
     loss, lse = G.cross_entropy_forward(dev(z), dev(y), -100)

@@ -58,17 +58,17 @@ def cast(x, dtype):
 
 
 class ToDevice(Function):
-    def forward(self, x, device):
-        self.dst = _device.backend(device)
-        return self.dst.asarray(self.b.to_numpy(x))
+    def forward(self, x, src, device):
+        self.src, self.dst = src, device
+        return _device.backend(device).asarray(_device.read(src, x))
 
     def backward(self, g):
-        return self.b.asarray(self.dst.to_numpy(g))
+        return self.b.asarray(_device.read(self.dst, g))
 
 
 def to_device(x, device):
     """``x`` copied to ``device``, keeping its place in the graph."""
-    out = ToDevice.apply(x, device=device)
+    out = ToDevice.apply(x, src=x.device, device=device)
     out.device = device
     return out
 

@@ -15,10 +15,9 @@ from .. import device as _device, random as _random
 
 # ----------------------------------------------------------------------------- embedding
 class Embedding(Function):
-    def forward(self, weight, idx, padding_idx):
-        b = self.b
+    def forward(self, weight, idx, padding_idx, flat):
+        b = self.b                      # flat: idx as a contiguous int64 1-D array, already range-checked
         self.v, self.padding_idx, self.shape = weight.shape[0], padding_idx, idx.shape
-        flat = b.reshape(b.contiguous(idx if idx.dtype == int64 else b.astype(idx, int64)), (-1,))
         self.idx = flat
         out = b.embedding_forward(b.contiguous(weight), flat)
         return b.reshape(out, idx.shape + (weight.shape[1],))
@@ -56,14 +55,18 @@ def embedding(input, weight, padding_idx=None):
         if not -v <= padding_idx < v:
             raise ValueError(f"{fn}: padding_idx must be within [-{v}, {v}) for {v} embeddings, got {padding_idx}")
         padding_idx %= v
-    if input.numel():
-        b = _device.backend(input.device)
-        lo, hi = int(b.to_numpy(b.min(input.data))), int(b.to_numpy(b.max(input.data)))
-        if lo < 0 or hi >= v:
-            bad = lo if lo < 0 else hi
+    b = _device.backend(input.device)
+    idx = input.data
+    flat = b.reshape(b.contiguous(idx if idx.dtype == int64 else b.astype(idx, int64)), (-1,))
+
+    def test(s):
+        if s[0] < 0 or s[1] >= v:
+            bad = int(s[0]) if s[0] < 0 else int(s[1])
             raise IndexError(f"{fn}: index {bad} is out of range for an embedding table of {v} rows "
                              f"(expected 0 <= index < {v})")
-    return Embedding.apply(weight, input, padding_idx=padding_idx)
+
+    _device.check(input.device, b.index_stats(flat, 0, False), test)   # (min, max, count) of the indices
+    return Embedding.apply(weight, input, padding_idx=padding_idx, flat=flat)
 
 
 # ----------------------------------------------------------------------------- dropout

@@ -3,8 +3,10 @@ binary_cross_entropy_with_logits.
 
 Softmax-type ops move their axis last and flatten the rest to a C-contiguous (rows, C) array for the
 ``kernels/<device>/softmax.py`` kernels, then move it back; the losses flatten to 1-D. Label values are checked
-here, with the device's reductions, before any kernel sees them (the kernels do not bounds-check).
+here with the device's ``index_stats`` (at once on the CPU, whose kernels do not bounds-check; at the next copy to
+the host on a GPU, whose kernels skip a bad label: see ``tinygradnb.device.check``).
 """
+import math
 import numbers
 
 from ..tensor import Function, Tensor, _FLOATS, float32, float64, int64
@@ -72,6 +74,7 @@ class Softmax(Function):
 
 class CrossEntropy(Function):
     def forward(self, z, y, reduction, ignore_index, count):
+        # count: the number of non-ignored targets as an array on z's device, so that 'mean' needs no host read
         b = self.b
         self.zshape = z.shape
         if z.ndim == 1:
@@ -80,12 +83,20 @@ class CrossEntropy(Function):
             z2, self.layout = _to_rows(b, z, 1)
         self.z2, self.y1, self.ignore_index = z2, flat(b, y), ignore_index
         loss, self.lse = b.cross_entropy_forward(z2, self.y1, ignore_index)
-        out, self.scale = _reduce(b, loss, reduction, count)
-        return b.reshape(out, y.shape) if reduction == "none" else out
+        self.count = None
+        if reduction == "none":
+            return b.reshape(loss, y.shape)
+        total = b.reshape(b.sum(loss), ())
+        if reduction == "sum":
+            return total
+        n = b.astype(count, z.dtype)            # mean: Σℓ / n, NaN when every target is ignored (n = 0; Σℓ
+        self.count = b.where(n, n, math.nan)    # is then 0, and 0 / NaN is NaN without 0 / 0's warning)
+        return b.divide(total, self.count)
 
     def backward(self, g):
         b = self.b
-        dz = b.cross_entropy_backward(self.z2, self.y1, self.lse, flat(b, g), self.scale, self.ignore_index)
+        g1 = flat(b, g) if self.count is None else b.divide(flat(b, g), self.count)
+        dz = b.cross_entropy_backward(self.z2, self.y1, self.lse, g1, 1.0, self.ignore_index)
         dz = b.reshape(dz, self.zshape) if self.layout is None else _from_rows(b, dz, self.layout)
         return dz, None
 
@@ -204,19 +215,17 @@ def cross_entropy(logits, target, reduction="mean", ignore_index=-100):
         target = cast(target, int64)
     c = logits.shape[0] if logits.ndim == 1 else logits.shape[1]
     b = _device.backend(logits.device)
-    y = target.data
-    count = y.size
-    if y.size:
-        ignored = b.equal(y, ignore_index)
-        kept = b.where(ignored, 0, y)
-        lo = int(b.to_numpy(b.min(kept)))
-        hi = int(b.to_numpy(b.max(kept)))
-        if lo < 0 or hi >= c:
-            bad = lo if lo < 0 else hi
+    stats = b.index_stats(flat(b, target.data), ignore_index, True)   # (min, max, count) of the kept targets
+
+    def test(s):
+        if s[0] < 0 or s[1] >= c:
+            bad = int(s[0]) if s[0] < 0 else int(s[1])
             raise ValueError(f"{name}: target holds class index {bad}, outside [0, {c}) for logits with C={c} "
                              f"classes (and not ignore_index={ignore_index})")
-        count -= int(b.to_numpy(b.sum(ignored)))
-    return CrossEntropy.apply(logits, target, reduction=reduction, ignore_index=ignore_index, count=count)
+
+    _device.check(logits.device, stats, test)
+    return CrossEntropy.apply(logits, target, reduction=reduction, ignore_index=ignore_index,
+                              count=b.getitem(stats, 2))
 
 
 def mse_loss(input, target, reduction="mean"):

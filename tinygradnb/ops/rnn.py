@@ -195,6 +195,8 @@ def check_lengths(lengths, nt, nb, device, fn="rnn"):
     b = _device.backend(device)
     if lengths is None:
         return b.full((nb,), nt, int64)
+    if isinstance(lengths, Tensor) and lengths.device == device != "cpu":
+        return _device_lengths(b, lengths, nt, nb, device, fn)
     if isinstance(lengths, Tensor):
         arr = np.asarray(lengths.numpy())
     elif isinstance(lengths, (list, tuple, np.ndarray)):
@@ -212,6 +214,24 @@ def check_lengths(lengths, nt, nb, device, fn="rnn"):
         raise ValueError(f"{fn}: lengths must lie in [1, {nt}] (the sequence length T), got {bad} in "
                          f"{arr.tolist()}")
     return b.asarray(arr)
+
+
+def _device_lengths(b, lengths, nt, nb, device, fn):
+    """A GPU tensor of lengths, checked without waiting for the GPU (``tinygradnb.device.check``: a bad length
+    raises at the next copy to the host) and clipped to [1, T] so that the kernels stay inside their arrays."""
+    if lengths.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: lengths must hold integers, got dtype {lengths.dtype}")
+    if lengths.shape != (nb,):
+        raise ValueError(f"{fn}: lengths must have shape ({nb},) (one length per batch sample), got {lengths.shape}")
+    flat = b.contiguous(lengths.data if lengths.dtype == int64 else b.astype(lengths.data, int64))
+
+    def test(s):
+        if s[0] < 1 or s[1] > nt:
+            bad = int(s[0]) if s[0] < 1 else int(s[1])
+            raise ValueError(f"{fn}: lengths must lie in [1, {nt}] (the sequence length T), got {bad}")
+
+    _device.check(device, b.index_stats(flat, 0, False), test)
+    return b.clip(flat, 1, nt)
 
 
 def _sequence_args(fn, mode, x, w_ih, w_hh, b_ih, b_hh, lengths):
