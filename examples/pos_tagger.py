@@ -47,7 +47,6 @@ import common  # noqa: E402
 from datasets import load_pos  # noqa: E402
 
 import tinygradnb as tg  # noqa: E402
-import tinygradnb.nn.functional as F  # noqa: E402
 from tinygradnb import nn, optim  # noqa: E402
 from tinygradnb.data import Vocab, pad_sequences, permutation  # noqa: E402
 from tinygradnb.utils import clip_grad_norm_  # noqa: E402

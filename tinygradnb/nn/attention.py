@@ -235,7 +235,7 @@ class MultiheadAttention(Module):
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
         fn = "MultiheadAttention"
-        E, H = self.embed_dim, self.num_heads
+        E = self.embed_dim
         for name, t in (("query", query), ("key", key), ("value", value)):
             check_float(t, fn, name)
             if t.ndim not in (2, 3) or t.shape[-1] != E:
