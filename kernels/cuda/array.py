@@ -12,9 +12,11 @@ broadcast axes); adjacent axes that are contiguous for every operand are merged 
 does one division per element. Reductions move the reduced axes last (a gather when needed) and reduce each row in
 one block: a shared-memory tree sum in float64 (int64 for integers and bools; ``_launch.block_sum``), a tree max/min
 that propagates NaN, an arg-max/min that keeps the first extreme index (NaN counting as the extreme, as NumPy).
-Advanced (integer or bool array) indexing is resolved on the host into flat element indices (NumPy's exact
-semantics; the index arrays are copied to the host, and the flat map costs one int64 per element of the indexed
-array), then gathered, or scatter-added with atomics for ``index_add``.
+Advanced indexing with integer arrays is resolved on the device into flat element indices (NumPy's semantics:
+index arrays broadcast together, their axes stay in place when the advanced indices are adjacent and go first
+otherwise, negative indices wrap; the caller checks the range), then gathered, set, or scatter-added with atomics
+for ``index_add``. A bool mask's selection size depends on its values, so a key with a mask is resolved on the
+host (PyTorch waits for the GPU there too).
 """
 import builtins
 import math
@@ -120,17 +122,26 @@ def _cast(a, out):
         out[i] = a[i]
 
 
+@cuda.jit(device=True, inline="always")
+def _offsets(i, nd, shape, s1, s2):
+    """(Σ_d c_d·s1_d, Σ_d c_d·s2_d) with c the coordinates of flat index i in ``shape`` (its first nd entries):
+    where element i of a C-ordered array of that shape sits in two strided operands."""
+    k1 = 0
+    k2 = 0
+    for d in range(nd - 1, -1, -1):
+        c = i % shape[d]
+        i //= shape[d]
+        k1 += c * s1[d]
+        k2 += c * s2[d]
+    return k1, k2
+
+
 @jit
 def _gather(src, out, nd, shape, st, off):
     """out[i] = src[off + Σ_d c_d·st_d] with c the coordinates of i in ``shape`` (its first nd entries)."""
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        r = i
-        k = off
-        for d in range(nd - 1, -1, -1):
-            c = r % shape[d]
-            r //= shape[d]
-            k += c * st[d]
-        out[i] = src[k]
+        k, _ = _offsets(i, nd, shape, st, st)
+        out[i] = src[off + k]
 
 
 @jit
@@ -140,15 +151,8 @@ def _scatter(dst, val, nd, shape, st, off, vst):
     for d in range(nd):
         n *= shape[d]
     for i in range(cuda.grid(1), n, cuda.gridsize(1)):
-        r = i
-        k = off
-        j = 0
-        for d in range(nd - 1, -1, -1):
-            c = r % shape[d]
-            r //= shape[d]
-            k += c * st[d]
-            j += c * vst[d]
-        dst[k] = val[j]
+        k, j = _offsets(i, nd, shape, st, vst)
+        dst[off + k] = val[j]
 
 
 def asarray(a):
@@ -158,7 +162,7 @@ def asarray(a):
         return contiguous(a)
     if hasattr(a, "__cuda_array_interface__"):
         return contiguous(cuda.as_cuda_array(a))
-    return cuda.to_device(np.ascontiguousarray(np.asarray(a)))
+    return cuda.to_device(np.asarray(a, order="C"))   # (np.ascontiguousarray would make a 0-d array 1-d)
 
 
 def empty(shape, dtype=np.float64):
@@ -179,9 +183,25 @@ def full(shape, fill_value, dtype=None):
     return out
 
 
+@jit
+def _arange(out, start, step):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = start + i * step
+
+
 def arange(start, stop=None, step=1, dtype=None):
-    """Evenly spaced values, as ``np.arange`` (computed on the host, then copied)."""
-    return cuda.to_device(np.arange(start, stop, step, dtype=dtype))
+    """Evenly spaced values start + i·step for 0 ≤ i < ⌈(stop − start)/step⌉, as ``np.arange`` (dtype: NumPy's
+    for the arguments when None), computed on the device."""
+    if stop is None:
+        start, stop = 0, start
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
+    dt = np.dtype(dtype) if dtype is not None else np.result_type(start, stop, step)
+    n = builtins.max(0, math.ceil((stop - start) / step))
+    out = cuda.device_array(n, dt)
+    kind = float if dt.kind == "f" else int
+    launch(_arange, n, out, kind(start), kind(step))
+    return out
 
 
 def copy(a):
@@ -198,7 +218,7 @@ def contiguous(a):
         return a
     if a.size == 0:
         return cuda.device_array(a.shape, a.dtype)
-    return cuda.to_device(np.ascontiguousarray(a.copy_to_host()))
+    return cuda.to_device(np.asarray(a.copy_to_host(), order="C"))
 
 
 def astype(a, dtype):
@@ -227,14 +247,7 @@ def _make_binary(name, op):
     @jit(name=f"_binary_{name}")
     def kernel(a, b, out, nd, shape, sa, sb):
         for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-            r = i
-            ia = 0
-            ib = 0
-            for d in range(nd - 1, -1, -1):
-                c = r % shape[d]
-                r //= shape[d]
-                ia += c * sa[d]
-                ib += c * sb[d]
+            ia, ib = _offsets(i, nd, shape, sa, sb)
             out[i] = op(a[ia], b[ib])
     _BINARY[name] = kernel
     return kernel
@@ -463,16 +476,8 @@ def clip(a, lo, hi):
 @jit
 def _where(c, x, y, out, nd, shape, sc, sx, sy):
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        r = i
-        ic = 0
-        ix = 0
-        iy = 0
-        for d in range(nd - 1, -1, -1):
-            k = r % shape[d]
-            r //= shape[d]
-            ic += k * sc[d]
-            ix += k * sx[d]
-            iy += k * sy[d]
+        ic, ix = _offsets(i, nd, shape, sc, sx)
+        _, iy = _offsets(i, nd, shape, sy, sy)
         out[i] = x[ix] if c[ic] else y[iy]
 
 
@@ -732,28 +737,109 @@ def _basic(key, shape):
 
 def _flat_index(shape, key):
     """Flat element indices (int64, on the device) selected by an advanced index, with the result's shape."""
-    items = key if isinstance(key, tuple) else (key,)
+    items = list(key) if isinstance(key, tuple) else [key]
+    items = [cuda.to_device(np.asarray(k)) if isinstance(k, (list, np.ndarray)) else k for k in items]
+    if any(_is_dev(k) and k.dtype == np.bool_ for k in items):
+        return _flat_index_host(shape, items)
+    if builtins.sum(k is Ellipsis for k in items) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    n_real = len([k for k in items if k is not None and k is not Ellipsis])
+    if n_real > len(shape):
+        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, but {n_real} were indexed")
+    ell = [i for i, k in enumerate(items) if k is Ellipsis]   # identity: `in` would compare arrays with ==
+    if ell:
+        items = items[:ell[0]] + [slice(None)] * (len(shape) - n_real) + items[ell[0] + 1:]
+    else:
+        items = items + [slice(None)] * (len(shape) - n_real)
+    st = _c_strides(shape)
+    base, d = 0, 0
+    basic = []                   # per basic result axis: (length, element stride)
+    arrays, dims, strides = [], [], []
+    first = ins = None           # item position and result axis of the first advanced index
+    last = -1
+    for pos, k in enumerate(items):
+        if k is None:
+            basic.append((1, 0))
+            continue
+        if isinstance(k, slice):
+            start, stop, step = k.indices(shape[d])
+            basic.append((len(range(start, stop, step)), st[d] * step))
+            base += start * st[d]
+        else:                    # an integer or an integer array: an advanced index (NumPy counts both)
+            if first is None:
+                first, ins = pos, len(basic)
+            if _is_dev(k):
+                arrays.append(k)
+                dims.append(builtins.max(int(shape[d]), 1))
+                strides.append(st[d])
+            else:
+                i = int(k)
+                if not -shape[d] <= i < shape[d]:
+                    raise IndexError(f"index {i} is out of bounds for axis {d} with size {shape[d]}")
+                base += (i % shape[d]) * st[d]
+            last = pos
+        d += 1
+    adjacent = all(items[p] is not None and not isinstance(items[p], slice) for p in range(first, last + 1))
+    ins = ins if adjacent else 0  # NumPy: advanced axes in place when adjacent, else first
+    bshape = _broadcast_shapes(*[tuple(a.shape) for a in arrays])
+    rshape = tuple(n for n, _ in basic[:ins]) + bshape + tuple(n for n, _ in basic[ins:])
+    if len(rshape) > MAXD or len(arrays) > MAXD:
+        raise ValueError(f"cuda: advanced indexing supports at most {MAXD} result dimensions and index arrays")
+    nb = len(bshape)
+    rstride = [s for _, s in basic[:ins]] + [0] * nb + [s for _, s in basic[ins:]]
+    bst = _c_strides(bshape)
+    bstride = [0] * ins + list(bst) + [0] * (len(basic) - ins)
+    idx = concatenate([reshape(astype(a, np.int64) if a.dtype != np.int64 else a, (1, -1))
+                       if tuple(a.shape) == bshape else reshape(broadcast_to(astype(a, np.int64), bshape), (1, -1))
+                       for a in arrays], axis=0)
+    out = cuda.device_array(_prod(rshape), np.int64)
+    launch(_advanced_flat, out.size, out, idx, len(rshape), _pad(rshape, 1), _pad(tuple(rstride), 0),
+           _pad(tuple(bstride), 0), _pad(tuple(dims), 1), _pad(tuple(strides), 0), int(base))
+    return out, rshape
+
+
+def _flat_index_host(shape, items):
+    """A key with a bool mask: the selection's size depends on the mask's values, so the index arrays are copied
+    to the host and NumPy resolves the flat map there (PyTorch also waits for the GPU on a mask)."""
     host_key = tuple(k.copy_to_host() if _is_dev(k) else k for k in items)
     idx = np.arange(_prod(shape), dtype=np.int64).reshape(shape)[host_key]
     return cuda.to_device(np.ascontiguousarray(idx).reshape(-1)), idx.shape
 
 
 @jit
+def _advanced_flat(out, idx, nd, rshape, rstride, bstride, dims, strides, base):
+    """out[e] = base + Σ_basic c_r·stride_r + Σ_a (idx[a, b(e)] mod dim_a)·stride_a: the flat source element of
+    result element e, with c its coordinates in the result and b(e) its position in the broadcast index arrays.
+    An index outside [−dim, dim) (reported by the caller's check) wraps instead of leaving the array."""
+    for e in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        flat, bpos = _offsets(e, nd, rshape, rstride, bstride)
+        flat += base
+        for a in range(idx.shape[0]):
+            flat += (idx[a, bpos] % dims[a]) * strides[a]
+        out[e] = flat
+
+
+@jit
 def _take(src, idx, out):
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = src[idx[i]]
+        j = idx[i]
+        out[i] = src[j] if 0 <= j < src.size else 0
 
 
 @jit
 def _put(dst, idx, val):
     for i in range(cuda.grid(1), idx.size, cuda.gridsize(1)):
-        dst[idx[i]] = val[i]
+        j = idx[i]
+        if 0 <= j < dst.size:
+            dst[j] = val[i]
 
 
 @jit
 def _add_at(dst, idx, val):
     for i in range(cuda.grid(1), idx.size, cuda.gridsize(1)):
-        cuda.atomic.add(dst, idx[i], val[i])
+        j = idx[i]
+        if 0 <= j < dst.size:
+            cuda.atomic.add(dst, j, val[i])
 
 
 def getitem(a, key):

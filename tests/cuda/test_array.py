@@ -5,7 +5,7 @@ import pytest
 from tinygradnb.kernels import cpu as C
 from tinygradnb.kernels.cuda import array as G
 
-from conftest import dev, host, rand
+from conftest import cuda, dev, host, rand
 
 
 def same(got, want):
@@ -171,6 +171,42 @@ def test_advanced_indexing_gather_set_and_index_add():
     same(G.index_add((5, 3), (dev(idx),), dev(g), np.float32), C.index_add((5, 3), (idx,), g, np.float32))
     with pytest.raises(IndexError):
         G.getitem(dev(a), (0, 0, 0))
+
+
+def _i(*v):
+    return np.array(v, np.int64)
+
+
+ADVANCED_KEYS = [(_i(2, 0, -1),), (slice(None), _i(3, -4)), (_i(0, 2), slice(1, 3), _i(4, 0)),
+                 (_i(1, 2), _i(0, 3), _i(4, 4)), (Ellipsis, _i(-1, 0)), (1, slice(None), _i(2, 3)),
+                 (_i([[0], [2]]), _i(1, 2, 3)), (None, _i(1), 2), (slice(None), None, _i(0, 1)),
+                 (_i(0, 1), None, _i(1, 2)), (np.array(-2),), (_i(), slice(None)),
+                 (0, _i(1, 2), slice(None, None, -2)), (_i(0, 2), _i(1, 1), slice(None), None),
+                 (np.array([True, False, True]),), (slice(None), np.array([True, False, True, True]))]
+
+
+@pytest.mark.parametrize("key", ADVANCED_KEYS, ids=repr)
+def test_advanced_indexing_follows_numpy(key):
+    # integer arrays are resolved on the device (adjacent advanced axes in place, else first; negative indices
+    # wrap); a bool mask goes through the host
+    a = rand((3, 4, 5), np.float64, 16)
+    dkey = tuple(cuda.to_device(k) if isinstance(k, np.ndarray) else k for k in key)   # (dev() makes 0-d 1-d)
+    want = a[key]
+    same(G.getitem(dev(a), dkey), np.ascontiguousarray(want))
+    v = rand(want.shape, np.float64, 17)
+    got, ref = dev(a), a.copy()
+    G.setitem(got, dkey, dev(v))
+    ref[key] = v
+    same(got, ref)
+    ref = np.zeros_like(a)
+    np.add.at(ref, key, v)
+    same(G.index_add(a.shape, dkey, dev(v), np.float64), ref)
+
+
+def test_arange_on_the_device_follows_numpy():
+    for args, kw in [((5,), {}), ((2, 9, 3), {}), ((0, 1, 0.1), {}), ((3,), {"dtype": np.float32}), ((5, 0, -2), {}),
+                     ((0,), {}), ((1.5,), {}), ((0, 5, 1), {"dtype": np.int32})]:
+        same(G.arange(*args, **kw), np.arange(*args, **kw))
 
 
 @pytest.mark.parametrize("n", [0, 1, 5, 40, 100])

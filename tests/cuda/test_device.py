@@ -233,3 +233,37 @@ def test_a_training_step_waits_for_the_gpu_once(host_copies):
         assert host_copies == []
         loss.item()
         assert host_copies == [(6,), ()]     # the step's two checks (3 values each), then the loss
+
+
+def test_integer_indexing_stays_on_the_device(host_copies):
+    a = tg.randn(5, 4, dtype=tg.float64, device="cuda", requires_grad=True)
+    rows, cols = tg.tensor([4, 0, -1], device="cuda"), tg.tensor([1, 3, 0], device="cuda")
+    picked = a[rows, cols] + a[rows][:, 1:3].sum(1)
+    picked.sum().backward()
+    assert host_copies == []
+    ac = a.detach().cpu().requires_grad_()
+    want = ac[tg.tensor([4, 0, -1]), tg.tensor([1, 3, 0])] + ac[tg.tensor([4, 0, -1])][:, 1:3].sum(1)
+    want.sum().backward()
+    np.testing.assert_allclose(picked.numpy(), want.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), ac.grad.numpy(), rtol=1e-12)
+    assert a[tg.tensor([1, 2])].tolist() == a.cpu()[[1, 2]].tolist()     # a CPU index is copied over
+
+
+def test_out_of_bounds_index_tensor_raises_at_the_next_read():
+    a = tg.zeros(3, 4, device="cuda")
+    out = a[:, tg.tensor([0, 4], device="cuda")]
+    with pytest.raises(IndexError, match=r"index 4 is out of bounds for axis 1 with size 4 \(tensor of shape "
+                                         r"\(3, 4\)\)"):
+        out.numpy()
+    a[tg.tensor([-4], device="cuda")] = 1.0
+    with pytest.raises(IndexError, match="index -4 is out of bounds for axis 0 with size 3"):
+        tg.cuda.synchronize()
+    with pytest.raises(ValueError, match="indices must be on the CPU or on the indexed tensor's device"):
+        tg.zeros(3)[tg.tensor([0], device="cuda")]
+
+
+def test_zero_dimensional_tensors_keep_their_shape_on_cuda():
+    for t in (tg.tensor(3.0, device="cuda"), tg.tensor(3.0).cuda(), tg.tensor(np.array(2), device="cuda")):
+        assert t.shape == () and t.cpu().shape == ()
+    a = tg.arange(6, device="cuda").reshape(2, 3)
+    assert a[tg.tensor(1, device="cuda")].tolist() == [3, 4, 5]

@@ -1,9 +1,9 @@
 """Views and joins: reshape, permute/transpose, expand, squeeze/unsqueeze, flatten, concat, stack, indexing."""
 import numpy as np
 
-from ..tensor import Function, Tensor, is_grad_enabled
+from ..tensor import Function, Tensor, int64, is_grad_enabled
 from .. import device as _device
-from ._util import normalize_axes, sum_to
+from ._util import flat, normalize_axes, sum_to
 from .elementwise import cast, _promote
 
 
@@ -187,8 +187,10 @@ def stack(tensors, axis=0, *, dim=None):
 
 
 # ----------------------------------------------------------------------------- indexing
-def _index_key(key, device):
-    """Tensors and lists in an index become device arrays; returns (key, whether it has an array)."""
+def _index_key(key, shape, device):
+    """Tensors and lists in an index become device arrays; returns (key, whether it has an array). The values of
+    integer index tensors on a GPU are range-checked there (``tinygradnb.device.check``: an index out of bounds
+    raises ``IndexError`` at the next copy to the host; NumPy checks the CPU's at once)."""
     items = key if isinstance(key, tuple) else (key,)
     b = _device.backend(device)
     out, advanced = [], False
@@ -196,7 +198,10 @@ def _index_key(key, device):
         if isinstance(k, Tensor):
             if k.dtype.kind not in "iub":
                 raise IndexError(f"index: tensors used as indices must be integer or bool, got {k.dtype}")
-            k, advanced = k.data, True
+            if k.device != device and k.device != "cpu":   # a CPU index is copied over, as PyTorch
+                raise ValueError(f"index: indices must be on the CPU or on the indexed tensor's device "
+                                 f"{device!r}, got {k.device!r}")
+            k, advanced = (k.data if k.device == device else b.asarray(k.data)), True
         elif isinstance(k, (list, np.ndarray)):
             k, advanced = b.asarray(np.asarray(k)), True
             if k.dtype.kind not in "iub":
@@ -204,7 +209,37 @@ def _index_key(key, device):
         elif not (k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice))):
             raise IndexError(f"index: expected ints, slices, None, Ellipsis or integer/bool tensors, got {k!r}")
         out.append(k)
+    if advanced and device != "cpu":
+        _check_index_arrays(b, out, shape, device)
     return tuple(out), advanced
+
+
+def _check_index_arrays(b, items, shape, device):
+    """Queue the range check of each integer index array against the size of the axis it indexes."""
+    real = [k for k in items if k is not None and k is not Ellipsis]
+    n_real = sum(k.ndim if hasattr(k, "dtype") and k.dtype.kind == "b" else 1 for k in real)
+    d = 0
+    for k in items:
+        if k is None:
+            continue
+        if k is Ellipsis:
+            d += max(len(shape) - n_real, 0)
+            continue
+        if hasattr(k, "dtype") and d < len(shape):
+            if k.dtype.kind == "b":
+                d += k.ndim
+                continue
+            n, axis = shape[d], d
+
+            def test(s, n=n, axis=axis):
+                if s[0] < -n or s[1] >= n:
+                    bad = int(s[0]) if s[0] < -n else int(s[1])
+                    raise IndexError(f"index: index {bad} is out of bounds for axis {axis} with size {n} (tensor "
+                                     f"of shape {tuple(shape)})")
+
+            _device.check(device, b.index_stats(flat(b, b.astype(k, int64) if k.dtype != int64 else k), 0, False),
+                          test)
+        d += 1
 
 
 class GetItem(Function):
@@ -223,7 +258,7 @@ class GetItem(Function):
 
 def getitem(x, key):
     """``x[key]``: basic slicing and integer/bool-array indexing (a gather; backward scatter-adds)."""
-    key, advanced = _index_key(key, x.device)
+    key, advanced = _index_key(key, x.shape, x.device)
     try:
         return GetItem.apply(x, key=key, advanced=advanced)
     except IndexError as e:
@@ -236,7 +271,7 @@ def setitem(x, key, value):
     if x.requires_grad and is_grad_enabled():
         raise RuntimeError("setitem: in-place assignment into a tensor that requires grad is only allowed "
                            "inside tinygradnb.no_grad()")
-    key, _ = _index_key(key, x.device)
+    key, _ = _index_key(key, x.shape, x.device)
     v = value.data if isinstance(value, Tensor) else value
     try:
         _device.backend(x.device).setitem(x.data, key, v)
