@@ -28,12 +28,13 @@ def parser(description, epochs, lr=None):
 
 def setup(args, cuda=False):
     """Seed the library, check the device and create the output folder; returns the device name. Scripts that
-    place their model and batches on ``args.device`` pass ``cuda=True``; the others stop on ``--device cuda``
-    rather than silently training on the CPU."""
+    place their model and batches on ``args.device`` pass ``cuda=True`` (every task script); the others (the
+    lecture demos in demos/) stop on ``--device cuda`` rather than silently training on the CPU."""
     tg.manual_seed(args.seed)
     if args.device == "cuda":
         if not cuda:
-            sys.exit("--device cuda: this script trains on the CPU only (xor.py and pos_tagger.py run on cuda); "
+            sys.exit("--device cuda: this demo runs on the CPU only (the task scripts xor.py, sentiment.py, "
+                     "attention_classifier.py, pos_tagger.py, language_model.py and seq2seq.py run on cuda); "
                      "use --device cpu")
         if not tg.cuda.is_available():
             sys.exit("--device cuda: no CUDA device here (an NVIDIA GPU and `pip install '.[cuda]'` are needed; "

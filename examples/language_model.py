@@ -5,6 +5,7 @@ model of Bengio et al. (2003), beside a unigram baseline computed in the same ru
     python examples/language_model.py [--minutes 8] [--bengio-minutes 1.2] [--hidden 256] [--bptt 64]
                                       [--batch 32] [--context 10] [--val-chars 120000] [--seed 0] [--out DIR]
     python examples/language_model.py --limit 20000 --minutes 0.1 --bengio-minutes 0.05   # a quick smoke run
+    python examples/language_model.py --device cuda                                     # on an NVIDIA GPU
 
 The lecture's language model predicts the next token, P(w_t | w_1..w_{t−1}) = softmax(W h_{t−1} + b), and the
 probability of a text factorises autoregressively, P(x_1..x_n) = Π_t P(x_t | x_1..x_{t−1}). Both models here are
@@ -28,7 +29,9 @@ trained by minimising the mean cross-entropy −log P(x_t | context) with Adam a
 
 ``--epochs`` caps the passes over the training text (the time budgets normally stop training first); ``--steps``
 and ``--bengio-steps`` cap the updates; ``--limit N`` keeps the first N training characters and at most N
-validation characters (smoke tests). ``--device cuda`` stops with a message (this script runs on the CPU).
+validation characters (smoke tests). ``--device cuda`` trains and scores both models and samples the LSTM on the
+GPU: with step caps the same run as on the CPU to float32 rounding (the time budgets count the GPU's own steps);
+sampling reads each step's probabilities back to the host to draw the next character.
 
 The plot (``language_model.png`` in ``--out``) shows the validation bits per character against training time
 for both models (during training on the first quarter of every validation stream, the final value on the whole
@@ -155,22 +158,28 @@ class BengioLM(nn.Module):
 
 
 # ----------------------------------------------------------------------------- evaluation
+def _device(model):
+    """The device of the model's parameters ("cpu" or "cuda"), where its inputs must be."""
+    return next(iter(model.parameters())).device
+
+
 def lstm_bpc(model, val, length=None, chunk=256):
     """Bits per character of the LSTM over the validation streams (the first ``length`` scored characters of
     each, all when None): the burn-in is read first, the state carried across chunks."""
     model.eval()
+    device = _device(model)
     inputs, targets = val[:, :-1], val[:, 1:]
     end = inputs.shape[1] if length is None else min(inputs.shape[1], BURN_IN + length)
     total, count, hx = 0.0, 0, None
     with tg.no_grad():
         for s in range(0, end, chunk):
             e = min(s + chunk, end)
-            x = tg.tensor(np.ascontiguousarray(inputs[:, s:e].T))
+            x = tg.tensor(np.ascontiguousarray(inputs[:, s:e].T), device=device)
             logits, hx = model(x, hx)
             lo = max(BURN_IN - s, 0)      # positions before the burn-in's end are not scored
             if lo >= e - s:
                 continue
-            y = tg.tensor(np.ascontiguousarray(targets[:, s + lo:e].T)).reshape(-1)
+            y = tg.tensor(np.ascontiguousarray(targets[:, s + lo:e].T), device=device).reshape(-1)
             z = logits[lo:].reshape(-1, logits.shape[2])
             total += F.cross_entropy(z, y, reduction="sum").item()
             count += y.shape[0]
@@ -186,6 +195,7 @@ def bengio_windows(ids, positions, n):
 def bengio_bpc(model, val, length=None, batch=8192):
     """Bits per character of the fixed-window model over the same scored characters as ``lstm_bpc``."""
     model.eval()
+    device = _device(model)
     n = model.context
     stop = val.shape[1] if length is None else min(val.shape[1], BURN_IN + 1 + length)
     total, count = 0.0, 0
@@ -194,8 +204,8 @@ def bengio_bpc(model, val, length=None, batch=8192):
             pos = np.arange(BURN_IN + 1, stop)
             for s in range(0, len(pos), batch):
                 p = pos[s:s + batch]
-                logits = model(tg.tensor(bengio_windows(row, p, n)))
-                total += F.cross_entropy(logits, tg.tensor(row[p]), reduction="sum").item()
+                logits = model(tg.tensor(bengio_windows(row, p, n), device=device))
+                total += F.cross_entropy(logits, tg.tensor(row[p], device=device), reduction="sum").item()
                 count += len(p)
     model.train()
     return total / count / LN2
@@ -213,16 +223,17 @@ def sample(model, codec, prime, n_chars, temperature):
     """``n_chars`` characters from the LSTM after reading ``prime``: P ∝ softmax(logits / temperature), each draw
     from the seeded stream (tg.rand)."""
     model.eval()
+    device = _device(model)
     out = []
     with tg.no_grad():
         ids = codec.encode(prime)
-        logits, hx = model(tg.tensor(ids.reshape(-1, 1)))
+        logits, hx = model(tg.tensor(ids.reshape(-1, 1), device=device))
         for _ in range(n_chars):
             p = F.softmax(logits[-1, 0] / temperature, dim=-1).numpy().astype(np.float64)
             u = tg.rand(1, dtype=tg.float64).item() * p.sum()
             nxt = min(int(np.searchsorted(np.cumsum(p), u, side="right")), len(p) - 1)
             out.append(nxt)
-            logits, hx = model(tg.tensor([[nxt]]), hx)
+            logits, hx = model(tg.tensor([[nxt]], device=device), hx)
     model.train()
     return prime + codec.decode(out)
 
@@ -266,7 +277,8 @@ def _steps(budget):
 
 
 def train_lstm(args, train_ids, val, vocab_size):
-    model = CharLSTM(vocab_size, args.embed, args.hidden, args.layers, args.dropout)
+    device = args.device
+    model = CharLSTM(vocab_size, args.embed, args.hidden, args.layers, args.dropout).to(device)
     opt = optim.Adam(model.parameters(), lr=args.lr)
     nb, nt = args.batch, args.bptt
     per = (len(train_ids) - 1) // nb
@@ -286,8 +298,8 @@ def train_lstm(args, train_ids, val, vocab_size):
             state["hx"] = None
         p = state["pos"]
         state["pos"] += nt
-        return (tg.tensor(np.ascontiguousarray(streams_x[:, p:p + nt].T)),
-                tg.tensor(np.ascontiguousarray(streams_y[:, p:p + nt].T)).reshape(-1))
+        return (tg.tensor(np.ascontiguousarray(streams_x[:, p:p + nt].T), device=device),
+                tg.tensor(np.ascontiguousarray(streams_y[:, p:p + nt].T), device=device).reshape(-1))
 
     def step():
         t0 = time.perf_counter()
@@ -302,10 +314,11 @@ def train_lstm(args, train_ids, val, vocab_size):
         clip_grad_norm_(model.parameters(), args.clip)
         opt.step()
         state["hx"] = (h.detach(), c.detach())
+        value = loss.item()                   # the step's one copy to the host (on a GPU: waits for the step)
         budget.elapsed += time.perf_counter() - t0
         budget.steps += 1
         budget.items += nb * nt
-        losses.append((budget.steps, budget.elapsed, loss.item() / LN2))
+        losses.append((budget.steps, budget.elapsed, value / LN2))
 
     history.append((0, 0.0, lstm_bpc(model, val, monitor)))
     while budget.steps < 3 and not budget.done():   # measure the step time before sizing the progress bar
@@ -328,7 +341,8 @@ def train_lstm(args, train_ids, val, vocab_size):
 
 def train_bengio(args, train_ids, val, vocab_size):
     n = args.context
-    model = BengioLM(vocab_size, n, args.bengio_embed, args.bengio_hidden, direct=args.direct)
+    device = args.device
+    model = BengioLM(vocab_size, n, args.bengio_embed, args.bengio_hidden, direct=args.direct).to(device)
     opt = optim.Adam(model.parameters(), lr=args.bengio_lr)
     budget = Budget(args.bengio_minutes * 60.0, args.bengio_steps, args.epochs * len(train_ids))
     monitor = max((val.shape[1] - BURN_IN - 1) // 4, 1)
@@ -339,18 +353,19 @@ def train_bengio(args, train_ids, val, vocab_size):
         t0 = time.perf_counter()
         for g in opt.param_groups:
             g["lr"] = cosine_lr(args.bengio_lr, budget.fraction())
-        u = tg.rand(nb, dtype=tg.float64).numpy()
+        u = tg.rand(nb, dtype=tg.float64).numpy()   # drawn on the host, which builds the windows
         pos = n + np.minimum((u * (len(train_ids) - n)).astype(np.int64), len(train_ids) - n - 1)
-        logits = model(tg.tensor(bengio_windows(train_ids, pos, n)))
-        loss = F.cross_entropy(logits, tg.tensor(train_ids[pos]))
+        logits = model(tg.tensor(bengio_windows(train_ids, pos, n), device=device))
+        loss = F.cross_entropy(logits, tg.tensor(train_ids[pos], device=device))
         opt.zero_grad()
         loss.backward()
         clip_grad_norm_(model.parameters(), args.clip)
         opt.step()
+        value = loss.item()
         budget.elapsed += time.perf_counter() - t0
         budget.steps += 1
         budget.items += nb
-        losses.append((budget.steps, budget.elapsed, loss.item() / LN2))
+        losses.append((budget.steps, budget.elapsed, value / LN2))
 
     history.append((0, 0.0, bengio_bpc(model, val, monitor)))
     while budget.steps < 3 and not budget.done():
@@ -374,6 +389,9 @@ def train_bengio(args, train_ids, val, vocab_size):
 # ----------------------------------------------------------------------------- script
 def build_parser():
     p = common.parser(__doc__.splitlines()[0], epochs=10, lr=1e-2)
+    p.epilog = ("--device cuda trains and scores both models on an NVIDIA GPU (NUMBA_ENABLE_CUDASIM=1: Numba's slow "
+                "simulator); with --steps and --bengio-steps caps it is the same run as on the CPU to float32 "
+                "rounding (the time budgets count the GPU's own steps).")
     p.add_argument("--minutes", type=float, default=8.0, help="LSTM training wall-clock budget (default 8)")
     p.add_argument("--steps", type=int, default=None, help="cap on LSTM steps (default: none, the budget rules)")
     p.add_argument("--hidden", type=int, default=256, help="LSTM hidden size (default 256)")
@@ -471,12 +489,12 @@ def run(args):
           f"target <= {TARGET_BPC}: {'met' if L['bpc'] <= TARGET_BPC else 'NOT met'})")
     return {"unigram_bpc": uni, "lstm_bpc": L["bpc"], "bengio_bpc": B["bpc"], "lstm": L, "bengio": B,
             "samples": samples, "vocab_size": len(vocab), "scored_chars": scored, "held_out": held_out,
-            "checkpoints": [ck_lstm, ck_bengio], "plot": plot}
+            "checkpoints": [ck_lstm, ck_bengio], "plot": plot, "models": {"lstm": lstm, "bengio": bengio}}
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    common.setup(args)
+    common.setup(args, cuda=True)
     with common.Timer() as timer:
         run(args)
     print(f"total wall time {timer.seconds:.0f} s")

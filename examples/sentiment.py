@@ -1,6 +1,7 @@
 """Sentence sentiment with tinygradnb: a bag-of-words logistic regression against two neural classifiers.
 
-    python examples/sentiment.py [--epochs 20] [--patience 6] [--ensemble 5] [--seed 0] [--out DIR] [--limit N]
+    python examples/sentiment.py [--epochs 20] [--patience 6] [--ensemble 5] [--seed 0] [--device cpu|cuda]
+                                 [--out DIR] [--limit N]
 
 Data: the 3,000 UCI "Sentiment Labelled Sentences" (amazon, imdb, yelp; label 1 = positive), split once into
 train/validation/test = 80/10/10 %, stratified by (source, label) with a fixed seed (``SPLIT_SEED``; ``--seed``
@@ -20,6 +21,12 @@ Models (each selected on the validation split — L2 strength, best epoch — an
 The neural models train with AdamW on cross-entropy, mini-batches from the seeded DataLoader, and keep the weights
 of their best validation epoch (``tinygradnb.utils.EarlyStopping``).
 
+``--device cuda`` trains every model on the GPU: the same code, with the models, batches and targets on the device
+(a training step reads back only its loss; evaluation reads the predictions). The numbers agree with the CPU's
+to float32 rounding, except where Adam's first step g/(|g| + 1e-8) magnifies the rounding of a gradient that is
+exactly 0 (at the baseline's start: its bias, on balanced labels, and words seen as often in positive as in
+negative sentences), so the baseline's runs can end slightly apart.
+
 Prints a summary table (validation and test accuracy of every model, beside the majority-class rate), saves the
 checkpoints ``sentiment_{bow,bag,lstm}.npz`` (weights, optimizer, vocabulary, metrics; the bag and LSTM files
 also hold the other seeds' weights, so the ensemble can be rebuilt) and the plot ``sentiment.png`` (validation
@@ -28,6 +35,7 @@ accuracy per epoch of each model, training loss per epoch) into ``--out``. Other
 """
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 # Every matrix here is small (batches of 32 short sentences): one BLAS thread is as fast on an idle 2-core
@@ -122,21 +130,23 @@ class LogisticRegression(nn.Module):
         return self.linear(x).squeeze(-1)
 
 
-def bow_baseline(split, l2_grid=(0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2), epochs=150, lr=0.05, seed=0):
+def bow_baseline(split, l2_grid=(0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2), epochs=150, lr=0.05, seed=0,
+                 device="cpu"):
     """Train the baseline once for each λ of ``l2_grid`` (``epochs`` full-batch Adam steps, one pass over the
-    training set each) and keep the (λ, epoch) with the best validation accuracy; score that once on test.
+    training set each) and keep the (λ, epoch) with the best validation accuracy; score that once on test. The
+    bag-of-words matrices, targets and models live on ``device``.
 
     Returns a dict with the model, optimizer and vocabulary, ``l2``, ``epoch``, ``val_acc``, ``test_acc``,
     ``grid`` (λ → its best validation accuracy), ``curves`` (λ → validation accuracy per epoch) and ``history``
     (the chosen λ's training loss and validation accuracy per epoch)."""
     vocab = build_vocab(split["train"]["tokens"])
-    x = {p: tg.tensor(bow_matrix(split[p]["tokens"], vocab)) for p in ("train", "val", "test")}
-    y_train = tg.tensor(split["train"]["labels"].astype(np.float32))
+    x = {p: tg.tensor(bow_matrix(split[p]["tokens"], vocab), device=device) for p in ("train", "val", "test")}
+    y_train = tg.tensor(split["train"]["labels"].astype(np.float32), device=device)
     loss_fn = nn.BCEWithLogitsLoss()
     best, grid, curves = None, {}, {}
     for l2 in common.progress(l2_grid, desc="BoW logistic regression (λ grid)"):
         tg.manual_seed(seed)
-        model = LogisticRegression(len(vocab))
+        model = LogisticRegression(len(vocab)).to(device)
         opt = optim.Adam(model.parameters(), lr=lr)
         stopper = EarlyStopping(patience=epochs, mode="max")
         history = {"train_loss": [], "val_acc": []}
@@ -189,7 +199,7 @@ class EmbeddingBagMLP(nn.Module):
     def forward(self, x, lengths, mask=None):
         e = self.embedding(x)
         if self.training and self.word_dropout > 0:
-            e = e * F.dropout(tg.ones(x.shape[0], x.shape[1], 1), self.word_dropout, True)
+            e = e * F.dropout(tg.ones(x.shape[0], x.shape[1], 1, device=x.device), self.word_dropout, True)
         h = e.sum(dim=1) / lengths.float().unsqueeze(-1)
         return self.mlp(self.drop(h))
 
@@ -225,18 +235,24 @@ class LSTMClassifier(nn.Module):
 
 
 # ----------------------------------------------------------------------------- neural training loop
-def collate(items):
-    """(indices, label) pairs → (padded (B, T), lengths (B,), mask (B, T), labels (B,))."""
-    x, lengths, mask = pad_sequences([ids for ids, _ in items])
-    return x, lengths, mask, tg.tensor(np.array([label for _, label in items], dtype=np.int64))
+def collate(items, device="cpu"):
+    """(indices, label) pairs → (padded (B, T), lengths (B,), mask (B, T), labels (B,)), all on ``device``."""
+    x, lengths, mask = pad_sequences([ids for ids, _ in items], device=device)
+    return x, lengths, mask, tg.tensor(np.array([label for _, label in items], dtype=np.int64), device=device)
+
+
+def model_device(model):
+    """The device of ``model``'s parameters (where its batches must go)."""
+    return next(iter(model.parameters())).device
 
 
 def predict_proba(model, dataset, batch_size=256):
-    """Class probabilities (N, 2) of ``model`` (in eval mode) for a list of (indices, label) pairs."""
+    """Class probabilities (N, 2) of ``model`` (in eval mode) for a list of (indices, label) pairs, on the host."""
     model.eval()
     out = []
+    collate_fn = partial(collate, device=model_device(model))
     with tg.no_grad():
-        for x, lengths, mask, _ in DataLoader(dataset, batch_size, collate_fn=collate):
+        for x, lengths, mask, _ in DataLoader(dataset, batch_size, collate_fn=collate_fn):
             out.append(F.softmax(model(x, lengths, mask), dim=-1).numpy())
     return np.concatenate(out)
 
@@ -252,10 +268,12 @@ def train_classifier(name, model, data, epochs, lr, weight_decay, batch_size, pa
     """Train ``model`` on ``data["train"]`` with AdamW and cross-entropy; after every epoch score the validation
     split, stop after ``patience`` epochs without a better validation accuracy, keep the best epoch's weights
     and score them once on ``data["test"]``. Returns the model, optimizer, ``epoch`` (the best, 1-based),
-    ``val_acc``, ``test_acc`` and ``history`` (per epoch: mean training loss, validation accuracy and loss)."""
+    ``val_acc``, ``test_acc`` and ``history`` (per epoch: mean training loss, validation accuracy and loss). The
+    batches go to the device of the model's parameters; a step reads nothing back but its loss."""
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     stopper = EarlyStopping(patience=patience, mode="max")
-    loader = DataLoader(data["train"], batch_size, shuffle=True, collate_fn=collate)
+    collate_fn = partial(collate, device=model_device(model))
+    loader = DataLoader(data["train"], batch_size, shuffle=True, collate_fn=collate_fn)
     history = {"train_loss": [], "val_acc": [], "val_loss": []}
     for _ in common.progress(range(epochs), desc=name):
         model.train()
@@ -326,6 +344,7 @@ def _train_seeds(kind, split, vocab, bigram_vocab, args):
         else:
             model = LSTMClassifier(len(vocab), LSTM["embed_dim"], LSTM["hidden"], LSTM["dropout"], LSTM["pool"])
             cfg, clip = LSTM, LSTM["clip"]
+        model.to(args.device)
         with common.Timer() as t:
             r = train_classifier(f"{NAMES[kind][4:]} seed {seed}", model, data, args.epochs, cfg["lr"],
                                  cfg["weight_decay"], cfg["batch_size"], args.patience, clip)
@@ -345,13 +364,14 @@ def run(args):
     accuracy), "results" (model → everything its trainer returned, the models included)}``."""
     split = load_split(args.limit)
     sizes = {p: len(split[p]["labels"]) for p in split}
+    on = f", device {args.device}" if args.device != "cpu" else ""
     print(f"UCI sentiment sentences: train {sizes['train']}, validation {sizes['val']}, test {sizes['test']} "
-          f"(stratified by source and label, split seed {SPLIT_SEED})")
+          f"(stratified by source and label, split seed {SPLIT_SEED}){on}")
     majority = majority_baseline(split)
     results = {}
 
     with common.Timer() as t:
-        results["bow"] = bow_baseline(split, seed=args.seed)
+        results["bow"] = bow_baseline(split, seed=args.seed, device=args.device)
     results["bow"]["seconds"] = t.seconds
     print(f"  {NAMES['bow']}: λ = {results['bow']['l2']:g}, best epoch {results['bow']['epoch']}, validation "
           f"{results['bow']['val_acc']:.3f} ({t.seconds:.0f} s)")
@@ -474,7 +494,7 @@ def parse_args(argv=None):
     p.add_argument("--ensemble", type=int, default=5,
                    help="seeds of each neural model; (d) averages all of them (default 5)")
     args = p.parse_args(argv)
-    common.setup(args)
+    common.setup(args, cuda=True)
     return args
 
 

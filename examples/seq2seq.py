@@ -4,6 +4,7 @@ digits ("three hundred forty two thousand six" → "342006"), against the same d
     python examples/seq2seq.py [--epochs 10] [--train-size 4000] [--test-size 2000] [--hidden 128] [--lr 3e-3]
                                [--seed 0] [--out DIR]
     python examples/seq2seq.py --limit 300 --test-size 100 --epochs 1     # a few-second smoke run
+    python examples/seq2seq.py --device cuda                              # on an NVIDIA GPU
 
 Data: numbers 0 … 999 999, the digit count drawn uniformly from 1–6 and then the number uniformly among those
 with that many digits, from the seeded stream (``--seed``); the distinct numbers are split into a training set
@@ -29,6 +30,9 @@ baseline is still clearly behind after 10 epochs; with ``--train-size 20000`` bo
 is in how fast (the summary prints the first epoch at ≥ 99 %). The plot (``seq2seq.png`` in ``--out``)
 shows the attention weights of one held-out example as a heat map beside the held-out accuracy per epoch; the
 checkpoints are ``seq2seq_attention.npz`` and ``seq2seq_no_attention.npz``.
+
+``--device cuda`` trains and evaluates both models on the GPU, the same run as on the CPU to float32 rounding
+(batches and targets are built on the device; greedy decoding reads the decoded digits back once per batch).
 """
 import os
 import sys
@@ -122,14 +126,15 @@ def encode_pairs(numbers, src, tgt):
     return [(src.encode(number_words(n)), tgt.encode(list(str(n))) + [eos]) for n in numbers]
 
 
-def collate(items, bos):
+def collate(items, bos, device="cpu"):
     """Pad a batch: source (B, S), lengths (B,), key mask (B, 1, S) True on real words; decoder inputs
-    <bos> y_1 … y_{L−1} and targets y_1 … y_L <eos> (B, L), padded with 0 (= <pad>, ignored by the loss)."""
+    <bos> y_1 … y_{L−1} and targets y_1 … y_L <eos> (B, L), padded with 0 (= <pad>, ignored by the loss). All
+    on ``device`` but the lengths, which stay on the host (the encoder checks them there, as PyTorch's packing)."""
     srcs, tgts = zip(*items)
     x, lengths, mask = pad_sequences(srcs)
-    y, _, _ = pad_sequences(tgts)
-    y_in, _, _ = pad_sequences([[bos] + t[:-1] for t in tgts])
-    return x, lengths, mask.unsqueeze(1), y_in, y
+    y, _, _ = pad_sequences(tgts, device=device)
+    y_in, _, _ = pad_sequences([[bos] + t[:-1] for t in tgts], device=device)
+    return x.to(device), lengths, mask.unsqueeze(1).to(device), y_in, y
 
 
 # ----------------------------------------------------------------------------- model
@@ -155,7 +160,7 @@ class Seq2Seq(nn.Module):
         enc, h_n = self.encoder(self.src_embed(x), lengths=lengths)        # (B, S, 2H), (2, B, H)
         s = tg.tanh(self.init(tg.concat([h_n[0], h_n[1]], axis=1)))
         keys = self.key(enc) if self.attention else None
-        feed = tg.zeros(x.shape[0], self.hidden)
+        feed = tg.zeros(x.shape[0], self.hidden, device=x.device)
         return {"enc": enc, "keys": keys, "mask": mask, "s": s, "feed": feed}
 
     def step(self, y_prev, state):
@@ -182,31 +187,33 @@ class Seq2Seq(nn.Module):
         <eos>) and the attention weights (B, steps, S) (None without attention)."""
         with tg.no_grad():
             state = self.encode(x, lengths, mask)
-            y = tg.full((x.shape[0],), bos, dtype=tg.int64)
+            y = tg.full((x.shape[0],), bos, dtype=tg.int64, device=x.device)
             outs, alphas = [], []
             for _ in range(max_len):
                 logits, alpha = self.step(y, state)
                 y = logits.argmax(dim=1)
-                outs.append(y.numpy())
+                outs.append(y)
                 if alpha is not None:
-                    alphas.append(alpha.numpy())
-        outs = np.stack(outs, axis=1)
+                    alphas.append(alpha)
+            outs = tg.stack(outs, axis=1).numpy()       # one copy to the host per batch
+            alphas = tg.stack(alphas, axis=1).numpy() if alphas else None
         seqs = []
         for row in outs:
             stop = np.flatnonzero(row == eos)
             seqs.append(row[:stop[0]] if len(stop) else row)
-        return seqs, (np.stack(alphas, axis=1) if alphas else None)
+        return seqs, alphas
 
 
 # ----------------------------------------------------------------------------- training and evaluation
 def exact_match(model, pairs, src, tgt, batch=512):
     """Fraction of ``pairs`` whose greedy output equals the target digits exactly; also the decoded strings."""
     model.eval()
+    device = next(iter(model.parameters())).device
     bos, eos = tgt.stoi["<bos>"], tgt.stoi["<eos>"]
     right, decoded = 0, []
     for s in range(0, len(pairs), batch):
         chunk = pairs[s:s + batch]
-        x, lengths, mask, _, _ = collate(chunk, bos)
+        x, lengths, mask, _, _ = collate(chunk, bos, device)
         seqs, _ = model.greedy(x, lengths, mask, bos, eos)
         for (_, t), out in zip(chunk, seqs):
             text = "".join(tgt.decode(out))
@@ -219,8 +226,9 @@ def exact_match(model, pairs, src, tgt, batch=512):
 def train(name, model, args, train_pairs, test_pairs, src, tgt):
     opt = optim.Adam(model.parameters(), lr=args.lr)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(args.epochs, 1), eta_min=args.lr / 10)
-    bos = tgt.stoi["<bos>"]
-    loader = DataLoader(train_pairs, batch_size=args.batch, shuffle=True, collate_fn=lambda b: collate(b, bos))
+    bos, device = tgt.stoi["<bos>"], next(iter(model.parameters())).device
+    loader = DataLoader(train_pairs, batch_size=args.batch, shuffle=True,
+                        collate_fn=lambda b: collate(b, bos, device))
     losses, curve = [], []
     with common.Timer() as timer:
         for epoch in range(1, args.epochs + 1):
@@ -232,8 +240,9 @@ def train(name, model, args, train_pairs, test_pairs, src, tgt):
                 loss.backward()
                 clip_grad_norm_(model.parameters(), args.clip)
                 opt.step()
-                losses.append(loss.item())
-                total, n = total + loss.item(), n + 1
+                value = loss.item()                 # the step's one copy to the host
+                losses.append(value)
+                total, n = total + value, n + 1
             sched.step()
             acc, _ = exact_match(model, test_pairs, src, tgt)
             curve.append(acc)
@@ -243,6 +252,8 @@ def train(name, model, args, train_pairs, test_pairs, src, tgt):
 
 def build_parser():
     p = common.parser(__doc__.splitlines()[0], epochs=10, lr=3e-3)
+    p.epilog = ("--device cuda trains and evaluates both models on an NVIDIA GPU (NUMBA_ENABLE_CUDASIM=1: Numba's "
+                "slow simulator), the same run as on the CPU to float32 rounding.")
     p.add_argument("--train-size", type=int, default=4000, help="training numbers (default 4000)")
     p.add_argument("--test-size", type=int, default=2000, help="held-out numbers (default 2000)")
     p.add_argument("--embed", type=int, default=32, help="embedding size (default 32)")
@@ -268,7 +279,7 @@ def run(args):
 
     models, results = {}, {}
     for name, attention in (("attention", True), ("no attention", False)):
-        model = Seq2Seq(len(src), len(tgt), args.embed, args.hidden, attention=attention)
+        model = Seq2Seq(len(src), len(tgt), args.embed, args.hidden, attention=attention).to(args.device)
         opt, hist = train(name, model, args, train_pairs, test_pairs, src, tgt)
         acc, decoded = exact_match(model, test_pairs, src, tgt)
         models[name], results[name] = (model, opt), {**hist, "exact_match": acc, "decoded": decoded}
@@ -290,7 +301,7 @@ def run(args):
 
     # The heat map: the first held-out example with at least 5 words, else the first one.
     pick = next((i for i, n in enumerate(test_numbers) if len(number_words(n)) >= 5), 0)
-    x, lengths, mask, _, _ = collate([test_pairs[pick]], tgt.stoi["<bos>"])
+    x, lengths, mask, _, _ = collate([test_pairs[pick]], tgt.stoi["<bos>"], args.device)
     model = models["attention"][0]
     model.eval()
     seqs, alphas = model.greedy(x, lengths, mask, tgt.stoi["<bos>"], tgt.stoi["<eos>"])
@@ -326,12 +337,13 @@ def run(args):
     return {"attention_exact_match": att["exact_match"], "no_attention_exact_match": base["exact_match"],
             "attention": att, "no_attention": base, "attention_weights": weights,
             "heatmap_example": test_numbers[pick], "plot": plot,
-            "checkpoints": [args.out / "seq2seq_attention.npz", args.out / "seq2seq_no_attention.npz"]}
+            "checkpoints": [args.out / "seq2seq_attention.npz", args.out / "seq2seq_no_attention.npz"],
+            "models": {name: model for name, (model, _) in models.items()}}
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    common.setup(args)
+    common.setup(args, cuda=True)
     with common.Timer() as timer:
         run(args)
     print(f"total wall time {timer.seconds:.0f} s")

@@ -181,3 +181,10 @@ def test_regularization(tmp_path, monkeypatch):
     for path in out["checkpoints"]:
         check_checkpoint(path)
     check_plot(out["plot"])
+
+
+def test_demos_stop_on_device_cuda(tmp_path):
+    demo = load_example("demos/optimizers.py")   # the demos run on the CPU only: --device cuda is not ignored
+    with pytest.raises(SystemExit) as e:
+        demo.main(["--device", "cuda", "--out", str(tmp_path)])
+    assert "runs on the CPU only" in str(e.value.code) and "use --device cpu" in str(e.value.code)

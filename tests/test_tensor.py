@@ -221,3 +221,44 @@ def test_inplace_update_under_no_grad_keeps_identity():
     x *= 3
     x /= 2
     assert x.tolist() == [1.5, 1.5]
+
+
+class _TwoOutputs(tg.Function):
+    """(2x, x²): an op with two outputs, for the engine's multi-output path."""
+
+    def forward(self, x):
+        self.x = x
+        return x * 2.0, x * x
+
+    def backward(self, g_double, g_square):
+        self.calls = getattr(self, "calls", 0) + 1
+        dx = 0.0 * self.x
+        if g_double is not None:
+            dx = dx + 2.0 * g_double
+        if g_square is not None:
+            dx = dx + 2.0 * self.x * g_square
+        return dx
+
+
+def test_function_with_several_outputs_runs_its_backward_once():
+    x0 = np.array([1.0, -2.0, 3.0])
+    for use, want in [("both", 2.0 + 2 * x0 * 3.0), ("double", np.full(3, 2.0)), ("square", 2 * x0 * 3.0)]:
+        x = tg.tensor(x0, requires_grad=True)
+        d, s = _TwoOutputs.apply(x)
+        assert d.requires_grad and s.requires_grad and d.grad_fn is s.grad_fn
+        ctx = d.grad_fn
+        loss = {"both": d.sum() + (s * 3.0).sum(), "double": d.sum(), "square": (s * 3.0).sum()}[use]
+        loss.backward(retain_graph=True)
+        np.testing.assert_allclose(x.grad.numpy(), want)
+        assert ctx.calls == 1
+    x = tg.tensor(x0, requires_grad=True)
+    d, s = _TwoOutputs.apply(x)
+    s.retain_grad()
+    (d * s).sum().backward()                     # both outputs feed one op, and s keeps its gradient
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x0 ** 2 + 2 * x0 * 2 * x0)
+    np.testing.assert_allclose(s.grad.numpy(), 2 * x0)
+    with pytest.raises(RuntimeError, match="second time"):
+        d.sum().backward()
+    with tg.no_grad():
+        d, s = _TwoOutputs.apply(tg.tensor(x0, requires_grad=True))
+    assert not d.requires_grad and s.tolist() == (x0 ** 2).tolist()

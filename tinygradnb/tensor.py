@@ -86,7 +86,12 @@ def _is_gpu_array(x):
 
 class Function:
     """One differentiable op: ``forward(*arrays, **kw)`` returns the output array and saves what ``backward``
-    needs on ``self``; ``backward(grad)`` returns one gradient array (or None) per tensor input."""
+    needs on ``self``; ``backward(grad)`` returns one gradient array (or None) per tensor input.
+
+    An op with several outputs (a recurrence's output sequence and final states) returns a tuple of arrays from
+    ``forward``; ``apply`` then returns a tuple of tensors, and ``backward(*grads)`` is called once with one
+    gradient per output — None for an output that no gradient reached."""
+    _n_out = 1
 
     def __init__(self, b):
         self.b = b  # the kernels module of the inputs' device
@@ -103,7 +108,15 @@ class Function:
             for t in tensors:
                 if t.requires_grad:
                     ctx.inputs = tensors
-                    return Tensor._wrap(out, dev, True, ctx)
+                    if type(out) is not tuple:
+                        return Tensor._wrap(out, dev, True, ctx)
+                    ctx._n_out = len(out)
+                    outs = tuple(Tensor._wrap(o, dev, True, ctx) for o in out)
+                    for i, o in enumerate(outs):
+                        o._index = i
+                    return outs
+        if type(out) is tuple:
+            return tuple(Tensor._wrap(o, dev, False, None) for o in out)
         return Tensor._wrap(out, dev, False, None)
 
 
@@ -124,7 +137,7 @@ def _release(ctx):
 class Tensor:
     """An n-dimensional array on a device, with an optional gradient (PyTorch's ``torch.Tensor`` in small)."""
 
-    __slots__ = ("data", "device", "requires_grad", "grad", "_ctx", "_retain", "__weakref__")
+    __slots__ = ("data", "device", "requires_grad", "grad", "_ctx", "_retain", "_index", "__weakref__")
     __array_priority__ = 1000  # NumPy defers ``ndarray (op) Tensor`` to the Tensor's reflected operator
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -194,6 +207,11 @@ class Tensor:
     @property
     def is_leaf(self):
         return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The ``Function`` that made this tensor (None for a leaf or outside autograd), as PyTorch's."""
+        return self._ctx
 
     def size(self, dim=None):
         """The shape (``dim=None``) or the length of one dimension, as ``torch.Tensor.size``."""
@@ -333,7 +351,7 @@ class Tensor:
                 raise ValueError(f"backward(): grad must have the output's shape {self.shape}, got {g.shape}")
             if g.dtype != self.dtype:
                 g = b.astype(g, self.dtype)
-        order = _toposort(self)
+        order, waiting = _toposort(self)
         grads = {id(self): g}
         # How many times each gradient array was handed out in this pass. A leaf takes its gradient without a
         # copy when the array was handed out once and is not a view: nothing else (another leaf, a saved array,
@@ -341,19 +359,28 @@ class Tensor:
         handed = {id(g): 1 if grad is None else 2}
         for t in order:
             g = grads.pop(id(t), None)
-            if g is None:
-                continue
             ctx = t._ctx
-            if ctx is None or t._retain:
+            if g is not None and (ctx is None or t._retain):
                 if t.grad is not None:
                     t.grad = Tensor._wrap(b.add(t.grad.data, g), t.device, False, None)
                 elif ctx is None and handed[id(g)] == 1 and not b.is_view(g):
                     t.grad = Tensor._wrap(g, t.device, False, None)
                 else:
                     t.grad = Tensor._wrap(b.copy(g), t.device, False, None)
-                if ctx is None:
+            if ctx is None:
+                continue
+            if ctx._n_out == 1:
+                if g is None:
                     continue
-            in_grads = ctx.backward(g)
+                in_grads = ctx.backward(g)
+            else:  # one of several outputs: the op's backward runs once, after the last of them in the graph
+                w = waiting[id(ctx)]
+                if g is not None:
+                    w[0][t._index] = g
+                w[1] -= 1
+                if w[1] or all(x is None for x in w[0]):
+                    continue
+                in_grads = ctx.backward(*w[0])
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             for inp, ig in zip(ctx.inputs, in_grads):
@@ -370,8 +397,9 @@ class Tensor:
 
 
 def _toposort(root):
-    """Tensors reachable from ``root`` through ops that need a gradient, outputs before inputs (no recursion)."""
-    order, seen = [], set()
+    """Tensors reachable from ``root`` through ops that need a gradient, outputs before inputs (no recursion);
+    and, for each op with several outputs, [a gradient slot per output, how many of its outputs were reached]."""
+    order, seen, waiting = [], set(), {}
     stack = [(root, False)]
     while stack:
         t, done = stack.pop()
@@ -388,11 +416,14 @@ def _toposort(root):
                 raise RuntimeError(f"backward(): trying to backward through the graph a second time (through "
                                    f"{ctx.name}); its saved arrays were freed. Pass retain_graph=True to the "
                                    f"first backward() to keep them.")
+            if ctx._n_out > 1:
+                w = waiting.setdefault(id(ctx), [[None] * ctx._n_out, 0])
+                w[1] += 1
             for p in ctx.inputs:
                 if p.requires_grad and id(p) not in seen:
                     stack.append((p, False))
     order.reverse()
-    return order
+    return order, waiting
 
 
 from . import ops as _ops  # noqa: E402  (ops build on Tensor and Function)

@@ -8,9 +8,9 @@ PyTorch's equations and gate layouts (see ``kernels/cpu/rnn.py``). Each public f
 2. the recurrence over time inside one compiled kernel call (``*_sequence_forward``), with the hidden-to-hidden
    product in the loop, and back-propagation through time in one call (``*_sequence_backward``).
 
-A sequence Function returns one packed array: the output sequence (T, B, H) followed along axis 0 by the final
-hidden state (and the final cell state for the LSTM), so that every gradient — of the outputs and of the final
-states — reaches the inputs, the initial state(s) and all weights. The public functions slice it apart.
+A sequence Function has several outputs — the output sequence (T, B, H), the final hidden state (and the final
+cell state for the LSTM) — and its backward takes the gradient of each (zeros for one no gradient reached), so
+that every gradient reaches the inputs, the initial state(s) and all weights.
 
 Variable lengths follow PyTorch's packed sequences: ``lengths`` (B,) with 1 ≤ lengths[b] ≤ T; sample b's output
 is 0 at t ≥ lengths[b] and its final state is the state at t = lengths[b] − 1. ``reverse=True`` processes each
@@ -29,29 +29,43 @@ _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
 # ----------------------------------------------------------------------------- whole-sequence Functions
-class RNNSequence(Function):
-    """Elman recurrence h_t = φ(XW_t + h_{t−1}·W_hhᵀ + b_hh) over t; inputs (XW (T, B, H), h0, W_hh, b_hh);
-    returns [out (T, B, H); h_n (1, B, H)] stacked along axis 0."""
+def _grads(b, like, *gs):
+    """The output gradients as C-contiguous arrays, zeros (shaped like ``like``'s arrays) for a missing one."""
+    return [b.zeros(x.shape, x.dtype) if g is None else b.contiguous(g) for g, x in zip(gs, like)]
 
-    def forward(self, xw, h0, w_hh, b_hh, lengths, relu, reverse):
+
+class _OneStateSequence(Function):
+    """A recurrence with one state over t; inputs (XW (T, B, G·H), h0, W_hh, b_hh); outputs (out (T, B, H),
+    h_n (B, H)). ``name`` picks the kernels ``<name>_sequence_forward/backward``; ``mode`` holds their extra
+    arguments (the Elman nonlinearity)."""
+    name = None
+
+    def forward(self, xw, h0, w_hh, b_hh, lengths, reverse, mode=()):
         b = self.b
         xw, h0 = b.contiguous(xw), b.contiguous(h0)
-        out, hs = b.rnn_sequence_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse)
-        nt = xw.shape[0]
-        self.hs, self.w_hh, self.lengths, self.relu, self.reverse, self.nt = hs, w_hh, lengths, relu, reverse, nt
-        return b.concatenate((out, b.getitem(hs, slice(nt, nt + 1))), axis=0)
+        out, hs, *saved = getattr(b, self.name + "_sequence_forward")(xw, h0, w_hh, b_hh, lengths, *mode, reverse)
+        self.args = (hs, *saved, w_hh, lengths, *mode, reverse)
+        self.outs = (out, b.getitem(hs, xw.shape[0]))
+        return self.outs
 
-    def backward(self, g):
-        b, nt = self.b, self.nt
-        g = b.contiguous(g)
-        dxw, dw, db, dh0 = b.rnn_sequence_backward(b.getitem(g, slice(0, nt)), b.getitem(g, nt), self.hs,
-                                                   self.w_hh, self.lengths, self.relu, self.reverse)
+    def backward(self, g_out, g_h):
+        b = self.b
+        dxw, dw, db, dh0 = getattr(b, self.name + "_sequence_backward")(*_grads(b, self.outs, g_out, g_h), *self.args)
         return dxw, dh0, dw, db
 
 
+class RNNSequence(_OneStateSequence):
+    """Elman recurrence h_t = φ(XW_t + h_{t−1}·W_hhᵀ + b_hh) over t (mode = (relu,))."""
+    name = "rnn"
+
+
+class GRUSequence(_OneStateSequence):
+    """GRU recurrence over t (XW (T, B, 3H))."""
+    name = "gru"
+
+
 class LSTMSequence(Function):
-    """LSTM recurrence over t; inputs (XW (T, B, 4H), h0, c0, W_hh, b_hh); returns [out (T, B, H); h_n; c_n]
-    stacked along axis 0 ((T+2, B, H))."""
+    """LSTM recurrence over t; inputs (XW (T, B, 4H), h0, c0, W_hh, b_hh); outputs (out (T, B, H), h_n, c_n)."""
 
     def forward(self, xw, h0, c0, w_hh, b_hh, lengths, reverse):
         b = self.b
@@ -59,40 +73,15 @@ class LSTMSequence(Function):
         out, hs, cs, gates = b.lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse)
         nt = xw.shape[0]
         self.saved = (hs, cs, gates, w_hh, lengths, reverse)
-        self.nt = nt
-        last = slice(nt, nt + 1)
-        return b.concatenate((out, b.getitem(hs, last), b.getitem(cs, last)), axis=0)
+        self.outs = (out, b.getitem(hs, nt), b.getitem(cs, nt))
+        return self.outs
 
-    def backward(self, g):
-        b, nt = self.b, self.nt
-        g = b.contiguous(g)
+    def backward(self, g_out, g_h, g_c):
         hs, cs, gates, w_hh, lengths, reverse = self.saved
-        dxw, dw, db, dh0, dc0 = b.lstm_sequence_backward(b.getitem(g, slice(0, nt)), b.getitem(g, nt),
-                                                         b.getitem(g, nt + 1), hs, cs, gates, w_hh, lengths,
-                                                         reverse)
+        g_out, g_h, g_c = _grads(self.b, self.outs, g_out, g_h, g_c)
+        dxw, dw, db, dh0, dc0 = self.b.lstm_sequence_backward(g_out, g_h, g_c, hs, cs, gates, w_hh, lengths,
+                                                              reverse)
         return dxw, dh0, dc0, dw, db
-
-
-class GRUSequence(Function):
-    """GRU recurrence over t; inputs (XW (T, B, 3H), h0, W_hh, b_hh); returns [out (T, B, H); h_n (1, B, H)]
-    stacked along axis 0."""
-
-    def forward(self, xw, h0, w_hh, b_hh, lengths, reverse):
-        b = self.b
-        xw, h0 = b.contiguous(xw), b.contiguous(h0)
-        out, hs, gates = b.gru_sequence_forward(xw, h0, w_hh, b_hh, lengths, reverse)
-        nt = xw.shape[0]
-        self.saved = (hs, gates, w_hh, lengths, reverse)
-        self.nt = nt
-        return b.concatenate((out, b.getitem(hs, slice(nt, nt + 1))), axis=0)
-
-    def backward(self, g):
-        b, nt = self.b, self.nt
-        g = b.contiguous(g)
-        hs, gates, w_hh, lengths, reverse = self.saved
-        dxw, dw, db, dh0 = b.gru_sequence_backward(b.getitem(g, slice(0, nt)), b.getitem(g, nt), hs, gates,
-                                                   w_hh, lengths, reverse)
-        return dxw, dh0, dw, db
 
 
 # ----------------------------------------------------------------------------- single-step Functions
@@ -111,21 +100,20 @@ class RNNCellStep(Function):
 
 
 class LSTMCellStep(Function):
-    """LSTM step; inputs (XW (B, 4H), h, c, W_hh, b_hh); returns [h'; c'] stacked ((2, B, H))."""
+    """LSTM step; inputs (XW (B, 4H), h, c, W_hh, b_hh); outputs (h', c')."""
 
     def forward(self, xw, h, c, w_hh, b_hh):
         b = self.b
         h, c = b.contiguous(h), b.contiguous(c)
         h_new, c_new, gates = b.lstm_cell_forward(b.contiguous(xw), h, c, w_hh, b_hh)
         self.saved = (h, c, c_new, gates, w_hh)
-        n, m = h.shape
-        return b.concatenate((b.reshape(h_new, (1, n, m)), b.reshape(c_new, (1, n, m))), axis=0)
+        self.outs = (h_new, c_new)
+        return self.outs
 
-    def backward(self, g):
-        b = self.b
-        g = b.contiguous(g)
+    def backward(self, g_h, g_c):
         h, c, c_new, gates, w_hh = self.saved
-        dxw, dh, dc, dw, db = b.lstm_cell_backward(b.getitem(g, 0), b.getitem(g, 1), h, c, c_new, gates, w_hh)
+        g_h, g_c = _grads(self.b, self.outs, g_h, g_c)
+        dxw, dh, dc, dw, db = self.b.lstm_cell_backward(g_h, g_c, h, c, c_new, gates, w_hh)
         return dxw, dh, dc, dw, db
 
 
@@ -271,8 +259,7 @@ def rnn_sequence(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", l
     nt, nb, hidden, dt, lens, xw, b_hh = _sequence_args(fn, "rnn_" + nonlinearity, x, w_ih, w_hh, b_ih, b_hh,
                                                         lengths)
     h0 = _initial(fn, "h0", h0, nb, hidden, dt, x.device)
-    y = RNNSequence.apply(xw, h0, w_hh, b_hh, lengths=lens, relu=nonlinearity == "relu", reverse=bool(reverse))
-    return y[:nt], y[nt]
+    return RNNSequence.apply(xw, h0, w_hh, b_hh, lengths=lens, reverse=bool(reverse), mode=(nonlinearity == "relu",))
 
 
 def lstm_sequence(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, reverse=False):
@@ -282,8 +269,7 @@ def lstm_sequence(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, rev
     nt, nb, hidden, dt, lens, xw, b_hh = _sequence_args(fn, "lstm", x, w_ih, w_hh, b_ih, b_hh, lengths)
     h0 = _initial(fn, "h0", h0, nb, hidden, dt, x.device)
     c0 = _initial(fn, "c0", c0, nb, hidden, dt, x.device)
-    y = LSTMSequence.apply(xw, h0, c0, w_hh, b_hh, lengths=lens, reverse=bool(reverse))
-    return y[:nt], y[nt], y[nt + 1]
+    return LSTMSequence.apply(xw, h0, c0, w_hh, b_hh, lengths=lens, reverse=bool(reverse))
 
 
 def gru_sequence(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, reverse=False):
@@ -292,8 +278,7 @@ def gru_sequence(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, reverse=
     fn = "gru_sequence"
     nt, nb, hidden, dt, lens, xw, b_hh = _sequence_args(fn, "gru", x, w_ih, w_hh, b_ih, b_hh, lengths)
     h0 = _initial(fn, "h0", h0, nb, hidden, dt, x.device)
-    y = GRUSequence.apply(xw, h0, w_hh, b_hh, lengths=lens, reverse=bool(reverse))
-    return y[:nt], y[nt]
+    return GRUSequence.apply(xw, h0, w_hh, b_hh, lengths=lens, reverse=bool(reverse))
 
 
 def _cell_args(fn, gates, x, w_ih, w_hh, b_ih, b_hh):
@@ -326,8 +311,7 @@ def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
     nb, hidden, dt, xw, b_hh = _cell_args(fn, 4, x, w_ih, w_hh, b_ih, b_hh)
     h = _initial(fn, "h", h, nb, hidden, dt, x.device)
     c = _initial(fn, "c", c, nb, hidden, dt, x.device)
-    y = LSTMCellStep.apply(xw, h, c, w_hh, b_hh)
-    return y[0], y[1]
+    return LSTMCellStep.apply(xw, h, c, w_hh, b_hh)
 
 
 def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
