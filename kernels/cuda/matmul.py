@@ -2,105 +2,118 @@
 ``@cuda.jit`` twin of kernels/cpu/matmul.py, with the same names (``matmul``, ``matmul_tiled``,
 ``matmul_tiled_parallel``, ``matmul_blas``), arguments and equation.
 
-This backend has no vendor BLAS (cuBLAS is not a dependency), so all four names run the same shared-memory tiled
-kernel: one block of ``ROW_THREADS`` threads per TILE × TILE tile of C (``_launch.launch_rows`` over the
-B·⌈M/TILE⌉·⌈N/TILE⌉ output tiles; blocks stride over the rest). The block walks the k dimension in steps of TILE,
-staging a TILE × TILE tile of A and one of B in shared memory (zero-padded at the edges), and each thread adds
-the products of its output element(s) from the staged tiles. TILE is derived from ``ROW_THREADS`` at import:
-the smallest power of two ≥ 8 with TILE² ≥ ROW_THREADS, i.e. 16 on a GPU (256 threads, one output element per
-thread) and 8 under the simulator (16 threads, four output elements per thread). Consecutive threads own
-consecutive columns j, so the loads of B and the stores of C are coalesced.
+This backend has no vendor BLAS (cuBLAS is not a dependency), so all four names run one shared-memory kernel with
+register tiling, the classic GEMM blocking: a block of ``ROW_THREADS`` threads, arranged as an S × S grid
+(S = √ROW_THREADS: 16 on a GPU, 4 under the simulator), owns a BM × BN tile of C (BM = BN = S·R with R = 4, so 64 ×
+64 on a GPU; ``_launch.launch_rows`` over the B·⌈M/BM⌉·⌈N/BN⌉ output tiles, blocks striding over the rest). The
+block walks k in steps of BK, staging A[i0:i0+BM, k0:k0+BK] (transposed, so that a thread's reads of one k are
+consecutive) and B[k0:k0+BK, j0:j0+BN] in shared memory, zero-padded at the edges. Each thread keeps an R × R
+block of C in registers — rows i0 + ty + S·r, columns j0 + tx + S·q (r, q < R), so that neighbouring threads read
+neighbouring shared-memory words and write neighbouring columns of C — and per k loads R values of A and R of B
+for R² multiply-adds, instead of 2 loads per multiply-add in a one-output-per-thread tile.
 
-Accumulation: float32 and float64 inputs are staged and accumulated in float64 (the result is rounded once to
-the input dtype, so float32 results may differ from the CPU twin, which accumulates in float32, by a few
-roundings); integer inputs are staged and accumulated in int64 (exact while the sums fit in int64, beyond
-float64's 2^53) and stored in the input dtype. The summation order over k is fixed (ascending k), so results do not
-depend on the launch shape. Inputs are (B, M, K) and (B, K, N) device arrays (the backend's arrays are
-C-contiguous: its transpose materialises); the op layer (``tinygradnb.ops.matmul``) validates shapes and dtypes.
+Accumulation is in the input dtype for float32 and float64 (as cuBLAS; float32 results may differ from the CPU
+twin's by the rounding of a different summation order), and in int64 for integer inputs (exact while the sums fit
+in int64, beyond float64's 2^53), stored in the input dtype. Each output's sum runs over k in ascending order, so
+results do not depend on the launch shape. Inputs are (B, M, K) and (B, K, N) device arrays (the backend's arrays
+are C-contiguous: its transpose materialises); the op layer (``tinygradnb.ops.matmul``) validates shapes and
+dtypes.
 """
+import math
+
 import numpy as np
-from numba import cuda, float64, int64
+from numba import cuda, float32, float64, int64
 
 from ._launch import ROW_THREADS, jit, launch_rows
 
-TILE = 8   # at least 8: under the simulator (16 threads) a 4 × 4 tile meant 8x more barriers, its costly part
-while TILE * TILE < ROW_THREADS:
-    TILE *= 2
-_TT = TILE * TILE                                  # elements of a tile
-_PER_THREAD = (_TT + ROW_THREADS - 1) // ROW_THREADS  # output elements of a tile owned by one thread
+S = math.isqrt(ROW_THREADS)         # the thread grid of a block is S × S
+assert S * S == ROW_THREADS, "ROW_THREADS must be a square"
+R = 4                               # each thread owns an R × R block of C
+BM = BN = S * R                     # a block's tile of C
+BK = 16 if S >= 8 else 8            # the k-step staged in shared memory
+_A_LOADS = (BM * BK + ROW_THREADS - 1) // ROW_THREADS   # staged elements of A (and of B) per thread
 
 
 def _make_kernel(acc_type, name):
-    """The tiled kernel staging and accumulating in ``acc_type`` (float64 or int64)."""
+    """The register-tiled kernel staging and accumulating in ``acc_type``."""
 
-    def _mm_tiled(a, b, c):
+    def _mm(a, b, c):
         nb, m, kk = a.shape
         n = b.shape[2]
-        ti_n = (m + TILE - 1) // TILE
-        tj_n = (n + TILE - 1) // TILE
-        tiles = nb * ti_n * tj_n
+        ti_n = (m + BM - 1) // BM
+        tj_n = (n + BN - 1) // BN
         t = cuda.threadIdx.x
-        sa = cuda.shared.array((TILE, TILE), acc_type)
-        sb = cuda.shared.array((TILE, TILE), acc_type)
-        acc = cuda.local.array(_PER_THREAD, acc_type)
-        for r in range(cuda.blockIdx.x, tiles, cuda.gridDim.x):
-            bi = r // (ti_n * tj_n)
-            rest = r - bi * (ti_n * tj_n)
-            i0 = (rest // tj_n) * TILE
-            j0 = (rest % tj_n) * TILE
-            for q in range(_PER_THREAD):
-                acc[q] = 0
-            for k0 in range(0, kk, TILE):
-                for e in range(t, _TT, ROW_THREADS):      # stage A[bi, i0:i0+T, k0:k0+T] and B[bi, k0:k0+T, j0:j0+T]
-                    u = e // TILE
-                    v = e - u * TILE
-                    if i0 + u < m and k0 + v < kk:
-                        sa[u, v] = a[bi, i0 + u, k0 + v]
-                    else:
-                        sa[u, v] = 0
-                    if k0 + u < kk and j0 + v < n:
-                        sb[u, v] = b[bi, k0 + u, j0 + v]
-                    else:
-                        sb[u, v] = 0
+        ty = t // S
+        tx = t - ty * S
+        sa = cuda.shared.array((BK, BM), acc_type)     # A's tile, transposed: sa[p, u] = A[i0 + u, k0 + p]
+        sb = cuda.shared.array((BK, BN), acc_type)
+        acc = cuda.local.array((R, R), acc_type)
+        fa = cuda.local.array(R, acc_type)
+        fb = cuda.local.array(R, acc_type)
+        for tile in range(cuda.blockIdx.x, nb * ti_n * tj_n, cuda.gridDim.x):
+            bi = tile // (ti_n * tj_n)
+            rest = tile - bi * (ti_n * tj_n)
+            i0 = (rest // tj_n) * BM
+            j0 = (rest % tj_n) * BN
+            for r in range(R):
+                for q in range(R):
+                    acc[r, q] = 0
+            for k0 in range(0, kk, BK):
+                for x in range(_A_LOADS):
+                    e = t + x * ROW_THREADS
+                    if e < BM * BK:
+                        u = e // BK                     # A: consecutive threads read consecutive k of a row
+                        p = e - u * BK
+                        if i0 + u < m and k0 + p < kk:
+                            sa[p, u] = a[bi, i0 + u, k0 + p]
+                        else:
+                            sa[p, u] = 0
+                        p = e // BN                     # B: consecutive threads read consecutive columns
+                        v = e - p * BN
+                        if k0 + p < kk and j0 + v < n:
+                            sb[p, v] = b[bi, k0 + p, j0 + v]
+                        else:
+                            sb[p, v] = 0
                 cuda.syncthreads()
-                for q in range(_PER_THREAD):
-                    e = t + q * ROW_THREADS
-                    if e < _TT:
-                        u = e // TILE
-                        v = e - u * TILE
-                        s = acc[q]
-                        for p in range(TILE):
-                            s += sa[u, p] * sb[p, v]
-                        acc[q] = s
+                for p in range(BK):
+                    for r in range(R):
+                        fa[r] = sa[p, ty + S * r]
+                    for q in range(R):
+                        fb[q] = sb[p, tx + S * q]
+                    for r in range(R):
+                        for q in range(R):
+                            acc[r, q] += fa[r] * fb[q]
                 cuda.syncthreads()
-            for q in range(_PER_THREAD):
-                e = t + q * ROW_THREADS
-                if e < _TT:
-                    u = e // TILE
-                    v = e - u * TILE
-                    if i0 + u < m and j0 + v < n:
-                        c[bi, i0 + u, j0 + v] = acc[q]
+            for r in range(R):
+                i = i0 + ty + S * r
+                if i < m:
+                    for q in range(R):
+                        j = j0 + tx + S * q
+                        if j < n:
+                            c[bi, i, j] = acc[r, q]
 
-    _mm_tiled.__name__ = name
-    return jit(_mm_tiled, name=name)
+    _mm.__name__ = name
+    return jit(_mm, name=name)
 
 
-_mm_float = _make_kernel(float64, "_mm_tiled_float")
-_mm_int = _make_kernel(int64, "_mm_tiled_int")
+_KERNELS = {np.dtype(np.float32): _make_kernel(float32, "_mm_f32"),
+            np.dtype(np.float64): _make_kernel(float64, "_mm_f64")}
+_mm_int = _make_kernel(int64, "_mm_int")
 
 
 def _tiled(a, b):
     nb, m, _ = a.shape
     n = b.shape[2]
     c = cuda.device_array((nb, m, n), a.dtype)
-    tiles = nb * ((m + TILE - 1) // TILE) * ((n + TILE - 1) // TILE)
-    launch_rows(_mm_float if np.dtype(a.dtype).kind == "f" else _mm_int, tiles, a, b, c)
+    tiles = nb * ((m + BM - 1) // BM) * ((n + BN - 1) // BN)
+    launch_rows(_KERNELS.get(np.dtype(a.dtype), _mm_int), tiles, a, b, c)
     return c
 
 
 def matmul_tiled(a, b):
-    """C[b,i,j] = Σ_k A[b,i,k]·B[b,k,j] for a (B,M,K), b (B,K,N) of one dtype: the shared-memory tiled kernel
-    (float64 accumulation for float inputs, int64 for integers). Returns C (B,M,N) in the input dtype."""
+    """C[b,i,j] = Σ_k A[b,i,k]·B[b,k,j] for a (B,M,K), b (B,K,N) of one dtype: the shared-memory, register-tiled
+    kernel (accumulating in the input dtype for floats, in int64 for integers). Returns C (B,M,N) in the input
+    dtype."""
     return _tiled(a, b)
 
 

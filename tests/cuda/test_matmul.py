@@ -65,6 +65,19 @@ def test_transposed_operand_as_the_op_layer_passes_it():
     np.testing.assert_allclose(host(got), want, **tol(np.float32))
 
 
-def test_tile_covers_the_block():
-    # the smallest power of two >= 8 whose square covers the block's threads
-    assert G.TILE * G.TILE >= G.ROW_THREADS and (G.TILE == 8 or (G.TILE // 2) ** 2 < G.ROW_THREADS)
+def test_block_tiling_covers_the_tile():
+    # an S × S thread grid with R × R outputs each covers the BM × BN tile; staging covers BM × BK and BK × BN
+    assert G.S * G.S == G.ROW_THREADS and G.BM == G.BN == G.S * G.R
+    assert G._A_LOADS * G.ROW_THREADS >= G.BM * G.BK and G.BK * G.BN == G.BM * G.BK
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_edges_of_several_tiles_and_k_steps(dtype):
+    # M, N, K not multiples of BM, BN, BK, several tiles per batch and several batches striding over the blocks
+    shape = (3, 2 * G.BM + 3, 2 * G.BK + 5, G.BN + 1)
+    a, b = _operands(shape, dtype)
+    got = host(G.matmul(dev(a), dev(b)))
+    if np.dtype(dtype).kind == "i":
+        np.testing.assert_array_equal(got, np.matmul(a, b))
+    else:
+        np.testing.assert_allclose(got, np.matmul(a.astype(np.float64), b.astype(np.float64)), **tol(dtype))
