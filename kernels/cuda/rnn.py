@@ -27,8 +27,10 @@ one thread per element, grid-stride loops):
 
 dW_hh = Σ_s dz_sᵀ·h_s and db_hh = Σ_s Σ_b dz_s need no step order: one launch after the time loop
 (``_grad_w``, one thread per weight summing over the T·B rows in a fixed order, so deterministic, no atomics).
-Dot products and sums accumulate in float64; the gate non-linearities run on the stored dtype with libdevice's
-exp/tanh (as the activation kernels).
+The per-step dot products (the hidden products, length H or G·H) accumulate in the arrays' dtype, as a BLAS
+would (float64 runs at a small fraction of the float32 rate on most GPUs); the weight-gradient sums over T·B rows
+accumulate in float64. The gate non-linearities run on the stored dtype with libdevice's exp/tanh (as the
+activation kernels).
 
 All outputs are freshly allocated C-contiguous device arrays of the inputs' dtype (float32 or float64); nothing
 is validated here (the op layer checks shapes, dtypes and lengths).
@@ -159,29 +161,30 @@ def _transpose(w, wt):
 
 @jit
 def _hidden(h, wt, bias, zh):
-    """zh (B, G·H) = bias + h·W_hhᵀ from h (B, H) and W_hhᵀ (H, G·H); one dot product per thread (float64)."""
+    """zh (B, G·H) = bias + h·W_hhᵀ from h (B, H) and W_hhᵀ (H, G·H); one dot product per thread, in the
+    arrays' dtype."""
     gh = zh.shape[1]
     nk = h.shape[1]
     for i in range(cuda.grid(1), zh.shape[0] * gh, cuda.gridsize(1)):
         b = i // gh
         j = i - b * gh
-        acc = float64(bias[j])
+        acc = bias[j]
         for k in range(nk):
-            acc += float64(h[b, k]) * float64(wt[k, j])
+            acc += h[b, k] * wt[k, j]
         zh[b, j] = acc
 
 
 @jit
 def _back_hidden(dz, w, dh):
-    """dh (B, H) += dz·W_hh for dz (B, G·H), W_hh (G·H, H); one dot product per thread (float64)."""
+    """dh (B, H) += dz·W_hh for dz (B, G·H), W_hh (G·H, H); one dot product per thread, in the arrays' dtype."""
     n = dh.shape[1]
     gh = dz.shape[1]
     for i in range(cuda.grid(1), dh.shape[0] * n, cuda.gridsize(1)):
         b = i // n
         k = i - b * n
-        acc = float64(dh[b, k])
+        acc = dh[b, k]
         for j in range(gh):
-            acc += float64(dz[b, j]) * float64(w[j, k])
+            acc += dz[b, j] * w[j, k]
         dh[b, k] = acc
 
 
