@@ -294,18 +294,27 @@ def _gru_cell_bwd(g, h, gates, dxw, dzh, dh):
 # once), so the kernel zeroes out/gates (forward) or dz/dxw (backward) at index s there: every element of those
 # arrays is written exactly once over the loop, and no zero-fill launch is needed. The gate math is that of the
 # cell kernels above (the same device functions), on the step's rows.
+@cuda.jit(device=True, inline="always")
+def _step_index(e, n, lengths, s, reverse):
+    """(b, j, t) for element e of a step's (B, n) grid: sample b, unit j, and the time t that step s processes for
+    sample b (s, or lengths[b] − 1 − s with ``reverse``), or −1 when s is past the sample's length."""
+    b = e // n
+    j = e - b * n
+    ln = lengths[b]
+    if s >= ln:
+        return b, j, -1
+    return b, j, (ln - 1 - s if reverse else s)
+
+
 @jit
 def _rnn_seq_fwd(xw, zh, hs, out, lengths, s, relu, reverse):
     n = zh.shape[1]
     for e in range(cuda.grid(1), zh.shape[0] * n, cuda.gridsize(1)):
-        b = e // n
-        j = e - b * n
-        ln = lengths[b]
-        if s >= ln:
+        b, j, t = _step_index(e, n, lengths, s, reverse)
+        if t < 0:
             hs[s + 1, b, j] = hs[s, b, j]
             out[s, b, j] = 0
         else:
-            t = ln - 1 - s if reverse else s
             y = _rnn_act(xw[t, b, j] + zh[b, j], relu)
             hs[s + 1, b, j] = y
             out[t, b, j] = y
@@ -315,15 +324,12 @@ def _rnn_seq_fwd(xw, zh, hs, out, lengths, s, relu, reverse):
 def _rnn_seq_bwd(g_out, hs, lengths, s, relu, reverse, dh, dzs, dxw):
     n = dh.shape[1]
     for e in range(cuda.grid(1), dh.shape[0] * n, cuda.gridsize(1)):
-        b = e // n
-        j = e - b * n
-        ln = lengths[b]
-        if s >= ln:
+        b, j, t = _step_index(e, n, lengths, s, reverse)
+        if t < 0:
             dzs[s, b, j] = 0
             if reverse:
                 dxw[s, b, j] = 0
         else:
-            t = ln - 1 - s if reverse else s
             dz = _rnn_act_bwd(dh[b, j] + g_out[t, b, j], hs[s + 1, b, j], relu)
             dzs[s, b, j] = dz
             if reverse:
@@ -335,16 +341,13 @@ def _rnn_seq_bwd(g_out, hs, lengths, s, relu, reverse, dh, dzs, dxw):
 def _lstm_seq_fwd(xw, zh, hs, cs, out, gates, lengths, s, reverse):
     n = out.shape[2]
     for e in range(cuda.grid(1), zh.shape[0] * n, cuda.gridsize(1)):
-        b = e // n
-        j = e - b * n
-        ln = lengths[b]
-        if s >= ln:
+        b, j, t = _step_index(e, n, lengths, s, reverse)
+        if t < 0:
             hs[s + 1, b, j] = hs[s, b, j]
             cs[s + 1, b, j] = cs[s, b, j]
             out[s, b, j] = 0
             _zero(gates[s], b, j, n, 4)
         else:
-            t = ln - 1 - s if reverse else s
             i, f, g, o, cn, hn = _lstm_gates(xw[t, b, j] + zh[b, j], xw[t, b, n + j] + zh[b, n + j],
                                              xw[t, b, 2 * n + j] + zh[b, 2 * n + j],
                                              xw[t, b, 3 * n + j] + zh[b, 3 * n + j], cs[s, b, j])
@@ -358,15 +361,12 @@ def _lstm_seq_fwd(xw, zh, hs, cs, out, gates, lengths, s, reverse):
 def _lstm_seq_bwd(g_out, cs, gates, lengths, s, reverse, dh, dc, dzs, dxw):
     n = dh.shape[1]
     for e in range(cuda.grid(1), dh.shape[0] * n, cuda.gridsize(1)):
-        b = e // n
-        j = e - b * n
-        ln = lengths[b]
-        if s >= ln:
+        b, j, t = _step_index(e, n, lengths, s, reverse)
+        if t < 0:
             _zero(dzs[s], b, j, n, 4)
             if reverse:
                 _zero(dxw[s], b, j, n, 4)
         else:
-            t = ln - 1 - s if reverse else s
             di, df, dg, do, dcp = _lstm_gates_bwd(dh[b, j] + g_out[t, b, j], dc[b, j], cs[s, b, j],
                                                   cs[s + 1, b, j], gates[s, b, j], gates[s, b, n + j],
                                                   gates[s, b, 2 * n + j], gates[s, b, 3 * n + j])
@@ -381,15 +381,12 @@ def _lstm_seq_bwd(g_out, cs, gates, lengths, s, reverse, dh, dc, dzs, dxw):
 def _gru_seq_fwd(xw, zh, hs, out, gates, lengths, s, reverse):
     m = out.shape[2]
     for e in range(cuda.grid(1), zh.shape[0] * m, cuda.gridsize(1)):
-        b = e // m
-        j = e - b * m
-        ln = lengths[b]
-        if s >= ln:
+        b, j, t = _step_index(e, m, lengths, s, reverse)
+        if t < 0:
             hs[s + 1, b, j] = hs[s, b, j]
             out[s, b, j] = 0
             _zero(gates[s], b, j, m, 4)
         else:
-            t = ln - 1 - s if reverse else s
             hn = zh[b, 2 * m + j]
             r, z, nn, hnew = _gru_gates(xw[t, b, j], xw[t, b, m + j], xw[t, b, 2 * m + j], zh[b, j], zh[b, m + j],
                                         hn, hs[s, b, j])
@@ -402,14 +399,11 @@ def _gru_seq_fwd(xw, zh, hs, out, gates, lengths, s, reverse):
 def _gru_seq_bwd(g_out, hs, gates, lengths, s, reverse, dh, dzs, dxw):
     m = dh.shape[1]
     for e in range(cuda.grid(1), dh.shape[0] * m, cuda.gridsize(1)):
-        b = e // m
-        j = e - b * m
-        ln = lengths[b]
-        if s >= ln:
+        b, j, t = _step_index(e, m, lengths, s, reverse)
+        if t < 0:
             _zero(dzs[s], b, j, m, 3)
             _zero(dxw[s], b, j, m, 3)
         else:
-            t = ln - 1 - s if reverse else s
             dar, daz, dan, danr, dhd = _gru_gates_bwd(dh[b, j] + g_out[t, b, j], hs[s, b, j], gates[s, b, j],
                                                       gates[s, b, m + j], gates[s, b, 2 * m + j],
                                                       gates[s, b, 3 * m + j])
