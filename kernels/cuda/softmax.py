@@ -35,6 +35,26 @@ from ._launch import ROW_THREADS, block_max, block_sum, jit, launch, launch_rows
 # One kernel serves float32 and float64 arrays: a value is rounded to the array's dtype by a store into the
 # one-element local array ``cast`` of x.dtype (the CPU twin's ``like``). The block reductions are
 # ``_launch.block_max`` (thread partials start at −inf and skip NaNs) and ``_launch.block_sum`` (float64).
+@cuda.jit(device=True, inline="always")
+def _max_sumexp(x, r, t, part, cast):
+    """(m, m rounded to x's dtype, Σ_j exp(x_rj − m)) for row r, m = max_j x_rj: the block's first two passes of
+    softmax, log-softmax and cross-entropy. NaNs are skipped by the max (they propagate through the sum); a −inf
+    entry adds 0. Every thread of the block must call it."""
+    c = x.shape[1]
+    m = -math.inf
+    for j in range(t, c, ROW_THREADS):
+        v = x[r, j]
+        if v > m:
+            m = v
+    m64 = block_max(part, t, m)
+    cast[0] = m64
+    mr = cast[0]
+    s = 0.0
+    for j in range(t, c, ROW_THREADS):
+        s += math.exp(x[r, j] - mr)
+    return m64, mr, block_sum(part, t, s)
+
+
 @jit
 def _softmax_fwd(x, out):
     part = cuda.shared.array(ROW_THREADS, float64)
@@ -42,17 +62,8 @@ def _softmax_fwd(x, out):
     t = cuda.threadIdx.x
     c = x.shape[1]
     for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
-        m = -math.inf
-        for j in range(t, c, ROW_THREADS):
-            v = x[r, j]
-            if v > m:                  # NaNs are skipped here (they propagate through the sum)
-                m = v
-        cast[0] = block_max(part, t, m)
-        mr = cast[0]
-        s = 0.0
-        for j in range(t, c, ROW_THREADS):
-            s += math.exp(x[r, j] - mr)
-        cast[0] = 1.0 / block_sum(part, t, s)
+        _, mr, s = _max_sumexp(x, r, t, part, cast)
+        cast[0] = 1.0 / s
         inv = cast[0]
         for j in range(t, c, ROW_THREADS):
             out[r, j] = math.exp(x[r, j] - mr) * inv
@@ -81,18 +92,8 @@ def _log_softmax_fwd(x, out):
     t = cuda.threadIdx.x
     c = x.shape[1]
     for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
-        m = -math.inf
-        for j in range(t, c, ROW_THREADS):
-            v = x[r, j]
-            if v > m:
-                m = v
-        m64 = block_max(part, t, m)
-        cast[0] = m64
-        mr = cast[0]
-        s = 0.0
-        for j in range(t, c, ROW_THREADS):
-            s += math.exp(x[r, j] - mr)
-        shift = m64 + math.log(block_sum(part, t, s))        # float64, as the CPU twin
+        m64, _, s = _max_sumexp(x, r, t, part, cast)
+        shift = m64 + math.log(s)        # float64, as the CPU twin
         for j in range(t, c, ROW_THREADS):
             out[r, j] = x[r, j] - shift
 
@@ -126,18 +127,7 @@ def _ce_fwd(z, y, ignore_index, loss, lse):
                 loss[r] = 0
                 lse[r] = 0.0
             continue
-        m = -math.inf
-        for j in range(t, c, ROW_THREADS):
-            v = z[r, j]
-            if v > m:
-                m = v
-        m64 = block_max(part, t, m)
-        cast[0] = m64
-        mr = cast[0]
-        s = 0.0
-        for j in range(t, c, ROW_THREADS):
-            s += math.exp(z[r, j] - mr)    # a −inf logit adds 0
-        s = block_sum(part, t, s)
+        m64, _, s = _max_sumexp(z, r, t, part, cast)
         if t == 0:
             ls = math.log(s)
             # a label outside [0, C) (reported by the caller's deferred check) gives NaN, not a stray read
