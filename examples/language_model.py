@@ -31,7 +31,7 @@ trained by minimising the mean cross-entropy −log P(x_t | context) with Adam a
 and ``--bengio-steps`` cap the updates; ``--limit N`` keeps the first N training characters and at most N
 validation characters (smoke tests). ``--device cuda`` trains and scores both models and samples the LSTM on the
 GPU: with step caps the same run as on the CPU to float32 rounding (the time budgets count the GPU's own steps);
-sampling reads each step's probabilities back to the host to draw the next character.
+sampling draws each character on the device (``tg.multinomial``) and reads the text back once.
 
 The plot (``language_model.png`` in ``--out``) shows the validation bits per character against training time
 for both models (during training on the first quarter of every validation stream, the final value on the whole
@@ -221,7 +221,8 @@ def unigram_bpc(train_ids, val, vocab_size):
 # ----------------------------------------------------------------------------- sampling
 def sample(model, codec, prime, n_chars, temperature):
     """``n_chars`` characters from the LSTM after reading ``prime``: P ∝ softmax(logits / temperature), each draw
-    from the seeded stream (tg.rand)."""
+    from the seeded stream (``tg.multinomial``). The drawn characters stay on the model's device and are read
+    back once, at the end."""
     model.eval()
     device = _device(model)
     out = []
@@ -229,13 +230,11 @@ def sample(model, codec, prime, n_chars, temperature):
         ids = codec.encode(prime)
         logits, hx = model(tg.tensor(ids.reshape(-1, 1), device=device))
         for _ in range(n_chars):
-            p = F.softmax(logits[-1, 0] / temperature, dim=-1).numpy().astype(np.float64)
-            u = tg.rand(1, dtype=tg.float64).item() * p.sum()
-            nxt = min(int(np.searchsorted(np.cumsum(p), u, side="right")), len(p) - 1)
+            nxt = tg.multinomial(F.softmax(logits[-1, 0] / temperature, dim=-1), 1)
             out.append(nxt)
-            logits, hx = model(tg.tensor([[nxt]], device=device), hx)
+            logits, hx = model(nxt.reshape(1, 1), hx)
     model.train()
-    return prime + codec.decode(out)
+    return prime + codec.decode(tg.cat(out).tolist() if out else [])
 
 
 # ----------------------------------------------------------------------------- training

@@ -5,7 +5,7 @@
 from .tensor import (Tensor, Function, no_grad, enable_grad, is_grad_enabled, float32, float64, int32, int64,
                      bool_)
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, rand, randn, zeros_like, ones_like,
-                       full_like, empty_like, rand_like, randn_like)
+                       full_like, empty_like, rand_like, randn_like, multinomial)
 from .random import manual_seed, initial_seed
 from .gradcheck import gradcheck, GradcheckError
 from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where, sum, mean,

@@ -1,4 +1,5 @@
-"""Tensor constructors: tensor, zeros, ones, full, arange, rand, randn, empty and their ``*_like`` twins."""
+"""Tensor constructors: tensor, zeros, ones, full, arange, rand, randn, empty and their ``*_like`` twins; and
+``multinomial``, the categorical draws from a tensor of weights."""
 import numpy as np
 
 from . import device as _device
@@ -114,6 +115,45 @@ def randn(*size, dtype=None, device=None, requires_grad=False):
     n = int(np.prod(shape, dtype=np.int64))
     seed, offset = _random.draw(2 * n)
     return _make(_device.backend(dev).normal(shape, _float_dtype(dtype, "randn"), seed, offset), dev, requires_grad)
+
+
+_MULTINOMIAL_ERRORS = {1: "holds a negative, NaN or infinite weight", 2: "has a row whose weights sum to 0",
+                       3: "has a row with fewer positive weights than num_samples, which replacement=False needs"}
+
+
+def multinomial(input, num_samples, replacement=False):
+    """Indices drawn from the categorical distributions in the rows of ``input`` (as ``torch.multinomial``):
+    ``input`` (C,) or (N, C) holds non-negative weights (probabilities, or any unnormalised weights), and index j
+    of row r is drawn with probability input[r, j] / Σ_j input[r, j]. Returns an int64 tensor (num_samples,) or
+    (N, num_samples) on ``input``'s device. Without ``replacement`` a row's draws are distinct (each drawn
+    category leaves the row, the rest renormalised). The uniform numbers come from the library's seeded stream
+    (``manual_seed``), so the CPU and a GPU draw the same indices. Invalid weights (negative, NaN, infinite, a
+    zero row) raise ``ValueError`` — on a GPU at the next copy to the host (``tinygradnb.device.check``)."""
+    fn = "multinomial"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}: input must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{fn}: input must be a float32 or float64 tensor of weights, got {input.dtype}")
+    if input.ndim not in (1, 2) or input.shape[-1] == 0:
+        raise ValueError(f"{fn}: input must have shape (C,) or (N, C) with C >= 1 categories, got {input.shape}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+        raise ValueError(f"{fn}: num_samples must be a positive int, got {num_samples!r}")
+    num_samples = int(num_samples)
+    replacement = bool(replacement)
+    if not replacement and num_samples > input.shape[-1]:
+        raise ValueError(f"{fn}: cannot draw {num_samples} samples without replacement from {input.shape[-1]} "
+                         f"categories")
+    b, dev = _device.backend(input.device), input.device
+    p = b.contiguous(b.reshape(input.data, (-1, input.shape[-1])))
+    seed, offset = _random.draw(p.shape[0] * num_samples)
+    out, status = b.multinomial(p, num_samples, replacement, seed, offset)
+    if p.shape[0]:
+        def test(s):
+            if s[0]:
+                raise ValueError(f"{fn}: input {_MULTINOMIAL_ERRORS[int(s[0])]}")
+
+        _device.check(dev, b.reshape(b.max(status), (1,)), test)
+    return Tensor._wrap(b.reshape(out, (num_samples,)) if input.ndim == 1 else out, dev, False, None)
 
 
 def _float_dtype(dtype, name):

@@ -13,10 +13,13 @@ import math
 import numpy as np
 from numba import cuda
 
-from ..cpu.random import bits64, mix64, stream_key, unit
-from ._launch import jit, launch
+from ..cpu.random import bits64, mix64, sample_row, stream_key, unit
+from ._launch import SIMULATOR, jit, launch
 
 _U64 = 0xFFFFFFFFFFFFFFFF     # seeds are taken modulo 2^64, as np.uint64(seed) does inside the CPU twin
+# The simulator runs kernels as Python, and an @njit function cannot take its device arrays: there the row
+# sampler runs as the Python function it compiles from (the GPU compiles the @njit function as a device function).
+_sample_row = sample_row.py_func if SIMULATOR else sample_row
 
 
 @jit
@@ -52,6 +55,34 @@ def normal_fill(out, seed, offset):
     launch(_normal_fill, out.size, out, np.uint64(int(seed) & _U64), int(offset))
 
 
+@jit
+def _multinomial_fill(p, out, work, status, seed, offset, replacement):
+    key = np.uint64(stream_key(seed))   # uint64 also under the simulator, where njit results come back as int
+    ns = out.shape[1]
+    for r in range(cuda.grid(1), p.shape[0], cuda.gridsize(1)):
+        status[r] = _sample_row(p, work, r, out, key, offset + r * ns, replacement)
+
+
+def multinomial_fill(p, out, work, status, seed, offset, replacement):
+    """status[r] = ``sample_row`` of every row r (one thread per row, each a sequential scan of its row), with
+    the draws of row r at stream numbers offset + r·S + k: the same categories as the CPU twin."""
+    launch(_multinomial_fill, p.shape[0], p, out, work, status, np.uint64(int(seed) & _U64), int(offset),
+           bool(replacement))
+
+
+def multinomial(p, num_samples, replacement, seed, offset):
+    """Categorical draws from the rows of the weights p (N, C), float32 or float64: out[r, k] = j with
+    probability p_rj / Σ_j p_rj (``sample_row``; without ``replacement`` the drawn categories leave the row).
+    Uses stream numbers offset … offset + N·S − 1. Returns (out (N, S) int64, status (N,) int64: 0, or the
+    code of a row's invalid weights), on the device."""
+    n, c = p.shape
+    out = cuda.device_array((n, int(num_samples)), np.int64)
+    work = cuda.device_array((n, c) if not replacement else (1, 1), np.float64)
+    status = cuda.device_array(n, np.int64)
+    multinomial_fill(p, out, work, status, seed, offset, replacement)
+    return out, status
+
+
 def _flat(shape, dtype):
     return cuda.device_array(int(np.prod(shape, dtype=np.int64)), np.dtype(dtype))
 
@@ -72,4 +103,5 @@ def normal(shape, dtype, seed, offset):
     return out.reshape(tuple(shape))
 
 
-__all__ = ["uniform", "normal", "uniform_fill", "normal_fill", "mix64", "stream_key", "bits64", "unit"]
+__all__ = ["uniform", "normal", "uniform_fill", "normal_fill", "multinomial", "multinomial_fill", "sample_row", "mix64",
+           "stream_key", "bits64", "unit"]

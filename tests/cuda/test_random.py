@@ -7,7 +7,7 @@ from numba import cuda
 from tinygradnb.kernels import cpu as C
 from tinygradnb.kernels.cuda import random as G
 
-from conftest import host
+from conftest import dev, host
 
 # The CPU twin is given np.uint64(seed): numba types a Python int ≥ 2^63 as int64 and fails to convert it.
 SEEDS = [0, 67280421310721, 2**64 - 1]
@@ -59,3 +59,30 @@ def test_empty_and_reexports():
     assert G.normal((2, 0), np.float64, 1, 0).shape == (2, 0)
     for name in ("mix64", "stream_key", "bits64", "unit"):
         assert getattr(G, name) is getattr(C, name)
+
+
+@pytest.mark.parametrize("replacement", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_multinomial_draws_the_cpu_indices(replacement, dtype):
+    p = np.random.default_rng(4).random((5, 7)).astype(dtype)
+    p[1, :3] = 0
+    p[2] = [0, 0, 1, 0, 0, 0, 0] if replacement else p[2]
+    p[3, 2] = -1.0                                           # status 1
+    out, status = G.multinomial(dev(p), 3, replacement, np.uint64(11), 5)
+    want, want_status = C.multinomial(p, 3, replacement, np.uint64(11), 5)
+    np.testing.assert_array_equal(host(status), want_status)
+    np.testing.assert_array_equal(host(out), want)
+    assert want_status[3] == 1
+
+
+def test_multinomial_op_on_cuda_matches_cpu_and_checks_later():
+    import tinygradnb as tg
+    w = np.random.default_rng(5).random((4, 9))
+    tg.manual_seed(2)
+    cpu = tg.multinomial(tg.tensor(w), 3).tolist()
+    tg.manual_seed(2)
+    gpu = tg.multinomial(tg.tensor(w, device="cuda"), 3)
+    assert gpu.device == "cuda" and gpu.tolist() == cpu
+    out = tg.multinomial(tg.tensor([[1.0, -2.0]], device="cuda"), 1)      # queued: reported at the next read
+    with pytest.raises(ValueError, match="negative, NaN or infinite"):
+        out.tolist()

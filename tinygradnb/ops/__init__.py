@@ -1,6 +1,6 @@
 """Differentiable ops, and the Tensor methods and operators that call them."""
 from ..tensor import Tensor, is_grad_enabled, no_grad
-from .. import device as _device
+from .. import creation as _creation, device as _device
 from .elementwise import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where,
                           cast, to_device, greater, greater_equal, less, less_equal, equal, not_equal)
 from .reduce import sum, mean, var, max, min, argmax, argmin
@@ -71,5 +71,6 @@ _METHODS = {
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
+Tensor.multinomial = _creation.multinomial
 Tensor.T = property(_T)
 Tensor.__hash__ = object.__hash__  # __eq__ is element-wise; tensors still hash by identity
