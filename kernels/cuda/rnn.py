@@ -16,14 +16,17 @@ runs only over its valid steps, its output is 0 at t ≥ lengths[b] and its stat
 with ``reverse`` its valid prefix runs backwards. Saved states are indexed by step (hs[0] = h_0, hs[s+1] = the
 state after step s).
 
-Structure. The time loop runs on the host; each step is two launches over the whole batch (``_launch.launch``,
-one thread per element, grid-stride loops):
+Structure. The time loop runs on the host, with launches over the whole batch (``_launch.launch``, one thread per
+element, grid-stride loops). At toy sizes a step costs about its launches (each ~10 µs from Python), so the
+forward step is one launch and the backward step two:
 
-* forward: ``_hidden`` zh = b_hh + h·W_hhᵀ, (B × G·H) threads each a dot product of length H over W_hhᵀ made
-  contiguous once per call (consecutive threads read consecutive weights); then the family's gate kernel over
-  (B × H) threads, which also copies the state and zeroes the output/gates of samples past their length;
+* forward: the family's sequence kernel over (B × H) threads; thread (b, j) forms its G hidden products
+  b_hh + h·W_hhᵀ itself (dot products of length H over W_hhᵀ, made contiguous once per call, so consecutive
+  threads read consecutive weights; the sums of ``_hidden``, which the cells use), then the gate math; it also
+  copies the state and zeroes the output/gates of samples past their length;
 * backward: the family's gate-backward kernel over (B × H) threads (dz for the step, saved by step, and the
-  direct part of dh_{t−1}), then ``_back_hidden`` dh += dz·W_hh over (B × H) threads.
+  direct part of dh_{t−1}), then ``_back_hidden`` dh += dz·W_hh over (B × H) threads (it needs every dz of the
+  step, so it cannot join the first launch).
 
 dW_hh = Σ_s dz_sᵀ·h_s and db_hh = Σ_s Σ_b dz_s need no step order: one launch after the time loop
 (``_grad_w``, one thread per weight summing over the T·B rows in a fixed order, so deterministic, no atomics).
@@ -295,6 +298,16 @@ def _gru_cell_bwd(g, h, gates, dxw, dzh, dh):
 # arrays is written exactly once over the loop, and no zero-fill launch is needed. The gate math is that of the
 # cell kernels above (the same device functions), on the step's rows.
 @cuda.jit(device=True, inline="always")
+def _zh(hs, s, b, wt, bias, col):
+    """(b_hh + h_s·W_hhᵀ)[b, col] = bias[col] + Σ_k hs[s, b, k]·W_hhᵀ[k, col], ascending k in the arrays' dtype
+    (the sums of ``_hidden``): the forward sequence kernels form their hidden products themselves."""
+    acc = bias[col]
+    for k in range(wt.shape[0]):
+        acc += hs[s, b, k] * wt[k, col]
+    return acc
+
+
+@cuda.jit(device=True, inline="always")
 def _step_index(e, n, lengths, s, reverse):
     """(b, j, t) for element e of a step's (B, n) grid: sample b, unit j, and the time t that step s processes for
     sample b (s, or lengths[b] − 1 − s with ``reverse``), or −1 when s is past the sample's length."""
@@ -307,15 +320,15 @@ def _step_index(e, n, lengths, s, reverse):
 
 
 @jit
-def _rnn_seq_fwd(xw, zh, hs, out, lengths, s, relu, reverse):
-    n = zh.shape[1]
-    for e in range(cuda.grid(1), zh.shape[0] * n, cuda.gridsize(1)):
+def _rnn_seq_fwd(xw, wt, bias, hs, out, lengths, s, relu, reverse):
+    n = out.shape[2]
+    for e in range(cuda.grid(1), out.shape[1] * n, cuda.gridsize(1)):
         b, j, t = _step_index(e, n, lengths, s, reverse)
         if t < 0:
             hs[s + 1, b, j] = hs[s, b, j]
             out[s, b, j] = 0
         else:
-            y = _rnn_act(xw[t, b, j] + zh[b, j], relu)
+            y = _rnn_act(xw[t, b, j] + _zh(hs, s, b, wt, bias, j), relu)
             hs[s + 1, b, j] = y
             out[t, b, j] = y
 
@@ -338,9 +351,9 @@ def _rnn_seq_bwd(g_out, hs, lengths, s, relu, reverse, dh, dzs, dxw):
 
 
 @jit
-def _lstm_seq_fwd(xw, zh, hs, cs, out, gates, lengths, s, reverse):
+def _lstm_seq_fwd(xw, wt, bias, hs, cs, out, gates, lengths, s, reverse):
     n = out.shape[2]
-    for e in range(cuda.grid(1), zh.shape[0] * n, cuda.gridsize(1)):
+    for e in range(cuda.grid(1), out.shape[1] * n, cuda.gridsize(1)):
         b, j, t = _step_index(e, n, lengths, s, reverse)
         if t < 0:
             hs[s + 1, b, j] = hs[s, b, j]
@@ -348,9 +361,10 @@ def _lstm_seq_fwd(xw, zh, hs, cs, out, gates, lengths, s, reverse):
             out[s, b, j] = 0
             _zero(gates[s], b, j, n, 4)
         else:
-            i, f, g, o, cn, hn = _lstm_gates(xw[t, b, j] + zh[b, j], xw[t, b, n + j] + zh[b, n + j],
-                                             xw[t, b, 2 * n + j] + zh[b, 2 * n + j],
-                                             xw[t, b, 3 * n + j] + zh[b, 3 * n + j], cs[s, b, j])
+            i, f, g, o, cn, hn = _lstm_gates(xw[t, b, j] + _zh(hs, s, b, wt, bias, j),
+                                             xw[t, b, n + j] + _zh(hs, s, b, wt, bias, n + j),
+                                             xw[t, b, 2 * n + j] + _zh(hs, s, b, wt, bias, 2 * n + j),
+                                             xw[t, b, 3 * n + j] + _zh(hs, s, b, wt, bias, 3 * n + j), cs[s, b, j])
             _store4(gates[s], b, j, n, i, f, g, o)
             cs[s + 1, b, j] = cn
             hs[s + 1, b, j] = hn
@@ -378,18 +392,18 @@ def _lstm_seq_bwd(g_out, cs, gates, lengths, s, reverse, dh, dc, dzs, dxw):
 
 
 @jit
-def _gru_seq_fwd(xw, zh, hs, out, gates, lengths, s, reverse):
+def _gru_seq_fwd(xw, wt, bias, hs, out, gates, lengths, s, reverse):
     m = out.shape[2]
-    for e in range(cuda.grid(1), zh.shape[0] * m, cuda.gridsize(1)):
+    for e in range(cuda.grid(1), out.shape[1] * m, cuda.gridsize(1)):
         b, j, t = _step_index(e, m, lengths, s, reverse)
         if t < 0:
             hs[s + 1, b, j] = hs[s, b, j]
             out[s, b, j] = 0
             _zero(gates[s], b, j, m, 4)
         else:
-            hn = zh[b, 2 * m + j]
-            r, z, nn, hnew = _gru_gates(xw[t, b, j], xw[t, b, m + j], xw[t, b, 2 * m + j], zh[b, j], zh[b, m + j],
-                                        hn, hs[s, b, j])
+            hn = _zh(hs, s, b, wt, bias, 2 * m + j)
+            r, z, nn, hnew = _gru_gates(xw[t, b, j], xw[t, b, m + j], xw[t, b, 2 * m + j], _zh(hs, s, b, wt, bias, j),
+                                        _zh(hs, s, b, wt, bias, m + j), hn, hs[s, b, j])
             _store4(gates[s], b, j, m, r, z, nn, hn)
             hs[s + 1, b, j] = hnew
             out[t, b, j] = hnew
@@ -548,10 +562,8 @@ def rnn_sequence_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse):
     out = _empty((nt, nb, n), xw.dtype)
     hs = _empty((nt + 1, nb, n), xw.dtype)
     _copy(h0, hs[0])
-    zh = _empty((nb, n), xw.dtype)
     for s in range(nt):
-        _hidden_product(hs[s], wt, b_hh, zh)
-        launch(_rnn_seq_fwd, nb * n, xw, zh, hs, out, lengths, s, relu, reverse)
+        launch(_rnn_seq_fwd, nb * n, xw, wt, b_hh, hs, out, lengths, s, relu, reverse)
     return out, hs
 
 
@@ -589,10 +601,8 @@ def lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse):
     gates = _empty((nt, nb, g4), xw.dtype)
     _copy(h0, hs[0])
     _copy(c0, cs[0])
-    zh = _empty((nb, g4), xw.dtype)
     for s in range(nt):
-        _hidden_product(hs[s], wt, b_hh, zh)
-        launch(_lstm_seq_fwd, nb * n, xw, zh, hs, cs, out, gates, lengths, s, reverse)
+        launch(_lstm_seq_fwd, nb * n, xw, wt, b_hh, hs, cs, out, gates, lengths, s, reverse)
     return out, hs, cs, gates
 
 
@@ -631,10 +641,8 @@ def gru_sequence_forward(xw, h0, w_hh, b_hh, lengths, reverse):
     hs = _empty((nt + 1, nb, m), xw.dtype)
     gates = _empty((nt, nb, 4 * m), xw.dtype)
     _copy(h0, hs[0])
-    zh = _empty((nb, g3), xw.dtype)
     for s in range(nt):
-        _hidden_product(hs[s], wt, b_hh, zh)
-        launch(_gru_seq_fwd, nb * m, xw, zh, hs, out, gates, lengths, s, reverse)
+        launch(_gru_seq_fwd, nb * m, xw, wt, b_hh, hs, out, gates, lengths, s, reverse)
     return out, hs, gates
 
 
