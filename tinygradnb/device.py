@@ -62,6 +62,21 @@ def check(device, values, test):
         flush(device)
 
 
+def check_range(device, flat, lo, hi, error, skip=None):
+    """Check that every element of ``flat`` (a 1-D int64 array on ``device``) other than ``skip`` lies in
+    [lo, hi], with one ``index_stats`` pass and ``check``; ``error(bad)`` makes the exception for an offending
+    value (the smallest below lo, else the largest above hi). Returns the (min, max, count) array, on the
+    device."""
+    stats = backend(device).index_stats(flat, 0 if skip is None else skip, skip is not None)
+
+    def test(s):
+        if s[0] < lo or s[1] > hi:
+            raise error(int(s[0]) if s[0] < lo else int(s[1]))
+
+    check(device, stats, test)
+    return stats
+
+
 def flush(device):
     """Run the checks waiting on ``device`` (one copy to the host for all of them); raise the first failure, with
     a note that it was found after the call."""

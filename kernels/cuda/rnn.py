@@ -43,6 +43,7 @@ import math
 from numba import cuda, float64
 
 from ._launch import jit, launch
+from .array import copy, empty, setitem, transpose
 
 
 # The per-element gate math is shared by the cell and the sequence kernels through device functions declared
@@ -142,26 +143,6 @@ def _zero(a, b, j, n, k):
 
 
 # ----------------------------------------------------------------------------- shared kernels
-@jit
-def _copy2(src, dst):
-    """dst (R, C) = src (R, C)."""
-    nc = dst.shape[1]
-    for i in range(cuda.grid(1), dst.shape[0] * nc, cuda.gridsize(1)):
-        r = i // nc
-        c = i - r * nc
-        dst[r, c] = src[r, c]
-
-
-@jit
-def _transpose(w, wt):
-    """wt (H, G·H) = wᵀ for w (G·H, H); consecutive threads write consecutive elements of wt."""
-    gh = wt.shape[1]
-    for i in range(cuda.grid(1), wt.shape[0] * gh, cuda.gridsize(1)):
-        k = i // gh
-        j = i - k * gh
-        wt[k, j] = w[j, k]
-
-
 @jit
 def _hidden(h, wt, bias, zh):
     """zh (B, G·H) = bias + h·W_hhᵀ from h (B, H) and W_hhᵀ (H, G·H); one dot product per thread, in the
@@ -427,25 +408,9 @@ def _gru_seq_bwd(g_out, hs, gates, lengths, s, reverse, dh, dzs, dxw):
 
 
 # ----------------------------------------------------------------------------- host helpers
-def _empty(shape, dtype):
-    return cuda.device_array(shape, dtype=dtype)
-
-
-def _weights_t(w_hh):
-    """W_hhᵀ (H, G·H), contiguous (one launch per call)."""
-    gh, n = w_hh.shape
-    wt = _empty((n, gh), w_hh.dtype)
-    launch(_transpose, gh * n, w_hh, wt)
-    return wt
-
-
 def _hidden_product(h, wt, b_hh, zh):
     """zh = b_hh + h·W_hhᵀ for the whole batch."""
     launch(_hidden, zh.shape[0] * zh.shape[1], h, wt, b_hh, zh)
-
-
-def _copy(src, dst):
-    launch(_copy2, dst.shape[0] * dst.shape[1], src, dst)
 
 
 def _dh_add(dz, w_hh, dh):
@@ -456,8 +421,8 @@ def _dh_add(dz, w_hh, dh):
 def _weight_grad(dz, h, w_hh):
     """(dW_hh, db_hh) = (dzᵀ·h, Σ_r dz[r]) for dz (R, G·H) and h (R, H)."""
     gh, n = w_hh.shape
-    dw = _empty((gh, n), dz.dtype)
-    db = _empty(gh, dz.dtype)
+    dw = empty((gh, n), dz.dtype)
+    db = empty(gh, dz.dtype)
     launch(_grad_w, gh * n, dz, h, dw, db)
     return dw, db
 
@@ -473,9 +438,9 @@ def rnn_cell_forward(xw, h, w_hh, b_hh, relu):
     """Elman step (lecture: h_t = f(W_xh·x_t + W_hh·h_{t−1} + b_h)): h' = φ(xw + h·W_hhᵀ + b_hh) for xw (B, H),
     h (B, H), W_hh (H, H), b_hh (H,); φ = relu if ``relu`` else tanh. Returns h' (B, H)."""
     nb, n = h.shape
-    zh = _empty((nb, n), xw.dtype)
-    _hidden_product(h, _weights_t(w_hh), b_hh, zh)
-    out = _empty((nb, n), xw.dtype)
+    zh = empty((nb, n), xw.dtype)
+    _hidden_product(h, transpose(w_hh), b_hh, zh)
+    out = empty((nb, n), xw.dtype)
     launch(_rnn_cell_fwd, nb * n, xw, zh, bool(relu), out)
     return out
 
@@ -484,8 +449,8 @@ def rnn_cell_backward(g, h, w_hh, h_new, relu):
     """Backward of the Elman step h' = φ(xw + h·W_hhᵀ + b_hh) from g = dL/dh' (B, H) and the saved h, h':
     dz = g ⊙ φ'(z); dxw = dz, db_hh = Σ_b dz, dW_hh = dzᵀ·h, dh = dz·W_hh. Returns (dxw, dh, dW_hh, db_hh)."""
     nb, n = h.shape
-    dxw = _empty((nb, n), g.dtype)
-    dh = _empty((nb, n), g.dtype)
+    dxw = empty((nb, n), g.dtype)
+    dh = empty((nb, n), g.dtype)
     launch(_rnn_cell_bwd, nb * n, g, h_new, bool(relu), dxw, dh)
     _dh_add(dxw, w_hh, dh)
     dw, db = _weight_grad(dxw, h, w_hh)
@@ -497,11 +462,11 @@ def lstm_cell_forward(xw, h, c, w_hh, b_hh):
     h' = o ⊙ tanh(c') for xw (B, 4H), h, c (B, H), W_hh (4H, H), b_hh (4H,).
     Returns (h' (B, H), c' (B, H), gates (B, 4H) activated, saved for backward)."""
     nb, n = h.shape
-    zh = _empty((nb, 4 * n), xw.dtype)
-    _hidden_product(h, _weights_t(w_hh), b_hh, zh)
-    h_new = _empty((nb, n), xw.dtype)
-    c_new = _empty((nb, n), xw.dtype)
-    gates = _empty((nb, 4 * n), xw.dtype)
+    zh = empty((nb, 4 * n), xw.dtype)
+    _hidden_product(h, transpose(w_hh), b_hh, zh)
+    h_new = empty((nb, n), xw.dtype)
+    c_new = empty((nb, n), xw.dtype)
+    gates = empty((nb, 4 * n), xw.dtype)
     launch(_lstm_cell_fwd, nb * n, xw, zh, c, h_new, c_new, gates)
     return h_new, c_new, gates
 
@@ -512,9 +477,9 @@ def lstm_cell_backward(gh, gc, h, c, c_new, gates, w_hh):
     dc_tot ⊙ c ⊙ f(1−f), dc_tot ⊙ i ⊙ (1−g²), gh ⊙ tanh c' ⊙ o(1−o)], dc = dc_tot ⊙ f, dh = dz·W_hh.
     Returns (dxw (B, 4H), dh (B, H), dc (B, H), dW_hh (4H, H), db_hh (4H,))."""
     nb, n = h.shape
-    dxw = _empty((nb, 4 * n), gh.dtype)
-    dh = _empty((nb, n), gh.dtype)
-    dc = _empty((nb, n), gh.dtype)
+    dxw = empty((nb, 4 * n), gh.dtype)
+    dh = empty((nb, n), gh.dtype)
+    dc = empty((nb, n), gh.dtype)
     launch(_lstm_cell_bwd, nb * n, gh, gc, c, c_new, gates, dxw, dc, dh)
     _dh_add(dxw, w_hh, dh)
     dw, db = _weight_grad(dxw, h, w_hh)
@@ -526,10 +491,10 @@ def gru_cell_forward(xw, h, w_hh, b_hh):
     h' = (1 − z) ⊙ n + z ⊙ h with [a_r, a_z, a_n] = xw (B, 3H) and [h_r, h_z, h_n] = h·W_hhᵀ + b_hh, W_hh (3H, H).
     Returns (h' (B, H), gates (B, 4H) = [r, z, n, h_n], saved for backward)."""
     nb, m = h.shape
-    zh = _empty((nb, 3 * m), xw.dtype)
-    _hidden_product(h, _weights_t(w_hh), b_hh, zh)
-    h_new = _empty((nb, m), xw.dtype)
-    gates = _empty((nb, 4 * m), xw.dtype)
+    zh = empty((nb, 3 * m), xw.dtype)
+    _hidden_product(h, transpose(w_hh), b_hh, zh)
+    h_new = empty((nb, m), xw.dtype)
+    gates = empty((nb, 4 * m), xw.dtype)
     launch(_gru_cell_fwd, nb * m, xw, zh, h, h_new, gates)
     return h_new, gates
 
@@ -540,9 +505,9 @@ def gru_cell_backward(g, h, gates, w_hh):
     dxw = [da_r, da_z, da_n], hidden side dzh = [da_r, da_z, da_n ⊙ r], dh = g ⊙ z + dzh·W_hh, dW_hh = dzhᵀ·h,
     db_hh = Σ_b dzh. Returns (dxw (B, 3H), dh (B, H), dW_hh (3H, H), db_hh (3H,))."""
     nb, m = h.shape
-    dxw = _empty((nb, 3 * m), g.dtype)
-    dzh = _empty((nb, 3 * m), g.dtype)
-    dh = _empty((nb, m), g.dtype)
+    dxw = empty((nb, 3 * m), g.dtype)
+    dzh = empty((nb, 3 * m), g.dtype)
+    dh = empty((nb, m), g.dtype)
     launch(_gru_cell_bwd, nb * m, g, h, gates, dxw, dzh, dh)
     _dh_add(dzh, w_hh, dh)
     dw, db = _weight_grad(dzh, h, w_hh)
@@ -558,10 +523,10 @@ def rnn_sequence_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse):
     final state)."""
     nt, nb, n = xw.shape
     relu, reverse = bool(relu), bool(reverse)
-    wt = _weights_t(w_hh)
-    out = _empty((nt, nb, n), xw.dtype)
-    hs = _empty((nt + 1, nb, n), xw.dtype)
-    _copy(h0, hs[0])
+    wt = transpose(w_hh)
+    out = empty((nt, nb, n), xw.dtype)
+    hs = empty((nt + 1, nb, n), xw.dtype)
+    setitem(hs, 0, h0)
     for s in range(nt):
         launch(_rnn_seq_fwd, nb * n, xw, wt, b_hh, hs, out, lengths, s, relu, reverse)
     return out, hs
@@ -574,10 +539,9 @@ def rnn_sequence_backward(g_out, g_hn, hs, w_hh, lengths, relu, reverse):
     Returns (dxw (T, B, H), dW_hh (H, H), db_hh (H,), dh0 (B, H))."""
     nt, nb, n = g_out.shape
     relu, reverse = bool(relu), bool(reverse)
-    dzs = _empty((nt, nb, n), g_out.dtype)
-    dxw = _empty((nt, nb, n), g_out.dtype) if reverse else dzs   # forward in time, dz by step is dxw by time
-    dh = _empty((nb, n), g_out.dtype)
-    _copy(g_hn, dh)
+    dzs = empty((nt, nb, n), g_out.dtype)
+    dxw = empty((nt, nb, n), g_out.dtype) if reverse else dzs   # forward in time, dz by step is dxw by time
+    dh = copy(g_hn)
     for s in range(nt - 1, -1, -1):
         launch(_rnn_seq_bwd, nb * n, g_out, hs, lengths, s, relu, reverse, dh, dzs, dxw)
         _dh_add(dzs[s], w_hh, dh)
@@ -594,13 +558,13 @@ def lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse):
     nt, nb, g4 = xw.shape
     n = g4 // 4
     reverse = bool(reverse)
-    wt = _weights_t(w_hh)
-    out = _empty((nt, nb, n), xw.dtype)
-    hs = _empty((nt + 1, nb, n), xw.dtype)
-    cs = _empty((nt + 1, nb, n), xw.dtype)
-    gates = _empty((nt, nb, g4), xw.dtype)
-    _copy(h0, hs[0])
-    _copy(c0, cs[0])
+    wt = transpose(w_hh)
+    out = empty((nt, nb, n), xw.dtype)
+    hs = empty((nt + 1, nb, n), xw.dtype)
+    cs = empty((nt + 1, nb, n), xw.dtype)
+    gates = empty((nt, nb, g4), xw.dtype)
+    setitem(hs, 0, h0)
+    setitem(cs, 0, c0)
     for s in range(nt):
         launch(_lstm_seq_fwd, nb * n, xw, wt, b_hh, hs, cs, out, gates, lengths, s, reverse)
     return out, hs, cs, gates
@@ -614,12 +578,9 @@ def lstm_sequence_backward(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reve
     Returns (dxw (T, B, 4H), dW_hh (4H, H), db_hh (4H,), dh0 (B, H), dc0 (B, H))."""
     nt, nb, n = g_out.shape
     reverse = bool(reverse)
-    dzs = _empty((nt, nb, 4 * n), g_out.dtype)
-    dxw = _empty((nt, nb, 4 * n), g_out.dtype) if reverse else dzs
-    dh = _empty((nb, n), g_out.dtype)
-    dc = _empty((nb, n), g_out.dtype)
-    _copy(g_hn, dh)
-    _copy(g_cn, dc)
+    dzs = empty((nt, nb, 4 * n), g_out.dtype)
+    dxw = empty((nt, nb, 4 * n), g_out.dtype) if reverse else dzs
+    dh, dc = copy(g_hn), copy(g_cn)
     for s in range(nt - 1, -1, -1):
         launch(_lstm_seq_bwd, nb * n, g_out, cs, gates, lengths, s, reverse, dh, dc, dzs, dxw)
         _dh_add(dzs[s], w_hh, dh)
@@ -636,11 +597,11 @@ def gru_sequence_forward(xw, h0, w_hh, b_hh, lengths, reverse):
     nt, nb, g3 = xw.shape
     m = g3 // 3
     reverse = bool(reverse)
-    wt = _weights_t(w_hh)
-    out = _empty((nt, nb, m), xw.dtype)
-    hs = _empty((nt + 1, nb, m), xw.dtype)
-    gates = _empty((nt, nb, 4 * m), xw.dtype)
-    _copy(h0, hs[0])
+    wt = transpose(w_hh)
+    out = empty((nt, nb, m), xw.dtype)
+    hs = empty((nt + 1, nb, m), xw.dtype)
+    gates = empty((nt, nb, 4 * m), xw.dtype)
+    setitem(hs, 0, h0)
     for s in range(nt):
         launch(_gru_seq_fwd, nb * m, xw, wt, b_hh, hs, out, gates, lengths, s, reverse)
     return out, hs, gates
@@ -652,10 +613,9 @@ def gru_sequence_backward(g_out, g_hn, hs, gates, w_hh, lengths, reverse):
     steps t ≥ lengths[b] pass dh through. Returns (dxw (T, B, 3H), dW_hh (3H, H), db_hh (3H,), dh0 (B, H))."""
     nt, nb, m = g_out.shape
     reverse = bool(reverse)
-    dxw = _empty((nt, nb, 3 * m), g_out.dtype)
-    dzs = _empty((nt, nb, 3 * m), g_out.dtype)
-    dh = _empty((nb, m), g_out.dtype)
-    _copy(g_hn, dh)
+    dxw = empty((nt, nb, 3 * m), g_out.dtype)
+    dzs = empty((nt, nb, 3 * m), g_out.dtype)
+    dh = copy(g_hn)
     for s in range(nt - 1, -1, -1):
         launch(_gru_seq_bwd, nb * m, g_out, hs, gates, lengths, s, reverse, dh, dzs, dxw)
         _dh_add(dzs[s], w_hh, dh)

@@ -16,7 +16,7 @@ DTYPES = [np.float32, np.float64]
 def _nan_filled_outputs(monkeypatch):
     """Every array the kernels allocate starts as NaN (device_array is uninitialised on a GPU but often zero in
     the simulator), so that an element a kernel fails to write is caught."""
-    monkeypatch.setattr(G, "_empty", lambda shape, dtype: dev(np.full(shape, np.nan, dtype)))
+    monkeypatch.setattr(G, "empty", lambda shape, dtype: dev(np.full(shape, np.nan, dtype)))
 KINDS = ["rnn_tanh", "rnn_relu", "lstm", "gru"]
 NGATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 

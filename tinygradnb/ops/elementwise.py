@@ -59,7 +59,7 @@ def cast(x, dtype):
 
 class ToDevice(Function):
     def forward(self, x, src, device):
-        self.src, self.dst = src, device
+        self.dst = device
         return _device.backend(device).asarray(_device.read(src, x))
 
     def backward(self, g):

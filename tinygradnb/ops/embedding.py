@@ -58,14 +58,8 @@ def embedding(input, weight, padding_idx=None):
     b = _device.backend(input.device)
     idx = input.data
     flat = b.reshape(b.contiguous(idx if idx.dtype == int64 else b.astype(idx, int64)), (-1,))
-
-    def test(s):
-        if s[0] < 0 or s[1] >= v:
-            bad = int(s[0]) if s[0] < 0 else int(s[1])
-            raise IndexError(f"{fn}: index {bad} is out of range for an embedding table of {v} rows "
-                             f"(expected 0 <= index < {v})")
-
-    _device.check(input.device, b.index_stats(flat, 0, False), test)   # (min, max, count) of the indices
+    _device.check_range(input.device, flat, 0, v - 1, lambda bad: IndexError(
+        f"{fn}: index {bad} is out of range for an embedding table of {v} rows (expected 0 <= index < {v})"))
     return Embedding.apply(weight, input, padding_idx=padding_idx, flat=flat)
 
 

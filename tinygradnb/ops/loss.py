@@ -215,15 +215,9 @@ def cross_entropy(logits, target, reduction="mean", ignore_index=-100):
         target = cast(target, int64)
     c = logits.shape[0] if logits.ndim == 1 else logits.shape[1]
     b = _device.backend(logits.device)
-    stats = b.index_stats(flat(b, target.data), ignore_index, True)   # (min, max, count) of the kept targets
-
-    def test(s):
-        if s[0] < 0 or s[1] >= c:
-            bad = int(s[0]) if s[0] < 0 else int(s[1])
-            raise ValueError(f"{name}: target holds class index {bad}, outside [0, {c}) for logits with C={c} "
-                             f"classes (and not ignore_index={ignore_index})")
-
-    _device.check(logits.device, stats, test)
+    stats = _device.check_range(logits.device, flat(b, target.data), 0, c - 1, lambda bad: ValueError(
+        f"{name}: target holds class index {bad}, outside [0, {c}) for logits with C={c} classes (and not "
+        f"ignore_index={ignore_index})"), skip=ignore_index)   # (min, max, count) of the kept targets
     return CrossEntropy.apply(logits, target, reduction=reduction, ignore_index=ignore_index,
                               count=b.getitem(stats, 2))
 

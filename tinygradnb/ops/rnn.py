@@ -212,13 +212,8 @@ def _device_lengths(b, lengths, nt, nb, device, fn):
     if lengths.shape != (nb,):
         raise ValueError(f"{fn}: lengths must have shape ({nb},) (one length per batch sample), got {lengths.shape}")
     flat = b.contiguous(lengths.data if lengths.dtype == int64 else b.astype(lengths.data, int64))
-
-    def test(s):
-        if s[0] < 1 or s[1] > nt:
-            bad = int(s[0]) if s[0] < 1 else int(s[1])
-            raise ValueError(f"{fn}: lengths must lie in [1, {nt}] (the sequence length T), got {bad}")
-
-    _device.check(device, b.index_stats(flat, 0, False), test)
+    _device.check_range(device, flat, 1, nt, lambda bad: ValueError(
+        f"{fn}: lengths must lie in [1, {nt}] (the sequence length T), got {bad}"))
     return b.clip(flat, 1, nt)
 
 

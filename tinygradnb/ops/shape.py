@@ -230,15 +230,10 @@ def _check_index_arrays(b, items, shape, device):
                 d += k.ndim
                 continue
             n, axis = shape[d], d
-
-            def test(s, n=n, axis=axis):
-                if s[0] < -n or s[1] >= n:
-                    bad = int(s[0]) if s[0] < -n else int(s[1])
-                    raise IndexError(f"index: index {bad} is out of bounds for axis {axis} with size {n} (tensor "
-                                     f"of shape {tuple(shape)})")
-
-            _device.check(device, b.index_stats(flat(b, b.astype(k, int64) if k.dtype != int64 else k), 0, False),
-                          test)
+            _device.check_range(device, flat(b, b.astype(k, int64) if k.dtype != int64 else k), -n, n - 1,
+                                lambda bad, n=n, axis=axis: IndexError(
+                                    f"index: index {bad} is out of bounds for axis {axis} with size {n} (tensor of "
+                                    f"shape {tuple(shape)})"))
         d += 1
 
 
