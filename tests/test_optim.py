@@ -216,7 +216,7 @@ def test_zero_grad():
 def test_non_contiguous_parameter_is_updated_in_place():
     base = np.arange(12, dtype=np.float64).reshape(3, 4)
     p = nn.Parameter(tg.from_numpy(base.T))  # a transposed view: not C-contiguous
-    assert not p.data.flags.c_contiguous
+    assert not p.numpy().flags.c_contiguous
     opt = SGD([p], lr=0.5)
     p.grad = tg.tensor(np.ones((4, 3)))
     opt.step()

@@ -236,7 +236,7 @@ def test_clip_then_step_in_a_training_loop():
 # ---------------------------------------------------------------------------------------------------- early stopping
 def _set(model, value):
     for p in model.parameters():
-        backend(p.device).setitem(p.data, Ellipsis, value)
+        backend(p.device).setitem(p._data, Ellipsis, value)
 
 
 def test_early_stopping_stops_after_patience_and_restores_best():

@@ -144,7 +144,7 @@ def multinomial(input, num_samples, replacement=False):
         raise ValueError(f"{fn}: cannot draw {num_samples} samples without replacement from {input.shape[-1]} "
                          f"categories")
     b, dev = _device.backend(input.device), input.device
-    p = b.contiguous(b.reshape(input.data, (-1, input.shape[-1])))
+    p = b.contiguous(b.reshape(input._data, (-1, input.shape[-1])))
     seed, offset = _random.draw(p.shape[0] * num_samples)
     out, status = b.multinomial(p, num_samples, replacement, seed, offset)
     if p.shape[0]:

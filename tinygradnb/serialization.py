@@ -50,7 +50,7 @@ def _encode(obj, arrays, where):
         return {"float": repr(obj)}
     if isinstance(obj, Tensor):
         name = f"a{len(arrays)}"
-        arrays[name] = _c_order(_device.read(obj.device, obj.data))
+        arrays[name] = _c_order(_device.read(obj.device, obj._data))
         from .nn.module import Parameter
         return {"tensor": name, "device": obj.device, "requires_grad": bool(obj.requires_grad),
                 "parameter": isinstance(obj, Parameter)}

@@ -6,6 +6,7 @@ take and return plain arrays of the tensor's device (reached through ``self.b``,
 that graph topologically without recursion and runs each op's ``backward`` once, in reverse order.
 """
 import functools
+import threading
 
 import numpy as np
 
@@ -20,46 +21,100 @@ _SUPPORTED = (float32, float64, int32, int64, bool_)
 _FLOATS = (float32, float64)
 
 
-class _GradMode:
+class _GradMode(threading.local):
+    """Whether ops record the graph, per thread (as PyTorch's grad mode): a thread starts with it on."""
     enabled = True
 
 
+_grad_mode = _GradMode()
+
+
 def is_grad_enabled():
-    """Whether ops record the graph for ``backward``."""
-    return _GradMode.enabled
+    """Whether ops record the graph for ``backward`` in this thread."""
+    return _grad_mode.enabled
+
+
+class set_grad_enabled:
+    """Turn graph recording on or off in this thread: as a function call (``set_grad_enabled(False)``), as a
+    context manager that restores the previous mode on exit, or as a decorator (as ``torch.set_grad_enabled``)."""
+
+    def __init__(self, mode):
+        if not isinstance(mode, (bool, int)):
+            raise TypeError(f"set_grad_enabled: mode must be a bool, got {type(mode).__name__}")
+        self.prev = _grad_mode.enabled
+        self.mode = bool(mode)
+        _grad_mode.enabled = self.mode
+
+    def __enter__(self):
+        _grad_mode.enabled = self.mode
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self.prev
+
+    def __call__(self, fn):
+        mode = self.mode
+        _grad_mode.enabled = self.prev      # used as a decorator: the mode applies inside calls only
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with _SetGrad(mode):
+                return fn(*args, **kwargs)
+        return wrapper
 
 
 class _SetGrad:
-    def __init__(self, mode):
-        self.mode = mode
+    mode = True
+
+    def __init__(self, mode=None):
+        if mode is not None:
+            self.mode = mode
 
     def __enter__(self):
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = self.mode
+        self.prev = _grad_mode.enabled
+        _grad_mode.enabled = self.mode
 
     def __exit__(self, *exc):
-        _GradMode.enabled = self.prev
+        _grad_mode.enabled = self.prev
 
     def __call__(self, fn):
+        mode = self.mode
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with _SetGrad(mode):
                 return fn(*args, **kwargs)
         return wrapper
 
 
 class no_grad(_SetGrad):
-    """Context manager and decorator under which ops record no graph (as ``torch.no_grad``)."""
+    """Context manager and decorator under which ops record no graph in this thread (as ``torch.no_grad``)."""
+    mode = False
 
     def __init__(self):
-        super().__init__(False)
+        pass
 
 
 class enable_grad(_SetGrad):
     """Context manager and decorator that turns graph recording back on inside ``no_grad``."""
+    mode = True
 
     def __init__(self):
-        super().__init__(True)
+        pass
+
+
+class inference_mode(_SetGrad):
+    """``no_grad`` under PyTorch's name for inference (``inference_mode(False)`` leaves grad mode as it is)."""
+
+    def __init__(self, mode=True):
+        self.mode = False if mode else None
+
+    def __enter__(self):
+        self.prev = _grad_mode.enabled
+        if self.mode is not None:
+            _grad_mode.enabled = self.mode
+
+    def __call__(self, fn):
+        return fn if self.mode is None else super().__call__(fn)
 
 
 def as_dtype(dtype, name="dtype"):
@@ -90,8 +145,16 @@ class Function:
 
     An op with several outputs (a recurrence's output sequence and final states) returns a tuple of arrays from
     ``forward``; ``apply`` then returns a tuple of tensors, and ``backward(*grads)`` is called once with one
-    gradient per output — None for an output that no gradient reached."""
+    gradient per output — None for an output that no gradient reached.
+
+    Saved arrays are guarded as in PyTorch: ``apply`` records the version of each input (``saves_inputs``, all
+    by default) and, when ``saves_output``, of the outputs; an in-place write to one of them before ``backward``
+    makes ``backward`` raise instead of reading changed values. A ``view`` op's output shares its first input's
+    memory and so its version counter."""
     _n_out = 1
+    saves_inputs = None     # indices of the inputs whose arrays backward reads; None: all of them
+    saves_output = True     # whether backward reads the output arrays
+    view = False            # the output is a view of the first input
 
     def __init__(self, b):
         self.b = b  # the kernels module of the inputs' device
@@ -103,21 +166,43 @@ class Function:
             if t.device != dev:
                 raise ValueError(f"{cls.__name__}: all inputs must be on one device, got {dev!r} and {t.device!r}")
         ctx = cls(_device.backend(dev))
-        out = ctx.forward(*[t.data for t in tensors], **kwargs)
-        if _GradMode.enabled:
+        out = ctx.forward(*[t._data for t in tensors], **kwargs)
+        record = False
+        if _grad_mode.enabled:
             for t in tensors:
                 if t.requires_grad:
-                    ctx.inputs = tensors
-                    if type(out) is not tuple:
-                        return Tensor._wrap(out, dev, True, ctx)
-                    ctx._n_out = len(out)
-                    outs = tuple(Tensor._wrap(o, dev, True, ctx) for o in out)
-                    for i, o in enumerate(outs):
-                        o._index = i
-                    return outs
+                    record = True
+                    break
         if type(out) is tuple:
-            return tuple(Tensor._wrap(o, dev, False, None) for o in out)
-        return Tensor._wrap(out, dev, False, None)
+            outs = tuple(Tensor._wrap(o, dev, record, ctx if record else None) for o in out)
+            for i, o in enumerate(outs):
+                o._index = i
+            result = outs
+        else:
+            outs = (Tensor._wrap(out, dev, record, ctx if record else None),)
+            result = outs[0]
+        if ctx.view:
+            outs[0]._vc = tensors[0]._vc
+        if record:
+            ctx.inputs = tensors
+            ctx._n_out = len(outs)
+            idx = range(len(tensors)) if cls.saves_inputs is None else cls.saves_inputs
+            saved = [(tensors[i]._vc, tensors[i]._vc[0], i) for i in idx]
+            if cls.saves_output and not ctx.view:
+                saved += [(o._vc, 0, -1 - k) for k, o in enumerate(outs)]
+            ctx._saved = saved
+        return result
+
+    def check_saved(self):
+        """``RuntimeError`` (PyTorch's message) if an array this op saved was changed in place since forward."""
+        for vc, v, i in self._saved:
+            if vc[0] != v:
+                where = f"input {i}" if i >= 0 else f"output {-1 - i}"
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: {where} of {type(self).__name__} is "
+                    f"at version {vc[0]}; expected version {v} instead. Hint: do the in-place change after "
+                    f"backward(), or change a copy (.clone()) instead.")
 
 
 class _Released:
@@ -137,7 +222,7 @@ def _release(ctx):
 class Tensor:
     """An n-dimensional array on a device, with an optional gradient (PyTorch's ``torch.Tensor`` in small)."""
 
-    __slots__ = ("data", "device", "requires_grad", "grad", "_ctx", "_retain", "_index", "__weakref__")
+    __slots__ = ("_data", "device", "requires_grad", "_grad", "_ctx", "_retain", "_index", "_vc", "__weakref__")
     __array_priority__ = 1000  # NumPy defers ``ndarray (op) Tensor`` to the Tensor's reflected operator
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -148,7 +233,7 @@ class Tensor:
         b = _device.backend(dev)
         dtype = as_dtype(dtype)
         if isinstance(data, Tensor):
-            data = data.to(dev).data
+            data = data.to(dev)._data
             arr = b.copy(data) if dtype is None else b.astype(data, dtype)
         elif gpu:  # a GPU array of another library (CuPy, PyTorch, Numba): copied on the device
             src = _device.backend("cuda").asarray(data)
@@ -171,11 +256,12 @@ class Tensor:
                 raise TypeError(f"data: expected numbers, nested lists of numbers or an array, got {type(data).__name__}"
                                 f" holding {arr.dtype}")
             arr = b.asarray(arr)
-        self.data = arr
+        self._data = arr
         self.device = dev
-        self.grad = None
+        self._grad = None
         self._ctx = None
         self._retain = False
+        self._vc = [0]
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -183,26 +269,77 @@ class Tensor:
     @classmethod
     def _wrap(cls, data, device, requires_grad, ctx):
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.device = device
         t.requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t._ctx = ctx
         t._retain = False
+        t._vc = [0]
         return t
+
+    def _view_of(self, data):
+        """A tensor outside the graph over ``data``, an array sharing this tensor's memory (same version counter)."""
+        t = Tensor._wrap(data, self.device, False, None)
+        t._vc = self._vc
+        return t
+
+    def _bump(self):
+        """Record an in-place write into this tensor's memory (PyTorch's version counter)."""
+        self._vc[0] += 1
+        return self
+
+    @property
+    def _version(self):
+        """How many in-place writes this tensor's memory has had (shared by its views), as PyTorch's."""
+        return self._vc[0]
+
+    # ----------------------------------------------------------------- data and grad
+    @property
+    def data(self):
+        """The same memory as a tensor outside the graph (``requires_grad=False``); in-place writes through it
+        change this tensor and count as in-place writes to it."""
+        return self._view_of(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: expected a Tensor, got {type(value).__name__}")
+        if value.device != self.device:
+            raise RuntimeError(f"data: the new data is on {value.device!r}, this tensor on {self.device!r}")
+        self._data, self._vc = value._data, value._vc
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a tensor of this tensor's shape, dtype and device), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assigned grad must be a Tensor or None, got {type(value).__name__}")
+            if value.device != self.device:
+                raise RuntimeError(f"grad: assigned grad is on {value.device!r}, the tensor on {self.device!r}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"grad: assigned grad has dtype {value.dtype}, the tensor {self.dtype}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"grad: assigned grad has shape {tuple(value.shape)}, the tensor "
+                                   f"{tuple(self.shape)}")
+        self._grad = value
 
     # ----------------------------------------------------------------- properties
     @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self):
@@ -215,23 +352,23 @@ class Tensor:
 
     def size(self, dim=None):
         """The shape (``dim=None``) or the length of one dimension, as ``torch.Tensor.size``."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self):
-        return self.data.size
+        return self._data.size
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     # ----------------------------------------------------------------- conversion
     def numpy(self):
         """The values as a NumPy array (shares memory with a CPU tensor)."""
-        return _device.read(self.device, self.data)
+        return _device.read(self.device, self._data)
 
     @property
     def __cuda_array_interface__(self):
@@ -240,14 +377,14 @@ class Tensor:
         if self.device != "cuda":
             raise AttributeError(f"__cuda_array_interface__: only CUDA tensors expose it; this tensor is on "
                                  f"{self.device!r} (use .cuda())")
-        return self.data.__cuda_array_interface__
+        return self._data.__cuda_array_interface__
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()
         return arr.astype(dtype) if dtype is not None else arr
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item(): expected a tensor with one element, got shape {self.shape}")
         return self.numpy().reshape(()).item()
 
@@ -255,8 +392,8 @@ class Tensor:
         return self.numpy().tolist()
 
     def detach(self):
-        """The same data, cut from the graph."""
-        return Tensor._wrap(self.data, self.device, False, None)
+        """The same memory, cut from the graph (in-place writes to either count for both, as in PyTorch)."""
+        return self._view_of(self._data)
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.dtype not in _FLOATS:
@@ -275,7 +412,7 @@ class Tensor:
             dev = _device.normalize(target)
             if dev == self.device:
                 return self
-            data = _device.backend(dev).asarray(_device.read(self.device, self.data))
+            data = _device.backend(dev).asarray(_device.read(self.device, self._data))
             return Tensor._wrap(data, dev, self.requires_grad, None) if self.is_leaf else _ops.to_device(self, dev)
         return _ops.cast(self, as_dtype(target))
 
@@ -325,7 +462,7 @@ class Tensor:
 
     def __format__(self, spec):
         """A 0-d tensor formats as its value (``f"{loss:.3f}"``), others as their repr (as PyTorch)."""
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             return format(self.item(), spec)
         return object.__format__(self, spec)
 
@@ -341,12 +478,12 @@ class Tensor:
             raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
         b = _device.backend(self.device)
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise ValueError(f"backward(): grad can be omitted only for a one-element output, got shape "
                                  f"{self.shape}; pass grad= of shape {self.shape}")
             g = b.full(self.shape, 1, self.dtype)
         else:
-            g = grad.data if isinstance(grad, Tensor) else b.asarray(np.asarray(grad, dtype=self.dtype))
+            g = grad._data if isinstance(grad, Tensor) else b.asarray(np.asarray(grad, dtype=self.dtype))
             if g.shape != self.shape:
                 raise ValueError(f"backward(): grad must have the output's shape {self.shape}, got {g.shape}")
             if g.dtype != self.dtype:
@@ -361,17 +498,18 @@ class Tensor:
             g = grads.pop(id(t), None)
             ctx = t._ctx
             if g is not None and (ctx is None or t._retain):
-                if t.grad is not None:
-                    t.grad = Tensor._wrap(b.add(t.grad.data, g), t.device, False, None)
+                if t._grad is not None:
+                    t._grad = Tensor._wrap(b.add(t._grad._data, g), t.device, False, None)
                 elif ctx is None and handed[id(g)] == 1 and not b.is_view(g):
-                    t.grad = Tensor._wrap(g, t.device, False, None)
+                    t._grad = Tensor._wrap(g, t.device, False, None)
                 else:
-                    t.grad = Tensor._wrap(b.copy(g), t.device, False, None)
+                    t._grad = Tensor._wrap(b.copy(g), t.device, False, None)
             if ctx is None:
                 continue
             if ctx._n_out == 1:
                 if g is None:
                     continue
+                ctx.check_saved()
                 in_grads = ctx.backward(g)
             else:  # one of several outputs: the op's backward runs once, after the last of them in the graph
                 w = waiting[id(ctx)]
@@ -380,6 +518,7 @@ class Tensor:
                 w[1] -= 1
                 if w[1] or all(x is None for x in w[0]):
                     continue
+                ctx.check_saved()
                 in_grads = ctx.backward(*w[0])
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)

@@ -68,7 +68,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                              f"{g.device!r}")
         if g.dtype != dtype:
             dtype = np.result_type(dtype, g.dtype)     # the norm's dtype: the grads' promoted dtype
-        flat = _flat(b, g.data)
+        flat = _flat(b, g._data)
         flats.append(flat)
         b.grad_norm_partial(flat, norm_type, partials, k)
     b.clip_coef(partials, norm_type, float(max_norm), out)
@@ -79,8 +79,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                                f"pass error_if_nonfinite=False to clip anyway")
     for g, flat in zip(grads, flats):
         b.clip_scale_(flat, out)
-        if not g.data.flags["C_CONTIGUOUS"]:    # flat is a copy: write the (maybe) scaled values back
-            b.setitem(g.data, Ellipsis, b.reshape(flat, g.shape))
+        if not g._data.flags["C_CONTIGUOUS"]:    # flat is a copy: write the (maybe) scaled values back
+            b.setitem(g._data, Ellipsis, b.reshape(flat, g.shape))
+        g._bump()
     norm = b.reshape(b.getitem(out, slice(0, 1)), ())
     if norm.dtype != dtype:
         norm = b.astype(norm, dtype)
@@ -167,5 +168,5 @@ def _copy_state(state):
     out = type(state)()
     for k, v in state.items():
         b = _device.backend(v.device)
-        out[k] = Tensor._wrap(b.copy(v.data), v.device, False, None)
+        out[k] = Tensor._wrap(b.copy(v._data), v.device, False, None)
     return out

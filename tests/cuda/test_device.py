@@ -45,9 +45,9 @@ def test_mixing_devices_names_both():
 def test_numba_device_arrays_are_used_without_a_copy():
     d = cuda.to_device(np.arange(6, dtype=np.float32).reshape(2, 3))
     t = tg.as_tensor(d)
-    assert t.device == "cuda" and t.data is d
+    assert t.device == "cuda" and t._data is d
     c = tg.tensor(d)                      # tensor() copies, as torch.tensor
-    assert c.data is not d and c.tolist() == t.tolist()
+    assert c._data is not d and c.tolist() == t.tolist()
     assert tg.as_tensor(d, dtype=tg.float64).dtype == tg.float64
     assert tg.tensor(d, device="cpu").tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     with pytest.raises(AttributeError, match="only CUDA tensors"):

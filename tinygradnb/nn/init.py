@@ -45,8 +45,8 @@ def _fill(t, values):
     if not isinstance(t, Tensor):
         raise TypeError(f"init: expected a Tensor, got {type(t).__name__}")
     with no_grad():
-        _device.backend(t.device).setitem(t.data, Ellipsis, values.data if isinstance(values, Tensor) else values)
-    return t
+        _device.backend(t.device).setitem(t._data, Ellipsis, values._data if isinstance(values, Tensor) else values)
+    return t._bump()
 
 
 def uniform_(t, a=0.0, b=1.0):

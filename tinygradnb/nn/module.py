@@ -18,8 +18,8 @@ class Parameter(Tensor):
             data = Tensor(np.empty(0, np.float32))
         if not isinstance(data, Tensor):
             data = Tensor(data)
-        self.data, self.device = data.data, data.device
-        self.grad, self._ctx, self._retain, self.requires_grad = None, None, False, False
+        self._data, self.device, self._vc = data._data, data.device, data._vc
+        self._grad, self._ctx, self._retain, self.requires_grad = None, None, False, False
         self.requires_grad_(requires_grad)
 
     def __repr__(self):
@@ -188,7 +188,7 @@ class Module:
                         continue
                     if new is t:
                         continue
-                    t.data, t.device = new.data, new.device
+                    t._data, t.device = new._data, new.device
                     if t.grad is not None:
                         t.grad = t.grad.to(target)
         return self
@@ -232,7 +232,7 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+            arr = v._data if isinstance(v, Tensor) else np.asarray(v)
             if tuple(arr.shape) != tuple(target.shape):
                 errors.append(f"{k}: shape {tuple(arr.shape)} in the state dict, {tuple(target.shape)} in the model")
             elif np.dtype(arr.dtype) != target.dtype:
@@ -243,9 +243,10 @@ class Module:
             for k, target in own.items():
                 if k in state_dict:
                     v = state_dict[k]
-                    src = v.to(target.device).data if isinstance(v, Tensor) else \
+                    src = v.to(target.device)._data if isinstance(v, Tensor) else \
                         _device.backend(target.device).asarray(np.asarray(v))
-                    _device.backend(target.device).setitem(target.data, Ellipsis, src)
+                    _device.backend(target.device).setitem(target._data, Ellipsis, src)
+                    target._bump()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing

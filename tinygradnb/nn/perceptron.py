@@ -54,7 +54,7 @@ class Perceptron(Module):
                              f"{tuple(X.shape)}")
         if X.dtype == np.dtype(bool):
             raise TypeError(f"Perceptron.{where}: X must be numeric, got bool")
-        x = X.to(self.weight.device).data
+        x = X.to(self.weight.device)._data
         if x.dtype != self.weight.dtype:
             x = b.astype(x, self.weight.dtype)
         return b, b.contiguous(x)
@@ -66,7 +66,7 @@ class Perceptron(Module):
     def predict(self, X):
         """ŷ = 1[w·x + b > 0] for each row of ``X``, as an int64 Tensor of shape (n_samples,)."""
         b, x = self._inputs(X, "predict")
-        return Tensor._wrap(b.perceptron_predict(self.weight.data, self.bias.data, x), self.weight.device, False,
+        return Tensor._wrap(b.perceptron_predict(self.weight._data, self.bias._data, x), self.weight.device, False,
                             None)
 
     def fit(self, X, y, lr=1.0, epochs=100):
@@ -83,7 +83,7 @@ class Perceptron(Module):
         if y.ndim != 1 or y.shape[0] != x.shape[0]:
             raise ValueError(f"Perceptron.fit: y must have shape ({x.shape[0]},) (one label per row of X), got "
                              f"{tuple(y.shape)}")
-        yd = y.to(self.weight.device).data
+        yd = y.to(self.weight.device)._data
         bad = int(b.sum(b.multiply(b.not_equal(yd, 0), b.not_equal(yd, 1))))
         if bad:
             raise ValueError(f"Perceptron.fit: labels must be 0 or 1, got {bad} other value(s) (e.g. "
@@ -91,7 +91,7 @@ class Perceptron(Module):
         yd = b.contiguous(b.astype(yd, int64))
         result = PerceptronFit(converged=False, epochs=0)
         for epoch in range(1, int(epochs) + 1):
-            m = int(b.perceptron_epoch_(self.weight.data, self.bias.data, x, yd, float(lr)))
+            m = int(b.perceptron_epoch_(self.weight._data, self.bias._data, x, yd, float(lr)))
             result.mistakes.append(m)
             result.epochs = epoch
             if m == 0:

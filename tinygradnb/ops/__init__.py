@@ -34,8 +34,8 @@ def _inplace(fn):
             out = fn(self, other)
         if out.shape != self.shape:
             raise ValueError(f"in-place {fn.__name__}: the result has shape {out.shape}, expected {self.shape}")
-        _device.backend(self.device).setitem(self.data, Ellipsis, out.data)
-        return self
+        _device.backend(self.device).setitem(self._data, Ellipsis, out._data)
+        return self._bump()
     return op
 
 
@@ -43,13 +43,13 @@ def _invert(self):
     """``~mask``: logical not of a bool tensor (not differentiable)."""
     if self.dtype.kind != "b":
         raise TypeError(f"~ (logical not) needs a bool tensor, got {self.dtype}")
-    return Tensor._wrap(_device.backend(self.device).logical_not(self.data), self.device, False, None)
+    return Tensor._wrap(_device.backend(self.device).logical_not(self._data), self.device, False, None)
 
 
 def _zero_(self):
     """Fill with zeros in place."""
-    _device.backend(self.device).setitem(self.data, Ellipsis, 0)
-    return self
+    _device.backend(self.device).setitem(self._data, Ellipsis, 0)
+    return self._bump()
 
 
 _METHODS = {

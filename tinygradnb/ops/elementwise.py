@@ -38,8 +38,8 @@ def operands(a, b, what):
     if a.dtype != b.dtype:
         dt = _promote(a.dtype, b.dtype)
         a, b = cast(a, dt), cast(b, dt)
-    if a.data.shape != b.data.shape:
-        broadcast_shape(a.data.shape, b.data.shape, what)
+    if a._data.shape != b._data.shape:
+        broadcast_shape(a._data.shape, b._data.shape, what)
     return a, b
 
 
@@ -306,7 +306,7 @@ def where(condition, x, y):
 def _compare(name):
     def op(a, b):
         a, b = operands(a, b, name)
-        return Tensor._wrap(getattr(_device.backend(a.device), name)(a.data, b.data), a.device, False, None)
+        return Tensor._wrap(getattr(_device.backend(a.device), name)(a._data, b._data), a.device, False, None)
     op.__name__ = name
     op.__doc__ = f"Element-wise {name} as a bool tensor (not differentiable)."
     return op

@@ -56,7 +56,7 @@ def embedding(input, weight, padding_idx=None):
             raise ValueError(f"{fn}: padding_idx must be within [-{v}, {v}) for {v} embeddings, got {padding_idx}")
         padding_idx %= v
     b = _device.backend(input.device)
-    idx = input.data
+    idx = input._data
     flat = b.reshape(b.contiguous(idx if idx.dtype == int64 else b.astype(idx, int64)), (-1,))
     _device.check_range(input.device, flat, 0, v - 1, lambda bad: IndexError(
         f"{fn}: index {bad} is out of range for an embedding table of {v} rows (expected 0 <= index < {v})"))

@@ -215,7 +215,7 @@ def cross_entropy(logits, target, reduction="mean", ignore_index=-100):
         target = cast(target, int64)
     c = logits.shape[0] if logits.ndim == 1 else logits.shape[1]
     b = _device.backend(logits.device)
-    stats = _device.check_range(logits.device, flat(b, target.data), 0, c - 1, lambda bad: ValueError(
+    stats = _device.check_range(logits.device, flat(b, target._data), 0, c - 1, lambda bad: ValueError(
         f"{name}: target holds class index {bad}, outside [0, {c}) for logits with C={c} classes (and not "
         f"ignore_index={ignore_index})"), skip=ignore_index)   # (min, max, count) of the kept targets
     return CrossEntropy.apply(logits, target, reduction=reduction, ignore_index=ignore_index,

@@ -222,6 +222,6 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     x, weight, bias = _common_dtype([x, weight, bias])
     params = [p for p in (weight, bias) if p is not None]
     return BatchNorm.apply(x, *params, has_weight=weight is not None, has_bias=bias is not None, training=training,
-                           running_mean=None if running_mean is None else running_mean.data,
-                           running_var=None if running_var is None else running_var.data,
+                           running_mean=None if running_mean is None else running_mean._data,
+                           running_var=None if running_var is None else running_var._data,
                            momentum=momentum, eps=eps)

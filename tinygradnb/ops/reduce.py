@@ -98,7 +98,7 @@ def _arg(name):
         if 0 in x.shape:
             raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
         b = _device.backend(x.device)
-        out = getattr(b, name)(x.data, axis=axis, keepdims=bool(keepdims or keepdim))
+        out = getattr(b, name)(x._data, axis=axis, keepdims=bool(keepdims or keepdim))
         return Tensor._wrap(b.astype(out, int64), x.device, False, None)
     op.__name__ = name
     op.__doc__ = f"Indices of the {name[3:]}imum along ``axis`` (the flat index when None), as int64."

@@ -211,7 +211,7 @@ def _device_lengths(b, lengths, nt, nb, device, fn):
         raise TypeError(f"{fn}: lengths must hold integers, got dtype {lengths.dtype}")
     if lengths.shape != (nb,):
         raise ValueError(f"{fn}: lengths must have shape ({nb},) (one length per batch sample), got {lengths.shape}")
-    flat = b.contiguous(lengths.data if lengths.dtype == int64 else b.astype(lengths.data, int64))
+    flat = b.contiguous(lengths._data if lengths.dtype == int64 else b.astype(lengths._data, int64))
     _device.check_range(device, flat, 1, nt, lambda bad: ValueError(
         f"{fn}: lengths must lie in [1, {nt}] (the sequence length T), got {bad}"))
     return b.clip(flat, 1, nt)

@@ -28,7 +28,7 @@ class Reshape(Function):
 def reshape(x, *shape):
     """The same elements in ``shape`` (one entry may be -1)."""
     shape = _sizes(shape, "reshape")
-    n = x.data.size
+    n = x._data.size
     if shape.count(-1) > 1 or any(s < -1 for s in shape):
         raise ValueError(f"reshape: shape {shape} may hold at most one -1 and no other negative size")
     known = 1
@@ -201,7 +201,7 @@ def _index_key(key, shape, device):
             if k.device != device and k.device != "cpu":   # a CPU index is copied over, as PyTorch
                 raise ValueError(f"index: indices must be on the CPU or on the indexed tensor's device "
                                  f"{device!r}, got {k.device!r}")
-            k, advanced = (k.data if k.device == device else b.asarray(k.data)), True
+            k, advanced = (k._data if k.device == device else b.asarray(k._data)), True
         elif isinstance(k, (list, np.ndarray)):
             k, advanced = b.asarray(np.asarray(k)), True
             if k.dtype.kind not in "iub":
@@ -267,8 +267,9 @@ def setitem(x, key, value):
         raise RuntimeError("setitem: in-place assignment into a tensor that requires grad is only allowed "
                            "inside tinygradnb.no_grad()")
     key, _ = _index_key(key, x.shape, x.device)
-    v = value.data if isinstance(value, Tensor) else value
+    v = value._data if isinstance(value, Tensor) else value
     try:
-        _device.backend(x.device).setitem(x.data, key, v)
+        _device.backend(x.device).setitem(x._data, key, v)
     except IndexError as e:
         raise IndexError(f"index: {e} (tensor of shape {x.shape})") from None
+    x._bump()

@@ -134,7 +134,7 @@ class Optimizer(abc.ABC):
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    _device.backend(p.grad.device).setitem(p.grad.data, Ellipsis, 0)
+                    p.grad.zero_()
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient (parameters whose ``.grad`` is None are skipped).
@@ -156,10 +156,11 @@ class Optimizer(abc.ABC):
                     raise ValueError(f"{type(self).__name__}.step: gradient on {g.device!r}, parameter on "
                                      f"{p.device!r}")
                 b = _device.backend(p.device)
-                flat_p, copy_back = _flat_target(b, p.data)
-                self._update(b, group, self.state[p], p, flat_p, _flat_source(b, g.data, p.dtype))
+                flat_p, copy_back = _flat_target(b, p._data)
+                self._update(b, group, self.state[p], p, flat_p, _flat_source(b, g._data, p.dtype))
                 if copy_back:
-                    b.setitem(p.data, Ellipsis, b.reshape(flat_p, p.shape))
+                    b.setitem(p._data, Ellipsis, b.reshape(flat_p, p.shape))
+                p._bump()
         return loss
 
     @abc.abstractmethod
@@ -227,7 +228,7 @@ class Optimizer(abc.ABC):
                     if v.shape != p.shape and key != "step":
                         raise ValueError(f"{name}.load_state_dict: state {key!r} of parameter {k} has shape "
                                          f"{v.shape}, the parameter has shape {p.shape}")
-                    arr = v.to(p.device).data
+                    arr = v.to(p.device)._data
                     if key != "step" and arr.dtype in _FLOATS and arr.dtype != p.dtype:
                         arr = b.astype(arr, p.dtype)
                     else:
@@ -280,7 +281,7 @@ class SGD(Optimizer):
             if buf is None:
                 buf = state["momentum_buffer"] = self._zeros_like(b, p)
                 first = True
-            flat_buf = b.reshape(buf.data, -1)
+            flat_buf = b.reshape(buf._data, -1)
         else:
             flat_buf = flat_g  # not read or written when momentum is 0
         b.sgd_step_(flat_p, flat_g, flat_buf, float(group["lr"]), mu, float(group["dampening"]),
@@ -325,7 +326,7 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = self._zeros_like(b, p)
         state["step"] += 1
         beta1, beta2 = group["betas"]
-        b.adam_step_(flat_p, flat_g, b.reshape(state["exp_avg"].data, -1), b.reshape(state["exp_avg_sq"].data, -1),
+        b.adam_step_(flat_p, flat_g, b.reshape(state["exp_avg"]._data, -1), b.reshape(state["exp_avg_sq"]._data, -1),
                      float(group["lr"]), float(beta1), float(beta2), float(group["eps"]),
                      float(group["weight_decay"]), int(state["step"]), self._decoupled)
 
