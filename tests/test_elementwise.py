@@ -121,3 +121,54 @@ def test_invert_bool_mask():
     assert (~m).tolist() == [False, True] and m.logical_not().tolist() == [False, True]
     with pytest.raises(TypeError, match="bool tensor"):
         ~tg.ones(2)
+
+
+# torch 2.13 (torch.result_type): tensors with dimensions decide; 0-d tensors and Python numbers count only when of
+# a higher category (bool < integer < float); a Python float is the default float32, a Python int int64.
+PROMOTION = [
+    (lambda: tg.ones(2) + tg.tensor(2.0, dtype=tg.float64), tg.float32),
+    (lambda: tg.ones(2, dtype=tg.float64) + tg.tensor(2.0), tg.float64),
+    (lambda: tg.tensor(2.0) + tg.tensor(2.0, dtype=tg.float64), tg.float64),      # both 0-d: promote
+    (lambda: tg.ones(2, dtype=tg.int64) * 2.5, tg.float32),
+    (lambda: tg.ones(2, dtype=tg.int32) + tg.tensor(3), tg.int32),
+    (lambda: tg.ones(2, dtype=tg.int32) + tg.tensor([3]), tg.int64),
+    (lambda: tg.ones(2, dtype=tg.int64) + tg.tensor(3.0, dtype=tg.float64), tg.float64),
+    (lambda: tg.tensor([True]) + 1, tg.int64),
+    (lambda: tg.tensor([True]) + True, tg.bool_),
+    (lambda: tg.tensor([True]) * 1.5, tg.float32),
+    (lambda: tg.ones(2, dtype=tg.int32) * 2, tg.int32),
+    (lambda: tg.ones(2, dtype=tg.int32) / tg.ones(2, dtype=tg.int32), tg.float32),
+    (lambda: 2 ** tg.ones(2, dtype=tg.int32), tg.int32),
+    (lambda: tg.ones(2) ** tg.tensor(2, dtype=tg.int64), tg.float32),
+    (lambda: tg.maximum(tg.ones(2), tg.tensor(1.0, dtype=tg.float64)), tg.float32),
+    (lambda: tg.where(tg.tensor([True, False]), 4, 2), tg.int64),
+    (lambda: tg.where(tg.tensor([True, False]), 4.0, 2), tg.float32),
+    (lambda: tg.where(tg.tensor([True, False]), tg.ones(2), tg.tensor(0.0, dtype=tg.float64)), tg.float32),
+    (lambda: tg.cat([tg.ones(1, dtype=tg.int32), tg.ones(1)]), tg.float32),
+]
+
+
+@pytest.mark.parametrize("make,dtype", PROMOTION)
+def test_result_dtype_follows_torch_result_type(make, dtype):
+    assert make().dtype == dtype
+
+
+def test_where_with_two_numbers():
+    out = tg.where(tg.tensor([True, False, True]), 4, 2)
+    assert out.tolist() == [4, 2, 4]
+
+
+def test_pow_gradients_at_base_zero_follow_torch():
+    x = tg.tensor([0.0, 1.0], dtype=tg.float64, requires_grad=True)
+    (x ** 0).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]                      # torch 2.13: [0, 0] (not NaN)
+    x = tg.tensor([0.0, 1.0], dtype=tg.float64, requires_grad=True)
+    (x ** x).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0]                      # torch 2.13: [0, 1]
+    p = tg.tensor([0.0, 2.0, 0.5, -1.0], dtype=tg.float64, requires_grad=True)
+    x = tg.zeros(4, dtype=tg.float64, requires_grad=True)
+    (x ** p).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, np.inf, -np.inf]     # torch 2.13
+    assert p.grad.tolist() == [0.0, 0.0, 0.0, -np.inf]        # torch 2.13
+    x = tg.tensor([0.5, 2.0], dtype=tg.float64, requires_grad=True)
+    assert tg.gradcheck(lambda x: x ** x, [x])

@@ -262,3 +262,171 @@ def test_function_with_several_outputs_runs_its_backward_once():
     with tg.no_grad():
         d, s = _TwoOutputs.apply(tg.tensor(x0, requires_grad=True))
     assert not d.requires_grad and s.tolist() == (x0 ** 2).tolist()
+
+
+# ---------------------------------------------------------------------------------------------------- version counter
+def test_inplace_change_of_a_saved_tensor_is_an_error_not_a_wrong_gradient():
+    # torch 2.13: RuntimeError "one of the variables needed for gradient computation has been modified by an
+    # inplace operation" (w.grad would silently be [0, 0, 0] without the check)
+    w = tg.ones(3, requires_grad=True)
+    y = (w * w).sum()
+    with tg.no_grad():
+        w -= 1.0
+    assert w._version == 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+@pytest.mark.parametrize("write", [
+    lambda t: t.__setitem__(0, 10**9),                    # setitem
+    lambda t: t.__iadd__(1),                              # in-place operator
+    lambda t: t.zero_(),                                  # in-place method
+    lambda t: t.data.__setitem__(0, 1),                   # through .data
+    lambda t: t.detach().__iadd__(1),                     # through detach()
+    lambda t: t.view(-1)[0:1].__setitem__(0, 1),          # through a view of a view
+])
+def test_every_kind_of_inplace_write_bumps_the_version(write):
+    z = tg.zeros(4, 3, requires_grad=True)
+    y = tg.tensor([0, 1, 2, 1])
+    loss = tg.nn.functional.cross_entropy(z, y)
+    write(y)
+    assert y._version >= 1
+    with pytest.raises(RuntimeError, match="input 1 of CrossEntropy is at version"):
+        loss.backward()                                   # never reads an out-of-range label (the old SIGSEGV)
+
+
+def test_embedding_index_changed_after_forward_is_an_error():
+    emb = tg.nn.Embedding(5, 2)
+    idx = tg.tensor([1, 2])
+    out = emb(idx).sum()
+    idx[0] = 100000
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
+
+
+def test_inplace_change_of_an_unsaved_input_or_after_backward_is_fine():
+    w = tg.ones(3, requires_grad=True)
+    x = tg.ones(3)
+    y = (w + x).sum()                 # add does not save its inputs: torch accepts the change
+    x += 1
+    y.backward()
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]
+    opt = tg.optim.SGD([w], lr=0.5)
+    (w * w).sum().backward()
+    v = w._version
+    opt.step()                        # an optimizer step is an in-place write
+    assert w._version == v + 1
+
+
+def test_optimizer_step_between_forward_and_backward_is_an_error():
+    w = tg.ones(2, requires_grad=True)
+    w.grad = tg.ones(2)
+    loss = (w * w).sum()
+    tg.optim.SGD([w], lr=0.1).step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+# ---------------------------------------------------------------------------------------------------- grad mode
+def test_grad_mode_is_per_thread():
+    import threading
+    seen = {}
+    inside, release = threading.Event(), threading.Event()
+
+    def worker():
+        with tg.no_grad():
+            inside.set()
+            release.wait(5)
+        seen["after"] = tg.is_grad_enabled()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    inside.wait(5)
+    seen["main"] = tg.is_grad_enabled()      # the other thread's no_grad does not reach this one
+    w = tg.ones(2, requires_grad=True)
+    seen["records"] = (w * 2).requires_grad
+    release.set()
+    t.join()
+    assert seen == {"main": True, "records": True, "after": True}
+
+    def other():
+        seen["fresh"] = tg.is_grad_enabled()
+    with tg.no_grad():                       # a new thread starts with grad mode on, as in torch
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+    assert seen["fresh"] is True and tg.is_grad_enabled()
+
+
+def test_set_grad_enabled_and_inference_mode():
+    w = tg.ones(2, requires_grad=True)
+    with tg.set_grad_enabled(False):
+        assert not (w * 2).requires_grad
+    assert tg.is_grad_enabled()
+    tg.set_grad_enabled(False)
+    assert not tg.is_grad_enabled()
+    tg.set_grad_enabled(True)
+    with tg.inference_mode():
+        assert not (w * 2).requires_grad
+    with tg.inference_mode(False):
+        assert (w * 2).requires_grad
+
+    @tg.set_grad_enabled(False)
+    def f():
+        return (w * 2).requires_grad
+    assert tg.is_grad_enabled() and f() is False and tg.is_grad_enabled()
+
+    @tg.inference_mode()
+    def g():
+        return (w * 2).requires_grad
+    assert g() is False and tg.is_grad_enabled()
+
+
+# ---------------------------------------------------------------------------------------------------- .data and .grad
+def test_data_is_a_detached_tensor_sharing_memory():
+    w = tg.ones(3, requires_grad=True)
+    d = w.data
+    assert isinstance(d, tg.Tensor) and not d.requires_grad and d.is_leaf
+    d[0] = 5.0
+    assert w.tolist() == [5.0, 1.0, 1.0]
+    w.data = tg.zeros(3)
+    assert w.tolist() == [0.0, 0.0, 0.0] and w.requires_grad
+    with pytest.raises(TypeError, match="data"):
+        w.data = np.zeros(3)
+
+
+def test_grad_assignment_is_checked():
+    p = tg.ones(2, requires_grad=True)
+    with pytest.raises(TypeError, match="grad"):
+        p.grad = np.ones(2)                 # torch 2.13: TypeError "assigned grad expected to be a Tensor or None"
+    with pytest.raises(RuntimeError, match="shape"):
+        p.grad = tg.ones(3)
+    with pytest.raises(RuntimeError, match="dtype"):
+        p.grad = tg.ones(2, dtype=tg.float64)
+    p.grad = tg.full((2,), 0.5)
+    p.grad = None
+
+
+def test_gradient_of_a_reduction_over_size_one_axes_is_writable():
+    for shape, dims in (((1, 3), 0), ((3, 1), 1), ((1,), 0), ((1, 1), (0, 1))):
+        x = tg.ones(*shape, requires_grad=True)
+        x.sum(dim=dims).sum().backward()
+        assert x.grad.numpy().flags.writeable
+        x.grad += 1                          # in-place on the gradient
+        with tg.no_grad():
+            tg.utils.clip_grad_norm_([x], 0.1)
+        tg.optim.SGD([x], lr=0.1, momentum=0.9).step()
+        tg.optim.SGD([x], lr=0.1).zero_grad(set_to_none=False)
+        assert x.grad.tolist() == np.zeros(shape).tolist()
+
+
+def test_single_element_indexes_to_a_zero_d_view():
+    t = tg.arange(4.0)
+    t[1] += 1                                # torch 2.13: tensor([0., 2., 2., 3.])
+    v = t[2]
+    assert v.shape == () and isinstance(v, tg.Tensor)
+    v += 10                                  # a view: writes reach t
+    assert t.tolist() == [0.0, 2.0, 12.0, 3.0]
+    m = tg.zeros(2, 3)
+    m[1, 2] += 5
+    assert m.tolist() == [[0, 0, 0], [0, 0, 5]]

@@ -2,8 +2,8 @@
 
 ``import tinygradnb`` loads only NumPy; each device's kernels (Numba for the CPU) load on first use.
 """
-from .tensor import (Tensor, Function, no_grad, enable_grad, is_grad_enabled, float32, float64, int32, int64,
-                     bool_)
+from .tensor import (Tensor, Function, no_grad, enable_grad, is_grad_enabled, set_grad_enabled, inference_mode,
+                     float32, float64, int32, int64, bool_)
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, rand, randn, zeros_like, ones_like,
                        full_like, empty_like, rand_like, randn_like, multinomial)
 from .random import manual_seed, initial_seed

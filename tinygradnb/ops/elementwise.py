@@ -1,49 +1,103 @@
 """Element-wise ops with NumPy broadcasting: arithmetic, exp/log/sqrt/abs, clamp, maximum, where, casts."""
-from ..tensor import Function, Tensor, float32, float64, _FLOATS
+import numbers
+
+import numpy as np
+
+from ..tensor import Function, Tensor, float32, float64, int64, bool_, _FLOATS
 from .. import device as _device
 from ._util import broadcast_shape, sum_to
 
 
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
+
+
 def _promote(d1, d2):
+    """PyTorch's ``promote_types`` for the supported dtypes: bool < int32 < int64 < float32 < float64."""
     if d1 == d2:
         return d1
-    if d1 in _FLOATS and d2 in _FLOATS:
-        return float64
-    if d1 in _FLOATS:
-        return d1
-    if d2 in _FLOATS:
-        return d2
-    return max(d1, d2, key=lambda d: d.itemsize)
+    c1, c2 = _CATEGORY[d1.kind], _CATEGORY[d2.kind]
+    if c1 != c2:
+        return d1 if c1 > c2 else d2
+    return d1 if d1.itemsize >= d2.itemsize else d2
 
 
-def as_tensor_like(x, like):
-    """``x`` (a Tensor, number or array) as a Tensor on ``like``'s device; a number takes ``like``'s dtype when
-    that keeps its value (``float_tensor * 2`` stays float32, ``int_tensor * 0.5`` becomes float32)."""
+def _scalar_dtype(x):
+    """The dtype PyTorch gives a Python number: bool, int64, or the default float32."""
+    return bool_ if isinstance(x, (bool, np.bool_)) else int64 if isinstance(x, numbers.Integral) else float32
+
+
+def _combine(higher, lower):
+    """Merge a lower-priority class of operands into a higher one (PyTorch's ``combine_categories``): it counts
+    only when its category (bool < integer < float) is above the higher class's."""
+    if higher is None:
+        return lower
+    if lower is None or higher.kind == "f":
+        return higher
+    if higher.kind == "b" or lower.kind == "f":
+        return _promote(higher, lower)
+    return higher
+
+
+def result_type(*operands):
+    """The dtype of an element-wise op on ``operands`` (tensors and Python numbers), by PyTorch's rules
+    (``torch.result_type``): tensors with dimensions decide; 0-d tensors, then numbers, count only when they are
+    of a higher category (bool < integer < float) — ``float32 + float64 0-d`` is float32, ``int64 + 2.5`` is
+    float32, ``int32 + int64 0-d`` is int32, ``bool + 1`` is int64."""
+    dims = zero = num = None
+    for x in operands:
+        if isinstance(x, Tensor):
+            dt = x.dtype
+            if x.ndim:
+                dims = dt if dims is None else _promote(dims, dt)
+            else:
+                zero = dt if zero is None else _promote(zero, dt)
+        else:
+            dt = _scalar_dtype(x)
+            num = dt if num is None else _promote(num, dt)
+    return _combine(dims, _combine(zero, num))
+
+
+_NUMBER = (numbers.Real, np.bool_)
+
+
+def as_tensor_like(x, like, dtype=None):
+    """``x`` (a Tensor, Python number, list or array) as a Tensor on ``like``'s device; a number as a 0-d tensor
+    of ``dtype`` (default: ``result_type(like, x)``, so ``float_tensor * 2`` stays float32)."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (int, float, bool)):
-        dt = like.dtype
-        if isinstance(x, float) and dt not in _FLOATS:
-            dt = float32
+    if isinstance(x, _NUMBER):
+        dt = result_type(like, x) if dtype is None else dtype
         return Tensor._wrap(_device.backend(like.device).full((), x, dt), like.device, False, None)
-    return Tensor(x, device=like.device)
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return Tensor(x, device=like.device)
+    raise TypeError(f"expected a Tensor, a number or an array, got {type(x).__name__}")
 
 
-def operands(a, b, what):
-    """Two tensors of one dtype whose shapes broadcast (one of ``a``, ``b`` may be a number or array)."""
-    if not isinstance(a, Tensor):
-        a = as_tensor_like(a, b)
-    elif not isinstance(b, Tensor):
-        b = as_tensor_like(b, a)
-    if a.dtype != b.dtype:
-        dt = _promote(a.dtype, b.dtype)
-        a, b = cast(a, dt), cast(b, dt)
+def operands(a, b, what, dtype=None):
+    """Two tensors of one dtype (PyTorch's ``result_type`` of both, or ``dtype``) on one device whose shapes
+    broadcast; one of ``a``, ``b`` may be a Python number, list or NumPy array."""
+    if isinstance(a, Tensor):
+        like = a
+    elif isinstance(b, Tensor):
+        like = b
+    else:
+        raise TypeError(f"{what}: expected a Tensor operand, got {type(a).__name__} and {type(b).__name__}")
+    try:
+        a, b = as_tensor_like(a, like, dtype), as_tensor_like(b, like, dtype)
+    except TypeError as e:
+        raise TypeError(f"{what}: {e}") from None
+    if a.device != b.device:
+        raise ValueError(f"{what}: expected both tensors on one device, got {a.device!r} and {b.device!r}")
+    dt = result_type(a, b) if dtype is None else dtype
+    a, b = cast(a, dt), cast(b, dt)
     if a._data.shape != b._data.shape:
         broadcast_shape(a._data.shape, b._data.shape, what)
     return a, b
 
 
 class Cast(Function):
+    saves_inputs, saves_output = (), False
+
     def forward(self, x, dtype):
         self.dtype = x.dtype
         return self.b.astype(x, dtype)
@@ -58,6 +112,8 @@ def cast(x, dtype):
 
 
 class ToDevice(Function):
+    saves_inputs, saves_output = (), False
+
     def forward(self, x, src, device):
         self.dst = device
         return _device.backend(device).asarray(_device.read(src, x))
@@ -74,6 +130,8 @@ def to_device(x, device):
 
 
 class Add(Function):
+    saves_inputs, saves_output = (), False
+
     def forward(self, x, y):
         self.shapes = x.shape, y.shape
         return self.b.add(x, y)
@@ -83,6 +141,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves_inputs, saves_output = (), False
+
     def forward(self, x, y):
         self.shapes = x.shape, y.shape
         return self.b.subtract(x, y)
@@ -92,6 +152,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    saves_output = False
+
     def forward(self, x, y):
         self.x, self.y = x, y
         return self.b.multiply(x, y)
@@ -104,6 +166,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    saves_output = False
+
     def forward(self, x, y):
         self.x, self.y = x, y
         return self.b.divide(x, y)
@@ -126,14 +190,20 @@ class Pow(Function):
     def backward(self, g):
         b, (tx, ty) = self.b, self.inputs
         gx = gy = None
-        if tx.requires_grad:  # d(x^y)/dx = y·x^(y-1)
-            gx = sum_to(b, b.multiply(g, b.multiply(self.y, b.power(self.x, b.subtract(self.y, 1)))), self.x.shape)
-        if ty.requires_grad:  # d(x^y)/dy = x^y·ln x
-            gy = sum_to(b, b.multiply(g, b.multiply(self.out, b.log(self.x))), self.y.shape)
+        x, y = self.x, self.y
+        if tx.requires_grad:  # d(x^y)/dx = y·x^(y-1), and 0 where y = 0 (as PyTorch: x^0 is constant, even at x = 0)
+            d = b.multiply(y, b.power(x, b.subtract(y, 1)))
+            gx = sum_to(b, b.multiply(g, b.where(b.equal(y, 0), 0, d)), x.shape)
+        if ty.requires_grad:  # d(x^y)/dy = x^y·ln x, and 0 where x = 0 and y ≥ 0 (PyTorch's limit of x^y·ln x)
+            d = b.multiply(self.out, b.log(b.where(b.equal(x, 0), 1, x)))
+            d = b.where(b.equal(x, 0), b.where(b.less(y, 0), b.multiply(self.out, b.log(x)), 0), d)
+            gy = sum_to(b, b.multiply(g, d), y.shape)
         return gx, gy
 
 
 class Neg(Function):
+    saves_inputs, saves_output = (), False
+
     def forward(self, x):
         return self.b.negative(x)
 
@@ -142,6 +212,8 @@ class Neg(Function):
 
 
 class Exp(Function):
+    saves_inputs = ()
+
     def forward(self, x):
         self.out = self.b.exp(x)
         return self.out
@@ -151,6 +223,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    saves_output = False
+
     def forward(self, x):
         self.x = x
         return self.b.log(x)
@@ -160,6 +234,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saves_inputs = ()
+
     def forward(self, x):
         self.out = self.b.sqrt(x)
         return self.out
@@ -169,6 +245,8 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    saves_output = False
+
     def forward(self, x):
         self.x = x
         return self.b.abs(x)
@@ -178,6 +256,8 @@ class Abs(Function):
 
 
 class Clamp(Function):
+    saves_output = False
+
     def forward(self, x, lo, hi):
         self.x, self.lo, self.hi = x, lo, hi
         return self.b.clip(x, lo, hi)
@@ -192,6 +272,8 @@ class Clamp(Function):
 
 
 class Maximum(Function):
+    saves_output = False
+
     def forward(self, x, y):
         self.x, self.y = x, y
         return self.b.maximum(x, y)
@@ -205,6 +287,8 @@ class Maximum(Function):
 
 
 class Where(Function):
+    saves_inputs, saves_output = (0,), False
+
     def forward(self, cond, x, y):
         self.cond, self.shapes = cond, (x.shape, y.shape)
         return self.b.where(cond, x, y)
@@ -293,12 +377,15 @@ def minimum(a, b):
 
 def where(condition, x, y):
     """x where ``condition`` holds, else y (all three broadcast)."""
-    like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else condition
     if not isinstance(condition, Tensor):
-        condition = Tensor(condition, device=like.device)
+        raise TypeError(f"where: condition must be a bool Tensor, got {type(condition).__name__}")
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):   # two numbers: 0-d tensors of their result type
+        x = as_tensor_like(x, condition, result_type(x, y))
     x, y = operands(x, y, "where")
+    if condition.device != x.device:
+        raise ValueError(f"where: condition is on {condition.device!r}, the values on {x.device!r}")
     broadcast_shape(condition.shape, broadcast_shape(x.shape, y.shape), "where (condition vs values)")
     return Where.apply(condition, x, y)
 

@@ -1,4 +1,6 @@
 """Views and joins: reshape, permute/transpose, expand, squeeze/unsqueeze, flatten, concat, stack, indexing."""
+import numbers
+
 import numpy as np
 
 from ..tensor import Function, Tensor, int64, is_grad_enabled
@@ -16,7 +18,12 @@ def _sizes(args, name):
     return tuple(int(s) for s in args)
 
 
-class Reshape(Function):
+class _View(Function):
+    """An op whose output shares its input's memory and whose backward needs only shapes."""
+    view, saves_inputs, saves_output = True, (), False
+
+
+class Reshape(_View):
     def forward(self, x, shape):
         self.shape = x.shape
         return self.b.reshape(x, shape)
@@ -46,7 +53,7 @@ def reshape(x, *shape):
     return Reshape.apply(x, shape=shape)
 
 
-class Permute(Function):
+class Permute(_View):
     def forward(self, x, dims):
         self.inverse = tuple(np.argsort(dims))
         return self.b.transpose(x, dims)
@@ -73,12 +80,14 @@ def transpose(x, dim0=None, dim1=None):
     if dim0 is None or dim1 is None:
         raise TypeError("transpose: pass both dim0 and dim1, or neither")
     d0, d1 = (normalize_axes(d, x.ndim, "dim")[0] for d in (dim0, dim1))
+    if x.ndim == 0:                       # dims 0 and -1 of a 0-d tensor: nothing to swap, as PyTorch
+        return x
     dims = list(range(x.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return permute(x, dims)
 
 
-class Expand(Function):
+class Expand(_View):
     def forward(self, x, shape):
         self.shape = x.shape
         return self.b.broadcast_to(x, shape)
@@ -140,6 +149,8 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 class Concat(Function):
+    saves_inputs, saves_output = (), False
+
     def forward(self, *xs, axis):
         self.axis = axis
         self.bounds = np.cumsum([0] + [x.shape[axis] for x in xs])
@@ -157,6 +168,10 @@ def concat(tensors, axis=0, *, dim=None):
     if not tensors or not all(isinstance(t, Tensor) for t in tensors):
         raise TypeError("concat: expected a non-empty sequence of Tensors")
     first = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"concat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
+                               f"use stack")
     ax = normalize_axes(dim if dim is not None else axis, first.ndim, "axis")[0]
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or any(a != c for k, (a, c) in enumerate(zip(t.shape, first.shape)) if k != ax):
@@ -190,7 +205,8 @@ def stack(tensors, axis=0, *, dim=None):
 def _index_key(key, shape, device):
     """Tensors and lists in an index become device arrays; returns (key, whether it has an array). The values of
     integer index tensors on a GPU are range-checked there (``tinygradnb.device.check``: an index out of bounds
-    raises ``IndexError`` at the next copy to the host; NumPy checks the CPU's at once)."""
+    raises ``IndexError`` at the next copy to the host; NumPy checks the CPU's at once). A 0-d integer tensor
+    counts as an int, as in PyTorch."""
     items = key if isinstance(key, tuple) else (key,)
     b = _device.backend(device)
     out, advanced = [], False
@@ -201,17 +217,50 @@ def _index_key(key, shape, device):
             if k.device != device and k.device != "cpu":   # a CPU index is copied over, as PyTorch
                 raise ValueError(f"index: indices must be on the CPU or on the indexed tensor's device "
                                  f"{device!r}, got {k.device!r}")
-            k, advanced = (k._data if k.device == device else b.asarray(k._data)), True
+            if k.ndim == 0 and k.dtype.kind in "iu":
+                k = int(k.item())
+            else:
+                k, advanced = (k._data if k.device == device else b.asarray(k._data)), True
         elif isinstance(k, (list, np.ndarray)):
             k, advanced = b.asarray(np.asarray(k)), True
+            if k.size == 0 and k.dtype.kind == "f":          # [] indexes nothing, as PyTorch's empty long tensor
+                k = b.asarray(np.zeros(k.shape, int64))
             if k.dtype.kind not in "iub":
                 raise IndexError(f"index: arrays used as indices must be integer or bool, got {k.dtype}")
-        elif not (k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice))):
+        elif isinstance(k, bool) or not (k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice))):
             raise IndexError(f"index: expected ints, slices, None, Ellipsis or integer/bool tensors, got {k!r}")
         out.append(k)
+    if sum(k is Ellipsis for k in out) > 1:
+        raise IndexError("index: an index can only have a single ellipsis ('...')")
     if advanced and device != "cpu":
         _check_index_arrays(b, out, shape, device)
     return tuple(out), advanced
+
+
+def _split_ints(key):
+    """PyTorch applies integer indices as plain selections before the advanced (array) indices, so they take no
+    part in where the advanced result's axes go (NumPy broadcasts them with the arrays: ``x[0, :, [1, 2]]`` of a
+    (2, 3, 4, 5) tensor is (3, 2, 5) in PyTorch, (2, 3, 5) in NumPy). Returns a basic key with the ints (arrays
+    replaced by full slices) and the key that is left to apply to its result, or None when no int meets an
+    array."""
+    def is_int(k):
+        return isinstance(k, (int, np.integer))
+    if not any(is_int(k) for k in key):
+        return None
+    first, rest = [], []
+    for k in key:
+        if is_int(k):
+            first.append(k)
+        elif k is None:
+            first.append(None)
+            rest.append(slice(None))
+        elif k is Ellipsis or isinstance(k, slice):
+            first.append(k)
+            rest.append(slice(None) if isinstance(k, slice) else k)
+        else:                                   # an index array: a bool mask spans as many axes as it has
+            first.extend([slice(None)] * (k.ndim if k.dtype.kind == "b" else 1))
+            rest.append(k)
+    return tuple(first), tuple(rest)
 
 
 def _check_index_arrays(b, items, shape, device):
@@ -238,8 +287,11 @@ def _check_index_arrays(b, items, shape, device):
 
 
 class GetItem(Function):
+    saves_inputs, saves_output = (), False
+
     def forward(self, x, key, advanced):
         self.shape, self.dtype, self.key, self.advanced = x.shape, x.dtype, key, advanced
+        self.view = not advanced
         return self.b.getitem(x, key)
 
     def backward(self, g):  # scatter the gradient back; repeated indices accumulate
@@ -251,25 +303,60 @@ class GetItem(Function):
         return out
 
 
-def getitem(x, key):
-    """``x[key]``: basic slicing and integer/bool-array indexing (a gather; backward scatter-adds)."""
-    key, advanced = _index_key(key, x.shape, x.device)
+def _get(x, key, advanced):
+    if advanced and x.requires_grad and is_grad_enabled():   # backward must see the indices of the forward
+        b = _device.backend(x.device)
+        key = tuple(b.copy(k) if hasattr(k, "dtype") else k for k in key)
     try:
         return GetItem.apply(x, key=key, advanced=advanced)
     except IndexError as e:
         raise IndexError(f"index: {e} (tensor of shape {x.shape})") from None
 
 
+def getitem(x, key):
+    """``x[key]``: basic slicing (a view) and integer/bool-array indexing (a gather; backward scatter-adds), with
+    PyTorch's placement of the indexed axes."""
+    key, advanced = _index_key(key, x.shape, x.device)
+    split = _split_ints(key) if advanced else None
+    if split is not None:
+        return _get(_get(x, split[0], False), split[1], True)
+    return _get(x, key, advanced)
+
+
 def setitem(x, key, value):
-    """``x[key] = value`` in place; only on tensors outside the graph, as PyTorch forbids it on leaves that
-    require grad."""
+    """``x[key] = value`` in place (``value`` a number or a tensor broadcastable to the selection, cast to x's
+    dtype); only on tensors outside the graph, as PyTorch forbids it on leaves that require grad."""
     if x.requires_grad and is_grad_enabled():
         raise RuntimeError("setitem: in-place assignment into a tensor that requires grad is only allowed "
                            "inside tinygradnb.no_grad()")
-    key, _ = _index_key(key, x.shape, x.device)
-    v = value._data if isinstance(value, Tensor) else value
+    if isinstance(value, Tensor):
+        if value.requires_grad and is_grad_enabled():
+            raise RuntimeError("setitem: the value requires grad but tinygradnb does not record in-place writes "
+                               "in the graph; build the tensor out of place (tinygradnb.stack / tinygradnb.cat / "
+                               "tinygradnb.where) instead")
+        if value.device != x.device:
+            raise ValueError(f"setitem: value is on {value.device!r}, the tensor on {x.device!r}")
+        v = value._data
+    elif isinstance(value, (numbers.Number, np.bool_)):
+        v = value
+    else:
+        raise TypeError(f"setitem: value must be a Tensor or a number, got {type(value).__name__}")
+    key, advanced = _index_key(key, x.shape, x.device)
+    b = _device.backend(x.device)
+    split = _split_ints(key) if advanced else None
     try:
-        _device.backend(x.device).setitem(x._data, key, v)
+        if split is None:
+            b.setitem(x._data, key, v)
+        else:                    # write into the integer selection, then put it back (a no-op for a CPU view)
+            part = b.getitem(x._data, split[0])
+            b.setitem(part, split[1], v)
+            b.setitem(x._data, split[0], part)
     except IndexError as e:
         raise IndexError(f"index: {e} (tensor of shape {x.shape})") from None
+    except ValueError:
+        if not hasattr(v, "shape"):
+            raise
+        sel = getitem(x.detach(), key if split is None else split[0])
+        raise RuntimeError(f"setitem: a value of shape {tuple(v.shape)} cannot be broadcast to the selection "
+                           f"x[key] of shape {tuple(sel.shape)} (tensor of shape {tuple(x.shape)})") from None
     x._bump()
