@@ -267,3 +267,35 @@ def test_zero_dimensional_tensors_keep_their_shape_on_cuda():
         assert t.shape == () and t.cpu().shape == ()
     a = tg.arange(6, device="cuda").reshape(2, 3)
     assert a[tg.tensor(1, device="cuda")].tolist() == [3, 4, 5]
+
+
+# ---------------------------------------------------------------------------------------------------- PyTorch semantics
+def test_version_counter_guards_saved_tensors_on_cuda():
+    z = tg.zeros(4, 3, device="cuda", requires_grad=True)
+    y = tg.tensor([0, 1, 2, 1], device="cuda")
+    loss = F.cross_entropy(z, y)
+    y[0] = 10**9                                         # never reaches the kernel: backward refuses
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+    w = tg.ones(3, device="cuda", requires_grad=True)
+    out = (w * w).sum()
+    with tg.no_grad():
+        w -= 1.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
+
+
+def test_indexing_placement_and_promotion_on_cuda():
+    a = np.arange(120.0).reshape(2, 3, 4, 5)
+    x = tg.tensor(a, device="cuda")
+    assert x[0, :, [1, 2]].shape == (3, 2, 5)            # torch 2.13
+    np.testing.assert_array_equal(x[0, :, [1, 2]].numpy(), a[0][:, [1, 2]])
+    z = tg.zeros(2, 3, 4, device="cuda")
+    z[0, :, [1, 2]] = tg.ones(3, 2, device="cuda")
+    assert z.sum().item() == 6.0 and z[0, :, 1].tolist() == [1.0, 1.0, 1.0]
+    t = tg.arange(4.0, device="cuda")
+    t[1] += 10
+    assert t.tolist() == [0.0, 11.0, 2.0, 3.0] and t[2].shape == ()
+    assert (tg.ones(2, device="cuda") + tg.tensor(2.0, dtype=tg.float64, device="cuda")).dtype == tg.float32
+    assert (tg.ones(2, dtype=tg.int64, device="cuda") * 2.5).dtype == tg.float32
+    assert tg.where(tg.tensor([True, False], device="cuda"), 4, 2).tolist() == [4, 2]
