@@ -105,3 +105,22 @@ def test_cpu_argument_checks_raise_at_the_call():
         F.cross_entropy(z, tg.tensor([0, 3]))
     with pytest.raises(IndexError, match="index -1 is out of range"):
         tg.nn.functional.embedding(tg.tensor([-1]), tg.zeros(4, 2))
+
+
+@pytest.mark.parametrize("dim", [1.5, "a", True, np.bool_(True), (0, 1.0), [0, "1"], (0, True), {0}])
+def test_axis_of_the_wrong_type_is_a_type_error_naming_it(dim):
+    # torch 2.13: TypeError for x.sum(dim=1.5), dim="a", dim=True and (0, 1.0)
+    x = tg.ones(2, 3)
+    with pytest.raises(TypeError, match=r"axis: expected an int or a tuple of ints, got"):
+        x.sum(dim=dim)
+    with pytest.raises(TypeError, match=r"dim: expected an int or a tuple of ints, got"):
+        x.transpose(0, dim)
+
+
+def test_numpy_integer_axes_are_ints():
+    x = tg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    # torch 2.13: x.sum(dim=np.int32(1)) == [6., 15.]; x.sum(dim=(np.int64(0), 1)) == 21.
+    assert x.sum(dim=np.int32(1)).tolist() == [6.0, 15.0]
+    assert x.sum(dim=(np.int64(0), 1)).item() == 21.0
+    assert x.sum(dim=[np.int64(-1)]).tolist() == [6.0, 15.0]
+    assert x.transpose(np.int64(0), 1).shape == (3, 2)

@@ -419,13 +419,86 @@ def test_save_load_bad_inputs(tmp_path):
         save({frozenset({1}): 1}, tmp_path / "x.npz")
     assert not (tmp_path / "x.npz").exists() and os.listdir(tmp_path) == []
     np.savez(tmp_path / "plain.npz", a=np.ones(2))
-    with pytest.raises(ValueError, match="not a tinygradnb checkpoint"):
+    with pytest.raises(ValueError, match="plain.npz' is not a valid tinygradnb checkpoint"):
         load(tmp_path / "plain.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip file at all")
-    with pytest.raises(ValueError, match="not a tinygradnb checkpoint"):
+    with pytest.raises(ValueError, match="junk.npz' is not a valid tinygradnb checkpoint"):
         load(tmp_path / "junk.npz")
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "missing.npz")
+    with pytest.raises(TypeError, match="load: path must be a str or os.PathLike, got NoneType"):
+        load(None)
+    with pytest.raises(TypeError, match="save: path must be a str or os.PathLike, got NoneType"):
+        save({}, None)
+    with pytest.raises(FileNotFoundError, match="save: the folder .* does not exist"):
+        save({}, tmp_path / "no_such_folder" / "x.npz")
+    with pytest.raises(ValueError, match="load: map_location: device: expected one of"):
+        load(tmp_path / "plain.npz", map_location="tpu")
+
+
+def _damaged(tmp_path, name, data):
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_load_of_a_damaged_checkpoint_names_the_file(tmp_path, compress):
+    """Truncated, empty, random or overwritten files raise ValueError naming the file, never a raw zip, EOF,
+    zlib, JSON or Unicode error; the reader's error stays as __cause__."""
+    good = tmp_path / "good.npz"
+    save({"w": tg.arange(500).float(), "meta": [1, 2.5, "x"]}, good, compress=compress)
+    raw = good.read_bytes()
+    rng = np.random.default_rng(0)
+    cases = {"empty.npz": b"", "truncated_half.npz": raw[:len(raw) // 2], "truncated_1.npz": raw[:-1],
+             "head.npz": raw[:10], "random.npz": rng.integers(0, 256, 600, dtype=np.uint8).tobytes()}
+    for pos in (64, len(raw) // 3):  # damaged bytes inside the archive: a CRC or a deflate error on reading
+        cases[f"flipped_{pos}.npz"] = raw[:pos] + b"\xff" * 8 + raw[pos + 8:]
+    for name, data in cases.items():
+        p = _damaged(tmp_path, name, data)
+        with pytest.raises(ValueError, match=rf"load: '.*{name}' is not a valid tinygradnb checkpoint") as err:
+            load(p)
+        assert err.value.__cause__ is not None, name
+    with pytest.raises(ValueError, match=r"empty.npz' is not a valid tinygradnb checkpoint \(the file is empty\)"):
+        load(tmp_path / "empty.npz")
+    assert load(good)["meta"] == [1, 2.5, "x"]
+
+
+def test_load_of_a_malformed_header_or_structure_names_the_file(tmp_path):
+    import json
+    head = {"format": "tinygradnb.checkpoint", "version": 1}
+
+    def ckpt(meta, raw=None, **arrays):
+        p = tmp_path / f"m{len(list(tmp_path.iterdir()))}.npz"
+        data = raw if raw is not None else json.dumps(meta).encode()
+        np.savez(p, __meta__=np.frombuffer(data, np.uint8), **arrays)
+        return p
+
+    np.save(tmp_path / "single.npy", np.ones(3))
+    cases = [
+        (ckpt(None, raw=b"{not json"), r"'__meta__' entry is unreadable: JSONDecodeError"),
+        (ckpt(None, raw=b"\xff\xfe"), r"'__meta__' entry is unreadable: UnicodeDecodeError"),
+        (ckpt([1, 2]), r"'__meta__' entry is a JSON list"),
+        (ckpt({"format": "other"}), r"format 'other'"),
+        (ckpt(head), r"malformed header: version 1, no 'root' entry"),
+        (ckpt(head | {"version": "1", "root": 1}), r"malformed header: version '1'"),
+        (ckpt(head | {"root": {"list": 5}}), r"malformed checkpoint structure at obj: expected a list"),
+        (ckpt(head | {"root": {"dict": [[1]]}}), r"not a \[key, value\] pair"),
+        (ckpt(head | {"root": {"tensor": "a0", "device": "cpu"}}), r"lists array 'a0' at obj but does not hold it"),
+        (ckpt(head | {"root": {"tensor": "a0", "device": "tpu"}}, a0=np.ones(2, np.float32)), r"device"),
+        (ckpt(head | {"root": {"tensor": "a0", "device": "cpu"}}, a0=np.ones(2, np.float16)), r"float16"),
+        (ckpt(head | {"root": {"int": "abc"}}), r"invalid literal for int"),
+        (ckpt(head | {"root": {"zzz": 1}}), r"malformed checkpoint structure at obj: \['zzz'\]"),
+    ]
+    for p, why in cases:
+        with pytest.raises(ValueError, match=rf"load: '.*{p.name}' is not a valid tinygradnb checkpoint \(.*{why}"):
+            load(p)
+    with pytest.raises(ValueError, match=r"single.npy' is a single .npy array, not a valid tinygradnb checkpoint"):
+        load(tmp_path / "single.npy")
+    with pytest.raises(ValueError, match=r"is checkpoint version 2, this tinygradnb reads up to 1"):
+        load(ckpt(head | {"version": 2, "root": 1}))
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        load(tmp_path)
 
 
 def test_optimizer_checkpoint_with_sgd_momentum(tmp_path):

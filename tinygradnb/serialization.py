@@ -16,6 +16,8 @@ import json
 import math
 import os
 import tempfile
+import zipfile
+import zlib
 from collections import OrderedDict
 
 import numpy as np
@@ -79,45 +81,79 @@ def _encode(obj, arrays, where):
                     f"not the object)")
 
 
+class _Malformed(ValueError):
+    """A checkpoint whose structure or arrays are not what ``save`` writes; ``load`` names the file."""
+
+
 def _decode(node, arrays, map_location, where):
     if node is None or isinstance(node, (bool, int, float, str)):
         return node
     if not isinstance(node, dict):
-        raise ValueError(f"load: malformed checkpoint structure at {where}")
-    if "int" in node:
-        return int(node["int"])
-    if "float" in node:
-        return float(node["float"])
-    if "tensor" in node:
-        arr = _array(arrays, node["tensor"], where)
-        as_dtype(arr.dtype, where)
-        dev = _device.normalize(map_location if map_location is not None else node["device"])
-        t = Tensor._wrap(_device.backend(dev).asarray(arr), dev, False, None)
-        if node.get("parameter"):
-            from .nn.module import Parameter
-            return Parameter(t, requires_grad=bool(node.get("requires_grad")))
-        return t.requires_grad_(True) if node.get("requires_grad") else t
-    if "ndarray" in node:
-        arr = _array(arrays, node["ndarray"], where)
-        return arr[()] if node.get("scalar") else arr
-    if "dict" in node:
-        out = OrderedDict() if node.get("ordered") else {}
-        for k, v in node["dict"]:
-            key = _decode(k, arrays, map_location, where)
-            if isinstance(key, list):
-                key = tuple(key)
-            out[key] = _decode(v, arrays, map_location, f"{where}[{key!r}]")
-        return out
-    if "list" in node:
-        return [_decode(v, arrays, map_location, f"{where}[{i}]") for i, v in enumerate(node["list"])]
-    if "tuple" in node:
-        return tuple(_decode(v, arrays, map_location, f"{where}[{i}]") for i, v in enumerate(node["tuple"]))
-    raise ValueError(f"load: malformed checkpoint structure at {where}: {sorted(node)}")
+        raise _Malformed(f"malformed checkpoint structure at {where}: a {type(node).__name__}")
+    try:
+        if "int" in node:
+            return int(node["int"])
+        if "float" in node:
+            return float(node["float"])
+        if "tensor" in node:
+            arr = _array(arrays, node["tensor"], where)
+            as_dtype(arr.dtype, where)
+            dev = map_location if map_location is not None else _saved_device(node.get("device"), where)
+            t = Tensor._wrap(_device.backend(dev).asarray(arr), dev, False, None)
+            if node.get("parameter"):
+                from .nn.module import Parameter
+                return Parameter(t, requires_grad=bool(node.get("requires_grad")))
+            return t.requires_grad_(True) if node.get("requires_grad") else t
+        if "ndarray" in node:
+            arr = _array(arrays, node["ndarray"], where)
+            return arr[()] if node.get("scalar") else arr
+        if "dict" in node:
+            out = OrderedDict() if node.get("ordered") else {}
+            for k, v in _items(node["dict"], where):
+                key = _decode(k, arrays, map_location, where)
+                if isinstance(key, list):
+                    key = tuple(key)
+                out[key] = _decode(v, arrays, map_location, f"{where}[{key!r}]")
+            return out
+        if "list" in node:
+            return [_decode(v, arrays, map_location, f"{where}[{i}]") for i, v in enumerate(_seq(node["list"], where))]
+        if "tuple" in node:
+            return tuple(_decode(v, arrays, map_location, f"{where}[{i}]")
+                         for i, v in enumerate(_seq(node["tuple"], where)))
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        if isinstance(e, _Malformed):
+            raise
+        raise _Malformed(f"malformed checkpoint structure at {where}: {type(e).__name__}: {e}") from e
+    raise _Malformed(f"malformed checkpoint structure at {where}: {sorted(node)}")
+
+
+def _seq(v, where):
+    if not isinstance(v, list):
+        raise _Malformed(f"malformed checkpoint structure at {where}: expected a list, got {type(v).__name__}")
+    return v
+
+
+def _items(v, where):
+    for item in _seq(v, where):
+        if not isinstance(item, list) or len(item) != 2:
+            raise _Malformed(f"malformed checkpoint structure at {where}: a dict entry is not a [key, value] pair")
+        yield item
+
+
+def _saved_device(dev, where):
+    """The device a tensor was saved on; an unknown name means a damaged file (a known device that is not
+    available here, such as 'cuda' without a GPU, raises the device's own error: pass ``map_location``)."""
+    if not isinstance(dev, str):
+        raise _Malformed(f"malformed checkpoint structure at {where}: device {dev!r}")
+    try:
+        return _device.normalize(dev)
+    except ValueError as e:
+        raise _Malformed(f"malformed checkpoint structure at {where}: {e}") from e
 
 
 def _array(arrays, name, where):
-    if name not in arrays:
-        raise ValueError(f"load: the checkpoint lists array {name!r} at {where} but does not hold it")
+    if not isinstance(name, str) or name not in arrays:
+        raise _Malformed(f"the checkpoint lists array {name!r} at {where} but does not hold it")
     return arrays[name]
 
 
@@ -125,11 +161,15 @@ def save(obj, path, compress=False):
     """Write ``obj`` (a state dict, or a dict/list holding several plus scalars) to ``path`` as one ``.npz``
     archive, atomically: the previous file at ``path`` is replaced only once the new one is complete on disk.
     The file is written at exactly ``path`` (no suffix is added). ``compress`` uses zip deflate."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"save: path must be a str or os.PathLike, got {type(path).__name__}")
     path = os.fspath(path)
     arrays = {}
     meta = {"format": _FORMAT, "version": _VERSION, "root": _encode(obj, arrays, "obj")}
     arrays[_META] = np.frombuffer(json.dumps(meta, allow_nan=False).encode("utf-8"), dtype=np.uint8)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(2, "save: the folder to write the checkpoint into does not exist", folder)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -159,27 +199,68 @@ def _fsync_dir(folder):
         os.close(fd)
 
 
+# What NumPy's reader raises on a file that is not a complete .npz archive readable without pickle: a truncated
+# or damaged zip (BadZipFile, EOFError, zlib.error, or OSError from a seek past its end), an empty file
+# (EOFError), pickled or unknown data (ValueError, UnpicklingError).
+_READ_ERRORS = (zipfile.BadZipFile, EOFError, ValueError, zlib.error, OSError, KeyError, UnicodeDecodeError)
+
+
+def _not_a_checkpoint(path, why):
+    return ValueError(f"load: {path!r} is not a valid tinygradnb checkpoint ({why})")
+
+
 def load(path, map_location=None):
     """Read a checkpoint written by ``save``: the same structure, with Tensors (on their saved device, or on
     ``map_location``), NumPy arrays and scalars. Load a model's part with ``model.load_state_dict(...)``, which
-    checks names, shapes and dtypes."""
+    checks names, shapes and dtypes.
+
+    A missing file raises ``FileNotFoundError`` (a folder ``IsADirectoryError``); a file that is not a complete
+    checkpoint written by ``save`` (empty, truncated, damaged, another program's ``.npz`` or ``.npy``) raises
+    ``ValueError`` naming the file, with the reader's own error as ``__cause__``."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"load: path must be a str or os.PathLike, got {type(path).__name__}")
     path = os.fspath(path)
+    if map_location is not None:
+        try:
+            map_location = _device.normalize(map_location)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"load: map_location: {e}") from e
+    if os.path.isdir(path):
+        raise IsADirectoryError(21, "load: is a folder, not a checkpoint file", path)
     try:
         npz = np.load(path, allow_pickle=False)
-    except ValueError as e:
-        raise ValueError(f"load: {path!r} is not a tinygradnb checkpoint (not an .npz archive readable without "
-                         f"pickle): {e}") from None
+    except _READ_ERRORS as e:
+        if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)):
+            raise
+        empty = os.path.getsize(path) == 0
+        why = "the file is empty" if empty else f"not a complete .npz archive readable without pickle: " \
+                                                f"{type(e).__name__}: {e}"
+        raise _not_a_checkpoint(path, why) from e
     if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise ValueError(f"load: {path!r} is a single .npy array, not a tinygradnb checkpoint")
+        raise ValueError(f"load: {path!r} is a single .npy array, not a valid tinygradnb checkpoint")
     with npz:
         if _META not in npz.files:
-            raise ValueError(f"load: {path!r} is not a tinygradnb checkpoint (no {_META!r} entry; holds "
-                             f"{npz.files[:5]})")
-        meta = json.loads(npz[_META].tobytes().decode("utf-8"))
+            raise _not_a_checkpoint(path, f"no {_META!r} entry; holds {npz.files[:5]}")
+        try:
+            meta = json.loads(npz[_META].tobytes().decode("utf-8"))
+        except _READ_ERRORS as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise _not_a_checkpoint(path, f"its {_META!r} entry is unreadable: {type(e).__name__}: {e}") from e
+        if not isinstance(meta, dict):
+            raise _not_a_checkpoint(path, f"its {_META!r} entry is a JSON {type(meta).__name__}, not an object")
         if meta.get("format") != _FORMAT:
-            raise ValueError(f"load: {path!r} has format {meta.get('format')!r}, expected {_FORMAT!r}")
-        if meta.get("version", 0) > _VERSION:
-            raise ValueError(f"load: {path!r} is checkpoint version {meta.get('version')}, this tinygradnb reads "
-                             f"up to {_VERSION}")
-        arrays = {name: npz[name] for name in npz.files if name != _META}
-    return _decode(meta["root"], arrays, map_location, "obj")
+            raise _not_a_checkpoint(path, f"format {meta.get('format')!r}, expected {_FORMAT!r}")
+        version = meta.get("version", 0)
+        if isinstance(version, bool) or not isinstance(version, int) or "root" not in meta:
+            raise _not_a_checkpoint(path, f"malformed header: version {version!r}, "
+                                          f"{'a' if 'root' in meta else 'no'} 'root' entry")
+        if version > _VERSION:
+            raise ValueError(f"load: {path!r} is checkpoint version {version}, this tinygradnb reads up to "
+                             f"{_VERSION}")
+        try:
+            arrays = {name: npz[name] for name in npz.files if name != _META}
+        except _READ_ERRORS as e:
+            raise _not_a_checkpoint(path, f"an array is damaged: {type(e).__name__}: {e}") from e
+    try:
+        return _decode(meta["root"], arrays, map_location, "obj")
+    except _Malformed as e:
+        raise _not_a_checkpoint(path, str(e)) from (e.__cause__ or e)

@@ -18,15 +18,31 @@ def broadcast_shape(s1, s2, what="operands"):
     return tuple(out)
 
 
+def _is_int(a):
+    """An integer axis: a Python or NumPy integer, not a bool (``True`` is an int to Python but never an axis)."""
+    return isinstance(a, numbers.Integral) and not isinstance(a, bool)
+
+
 def normalize_axes(axis, ndim, name="axis"):
-    """``axis`` (None, an int or a sequence of ints, negative counting from the end) as a sorted tuple."""
+    """``axis`` (None, an int or a sequence of ints, negative counting from the end) as a sorted tuple.
+
+    NumPy integers count as ints; a float, str, bool or any other non-integer is a ``TypeError`` naming
+    ``name`` (as PyTorch), an axis outside [-ndim, ndim) an ``IndexError``, a repeated axis a ``ValueError``.
+    """
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    if _is_int(axis):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{name}: expected an int or a tuple of ints, got {type(axis).__name__} {axis!r}")
     out = []
     for a in axes:
-        if not isinstance(a, int):
-            raise TypeError(f"{name}: expected an int or a tuple of ints, got {axis!r}")
+        if not _is_int(a):
+            raise TypeError(f"{name}: expected an int or a tuple of ints, got {axis!r} (an element of type "
+                            f"{type(a).__name__})")
+        a = int(a)
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise IndexError(f"{name}: {a} is out of range for a tensor with {ndim} dimension(s)")
         out.append(a % ndim if ndim else 0)
