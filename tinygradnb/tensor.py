@@ -173,23 +173,26 @@ class Function:
                 if t.requires_grad:
                     record = True
                     break
+        node = ctx if record else None
         if type(out) is tuple:
-            outs = tuple(Tensor._wrap(o, dev, record, ctx if record else None) for o in out)
-            for i, o in enumerate(outs):
+            result = tuple(Tensor._wrap(o, dev, record, node) for o in out)
+            for i, o in enumerate(result):
                 o._index = i
-            result = outs
+            first = result[0]
         else:
-            outs = (Tensor._wrap(out, dev, record, ctx if record else None),)
-            result = outs[0]
+            result = first = Tensor._wrap(out, dev, record, node)
         if ctx.view:
-            outs[0]._vc = tensors[0]._vc
+            first._vc = tensors[0]._vc
         if record:
             ctx.inputs = tensors
-            ctx._n_out = len(outs)
             idx = range(len(tensors)) if cls.saves_inputs is None else cls.saves_inputs
             saved = [(tensors[i]._vc, tensors[i]._vc[0], i) for i in idx]
-            if cls.saves_output and not ctx.view:
-                saved += [(o._vc, 0, -1 - k) for k, o in enumerate(outs)]
+            if type(result) is tuple:
+                ctx._n_out = len(result)
+                if cls.saves_output:
+                    saved += [(o._vc, 0, -1 - k) for k, o in enumerate(result)]
+            elif cls.saves_output and not ctx.view:
+                saved.append((first._vc, 0, -1))
             ctx._saved = saved
         return result
 

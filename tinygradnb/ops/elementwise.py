@@ -76,6 +76,16 @@ def as_tensor_like(x, like, dtype=None):
 def operands(a, b, what, dtype=None):
     """Two tensors of one dtype (PyTorch's ``result_type`` of both, or ``dtype``) on one device whose shapes
     broadcast; one of ``a``, ``b`` may be a Python number, list or NumPy array."""
+    if dtype is None:                       # the common cases first: two tensors; a float tensor and a number
+        ta, tb = type(a) is Tensor or isinstance(a, Tensor), type(b) is Tensor or isinstance(b, Tensor)
+        if ta and tb and a.dtype == b.dtype and a.device == b.device:
+            if a._data.shape != b._data.shape:
+                broadcast_shape(a._data.shape, b._data.shape, what)
+            return a, b
+        if ta and type(b) in (float, int) and a.dtype.kind == "f":
+            return a, Tensor._wrap(_device.backend(a.device).full((), b, a.dtype), a.device, False, None)
+        if tb and type(a) in (float, int) and b.dtype.kind == "f":
+            return Tensor._wrap(_device.backend(b.device).full((), a, b.dtype), b.device, False, None), b
     if isinstance(a, Tensor):
         like = a
     elif isinstance(b, Tensor):
