@@ -430,3 +430,14 @@ def test_single_element_indexes_to_a_zero_d_view():
     m = tg.zeros(2, 3)
     m[1, 2] += 5
     assert m.tolist() == [[0, 0, 0], [0, 0, 5]]
+
+
+def test_gradients_follow_the_edges_recorded_at_forward():
+    # torch 2.13: x.grad stays None — x did not require grad when y was computed
+    w = tg.ones(3, requires_grad=True)
+    x = tg.ones(3)
+    y = (w * x).sum()
+    x.requires_grad_(True)
+    y.backward()
+    assert x.grad is None and w.grad.tolist() == [1.0, 1.0, 1.0]
+    assert (w * 2).grad_fn.needs_input_grad == (True, False)

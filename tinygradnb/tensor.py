@@ -185,6 +185,7 @@ class Function:
             first._vc = tensors[0]._vc
         if record:
             ctx.inputs = tensors
+            ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
             idx = range(len(tensors)) if cls.saves_inputs is None else cls.saves_inputs
             saved = [(tensors[i]._vc, tensors[i]._vc[0], i) for i in idx]
             if type(result) is tuple:
@@ -525,8 +526,8 @@ class Tensor:
                 in_grads = ctx.backward(*w[0])
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
-            for inp, ig in zip(ctx.inputs, in_grads):
-                if ig is None or not inp.requires_grad:
+            for inp, ig, need in zip(ctx.inputs, in_grads, ctx.needs_input_grad):
+                if ig is None or not need:
                     continue
                 k = id(inp)
                 prev = grads.get(k)
@@ -561,8 +562,8 @@ def _toposort(root):
             if ctx._n_out > 1:
                 w = waiting.setdefault(id(ctx), [[None] * ctx._n_out, 0])
                 w[1] += 1
-            for p in ctx.inputs:
-                if p.requires_grad and id(p) not in seen:
+            for p, need in zip(ctx.inputs, ctx.needs_input_grad):
+                if need and id(p) not in seen:
                     stack.append((p, False))
     order.reverse()
     return order, waiting

@@ -3,7 +3,7 @@ from ..tensor import Tensor, is_grad_enabled, no_grad
 from .. import creation as _creation, device as _device
 from .elementwise import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where,
                           cast, to_device, greater, greater_equal, less, less_equal, equal, not_equal)
-from .reduce import sum, mean, var, max, min, argmax, argmin
+from .reduce import sum, mean, var, max, min, amax, amin, argmax, argmin
 from .matmul import matmul
 from .activation import relu, sigmoid, tanh
 from .loss import softmax, log_softmax
@@ -64,7 +64,8 @@ _METHODS = {
     "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg,
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "clamp": clamp, "clip": clamp,
     "maximum": maximum, "minimum": minimum,
-    "sum": sum, "mean": mean, "var": var, "max": max, "min": min, "argmax": argmax, "argmin": argmin,
+    "sum": sum, "mean": mean, "var": var, "max": max, "min": min, "amax": amax, "amin": amin,
+    "argmax": argmax, "argmin": argmin,
     "reshape": reshape, "view": _view, "permute": permute, "transpose": transpose, "expand": expand,
     "squeeze": squeeze, "unsqueeze": unsqueeze, "flatten": flatten,
     "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax, "log_softmax": log_softmax,
