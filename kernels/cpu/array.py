@@ -55,29 +55,102 @@ logical_not = np.logical_not
 
 
 # Reductions over ``axis`` (None, an int or a tuple of ints).
+_F32 = np.dtype(np.float32)
+_add_reduce = np.add.reduce
+
+
+def _axes_of(axis, ndim):
+    """``axis`` (an int or a tuple of ints, negative counting from the end) as a sorted tuple."""
+    if type(axis) is int:
+        return (axis % ndim,)
+    return tuple(sorted(int(x) % ndim for x in axis))
+
+
+@njit(cache=True)
+def _sum_middle_f32(a3):
+    """s[o, k] = Σ_i a3[o, i, k] for a C-contiguous float32 (outer, n, inner) array, accumulated in float64 (one
+    accumulator per k, rows added in order: a contiguous, vectorisable loop) and rounded once to float32."""
+    outer, n, inner = a3.shape
+    out = np.empty((outer, inner), np.float32)
+    acc = np.empty(inner, np.float64)
+    for o in range(outer):
+        acc[:] = 0.0
+        for i in range(n):
+            row = a3[o, i]
+            for k in range(inner):
+                acc[k] += row[k]
+        for k in range(inner):
+            out[o, k] = acc[k]
+    return out
+
+
 def sum(a, axis=None, keepdims=False):
-    """s = Σ_axis a."""
-    return np.sum(a, axis=axis, keepdims=keepdims)
+    """s = Σ_axis a. float32 sums are accurate along any axis (as PyTorch's cascade sum): NumPy's pairwise sum
+    where the summed elements are contiguous (the trailing axes of a C-contiguous array, or all of them);
+    ``_sum_middle_f32`` (float64 accumulators) for a C-contiguous array summed over a block of axes followed by
+    kept ones, where NumPy's float32 sum is naive and errs ~ n·ε; a float64-accumulated NumPy sum otherwise.
+    float64: NumPy's sum; integers and bools: exact, in int64."""
+    if a.dtype.kind != "f":
+        return np.asarray(np.sum(a, axis=axis, keepdims=keepdims))
+    if a.dtype != _F32 or a.ndim < 2:
+        return np.asarray(_add_reduce(a, axis=axis, keepdims=keepdims))
+    c = a.flags.c_contiguous
+    if axis is None:
+        if c:
+            return np.asarray(_add_reduce(a, axis=None, keepdims=keepdims))
+        return np.asarray(_add_reduce(a, axis=None, keepdims=keepdims, dtype=np.float64).astype(_F32))
+    axes = _axes_of(axis, a.ndim)
+    if not axes:
+        return a.copy()
+    p, q = axes[0], axes[-1] + 1
+    if c and q - p == len(axes):
+        if q == a.ndim or not a.size:    # the summed elements are contiguous: pairwise
+            return np.asarray(_add_reduce(a, axis=axes, keepdims=keepdims))
+        shape = a.shape
+        out = _sum_middle_f32(a.reshape(_prod(shape[:p]), _prod(shape[p:q]), _prod(shape[q:])))
+        return out.reshape(shape[:p] + (1,) * len(axes) + shape[q:] if keepdims else shape[:p] + shape[q:])
+    return np.asarray(_add_reduce(a, axis=axes, keepdims=keepdims, dtype=np.float64).astype(_F32))
+
+
+def _prod(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 def max(a, axis=None, keepdims=False):
-    """m = max_axis a."""
-    return np.max(a, axis=axis, keepdims=keepdims)
+    """m = max_axis a (NaN propagating, as PyTorch's amax)."""
+    return np.asarray(np.max(a, axis=axis, keepdims=keepdims))
 
 
 def min(a, axis=None, keepdims=False):
-    """m = min_axis a."""
-    return np.min(a, axis=axis, keepdims=keepdims)
+    """m = min_axis a (NaN propagating, as PyTorch's amin)."""
+    return np.asarray(np.min(a, axis=axis, keepdims=keepdims))
 
 
 def argmax(a, axis=None, keepdims=False):
-    """i = argmax_axis a (first maximum)."""
-    return np.argmax(a, axis=axis, keepdims=keepdims)
+    """i = argmax_axis a (the first maximum; a NaN counts as the maximum, as PyTorch)."""
+    return np.asarray(np.argmax(a, axis=axis, keepdims=keepdims))
 
 
 def argmin(a, axis=None, keepdims=False):
-    """i = argmin_axis a (first minimum)."""
-    return np.argmin(a, axis=axis, keepdims=keepdims)
+    """i = argmin_axis a (the first minimum; a NaN counts as the minimum, as PyTorch)."""
+    return np.asarray(np.argmin(a, axis=axis, keepdims=keepdims))
+
+
+def max_argmax(a, axis):
+    """(m, i) along the one axis ``axis``, both with that axis kept (length 1): i = the first index of the maximum
+    (a NaN counting as the maximum, so m is then NaN) and m = a[i] (torch.max(a, dim))."""
+    i = np.argmax(a, axis=axis, keepdims=True)
+    return np.take_along_axis(a, i, axis), i
+
+
+def min_argmin(a, axis):
+    """(m, i) along the one axis ``axis``, both with that axis kept: the first minimum (or NaN) and its index
+    (torch.min(a, dim))."""
+    i = np.argmin(a, axis=axis, keepdims=True)
+    return np.take_along_axis(a, i, axis), i
 
 
 # Views, joins and indexing.

@@ -597,7 +597,8 @@ def sum(a, axis=None, keepdims=False):
     return _finish(out, kept_shape, keep_shape, keepdims)
 
 
-def _extreme(a, axis, keepdims, want_max, arg, name):
+def _extreme2(a, axis, keepdims, want_max, name):
+    """(values, indices) of the max (or min) over ``axis``: one ``_extreme_rows`` launch gives both."""
     x, rows, cols, kept_shape, keep_shape = _rows(a, axis)
     if cols == 0 and rows:
         raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
@@ -605,31 +606,48 @@ def _extreme(a, axis, keepdims, want_max, arg, name):
     idx = cuda.device_array(rows, np.int64)
     if rows:
         launch_rows(_extreme_rows, rows, _flat(x), out, idx, cols, want_max)
-    return _finish(idx if arg else out, kept_shape, keep_shape, keepdims)
+    return _finish(out, kept_shape, keep_shape, keepdims), _finish(idx, kept_shape, keep_shape, keepdims)
+
+
+def _extreme(a, axis, keepdims, want_max, arg, name):
+    return _extreme2(a, axis, keepdims, want_max, name)[1 if arg else 0]
 
 
 def max(a, axis=None, keepdims=False):
-    """m = max_axis a (NaN propagating)."""
+    """m = max_axis a (NaN propagating, as PyTorch's amax)."""
     return _extreme(a, axis, keepdims, True, False, "maximum")
 
 
 def min(a, axis=None, keepdims=False):
-    """m = min_axis a (NaN propagating)."""
+    """m = min_axis a (NaN propagating, as PyTorch's amin)."""
     return _extreme(a, axis, keepdims, False, False, "minimum")
 
 
 def argmax(a, axis=None, keepdims=False):
-    """i = argmax_axis a (first maximum; int64; over the flattened array when axis is None, as NumPy)."""
+    """i = argmax_axis a (the first maximum, a NaN counting as the maximum; int64; over the flattened array when
+    axis is None, as NumPy)."""
     if axis is None and not keepdims:
         return _extreme(reshape(a, (a.size,)), 0, False, True, True, "argmax")
     return _extreme(a, axis, keepdims, True, True, "argmax")
 
 
 def argmin(a, axis=None, keepdims=False):
-    """i = argmin_axis a (first minimum; int64)."""
+    """i = argmin_axis a (the first minimum, a NaN counting as the minimum; int64)."""
     if axis is None and not keepdims:
         return _extreme(reshape(a, (a.size,)), 0, False, False, True, "argmin")
     return _extreme(a, axis, keepdims, False, True, "argmin")
+
+
+def max_argmax(a, axis):
+    """(m, i) along the one axis ``axis``, both with that axis kept (length 1): i = the first index of the maximum
+    (a NaN counting as the maximum, so m is then NaN) and m = a[i] (torch.max(a, dim)); one launch."""
+    return _extreme2(a, axis, True, True, "maximum")
+
+
+def min_argmin(a, axis):
+    """(m, i) along the one axis ``axis``, both with that axis kept: the first minimum (or NaN) and its index
+    (torch.min(a, dim)); one launch."""
+    return _extreme2(a, axis, True, False, "minimum")
 
 
 # ----------------------------------------------------------------------------- views, joins and indexing
@@ -933,5 +951,5 @@ def index_stats(a, skip, has_skip):
 __all__ = ["asarray", "empty", "zeros", "full", "arange", "copy", "contiguous", "astype", "to_numpy", "add",
            "subtract", "multiply", "divide", "power", "negative", "exp", "log", "sqrt", "abs", "sign", "maximum",
            "minimum", "clip", "where", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
-           "logical_not", "sum", "max", "min", "argmax", "argmin", "reshape", "is_view", "transpose",
-           "broadcast_to", "concatenate", "getitem", "setitem", "index_add", "index_stats"]
+           "logical_not", "sum", "max", "min", "argmax", "argmin", "max_argmax", "min_argmin", "reshape", "is_view",
+           "transpose", "broadcast_to", "concatenate", "getitem", "setitem", "index_add", "index_stats"]
