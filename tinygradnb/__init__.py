@@ -10,7 +10,8 @@ from .random import manual_seed, initial_seed
 from .gradcheck import gradcheck, GradcheckError
 from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where, sum, mean,
                   var, max, min, amax, amin, argmax, argmin, reshape, permute, transpose, expand, broadcast_to,
-                  squeeze, unsqueeze, flatten, concat, cat, stack, matmul, relu, sigmoid, tanh, softmax, log_softmax)
+                  squeeze, unsqueeze, flatten, concat, cat, stack, matmul, relu, sigmoid, tanh, softmax, log_softmax,
+                  result_type)
 from . import nn, optim, utils, data, cuda
 from .serialization import save, load
 

@@ -2,7 +2,7 @@
 from ..tensor import Tensor, is_grad_enabled, no_grad
 from .. import creation as _creation, device as _device
 from .elementwise import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where,
-                          cast, to_device, greater, greater_equal, less, less_equal, equal, not_equal)
+                          cast, to_device, greater, greater_equal, less, less_equal, equal, not_equal, result_type)
 from .reduce import sum, mean, var, max, min, amax, amin, argmax, argmin
 from .matmul import matmul
 from .activation import relu, sigmoid, tanh
