@@ -187,3 +187,36 @@ def test_column_sums_do_not_depend_on_launch_shape(monkeypatch):
     got = host(G.layer_norm_backward(dev(g), dev(x), dev(w), mean, rstd))
     for a, r in zip(got, ref):
         np.testing.assert_array_equal(a, r)
+
+
+# ----------------------------------------------------------------------------- the op layer on the device
+_X = [[1.0, 2.0, 0.0], [3.0, 6.0, 1.0], [5.0, 1.0, 2.0], [7.0, 3.0, 5.0]]
+
+
+def test_batch_norm_op_strided_expanded_and_empty_on_the_device():
+    """The op layer's handling of strided/expanded running statistics and parameters and of empty batches
+    (validation above the device seam) gives the CPU's results on the device."""
+    import tinygradnb as tg
+    import tinygradnb.nn.functional as F
+    out = {}
+    for d in ("cpu", "cuda"):
+        rm, rv = tg.zeros(6, device=d)[::2], tg.ones(6, device=d)[::2]
+        w = tg.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], device=d)[::2]
+        x = tg.tensor(np.array(_X).T.copy(), device=d).T
+        y = F.batch_norm(x, rm, rv, weight=w, bias=tg.zeros(1, device=d).expand(3), training=True, momentum=0.5)
+        ye = F.batch_norm(x, tg.zeros(1, device=d).expand(3), tg.ones(1, device=d).expand(3), training=False)
+        yl = F.layer_norm(x, 3, weight=w, bias=tg.ones(1, device=d).expand(3))
+        out[d] = [a.numpy() for a in (y, rm, rv, ye, yl)]
+        rm, rv = tg.zeros(3, device=d), tg.ones(3, device=d)
+        assert F.batch_norm(tg.zeros(0, 3, device=d), rm, rv, training=True).shape == (0, 3)
+        assert rm.tolist() == [0.0] * 3 and rv.tolist() == [1.0] * 3
+    for got, want in zip(out["cuda"], out["cpu"]):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
+    # An expanded running statistic shares one memory location on the CPU, where training cannot update it in
+    # place (RuntimeError, as PyTorch for in-place writes into expanded tensors); the CUDA backend materialises
+    # expand, so there the tensor owns its elements and is updated.
+    with pytest.raises(RuntimeError, match="batch_norm: running_mean is an expanded"):
+        F.batch_norm(tg.tensor(_X), tg.zeros(1).expand(3), tg.ones(3), training=True)
+    rm = tg.zeros(1, device="cuda").expand(3)
+    F.batch_norm(tg.tensor(_X, device="cuda"), rm, tg.ones(3, device="cuda"), training=True, momentum=1.0)
+    np.testing.assert_allclose(rm.numpy(), np.mean(_X, axis=0), rtol=1e-6)

@@ -4,6 +4,12 @@ The lecture (Part 4, "Comparing normalization techniques") gives LayerNorm(x) = 
 RMSNorm(x) = x/RMS(x)·γ and BatchNorm(x) = (x − μ_B)/σ_B; as PyTorch, σ = √(biased variance + ε). The kernels
 (``kernels/cpu/norm.py``) work on (rows, features) arrays; these ops validate at the Python boundary, flatten N-D
 inputs to 2-D, and supply γ = 1, β = 0 when the layer has no affine parameters.
+
+Errors follow PyTorch's exception types: a wrong dtype or a non-tensor argument is a ``TypeError``; a shape that
+does not match (input against ``normalized_shape``, a parameter or running statistic against the channels) a
+``RuntimeError``; a wrong input rank or a single value per channel in training a ``ValueError``; each message
+names the argument and the shape expected. Strided, transposed and expanded inputs and parameters are copied to
+contiguous arrays for the kernels; running statistics that training updates are written back in place.
 """
 
 import numpy as np
@@ -20,7 +26,7 @@ def _param(p, name, shape, x, fn):
         return None
     check_float(p, fn, name)
     if tuple(p.shape) != tuple(shape):
-        raise ValueError(f"{fn}: {name} must have shape {tuple(shape)}, got {tuple(p.shape)}")
+        raise RuntimeError(f"{fn}: {name} must have shape {tuple(shape)}, got {tuple(p.shape)}")
     if p.device != x.device:
         raise ValueError(f"{fn}: {name} is on {p.device!r} but the input is on {x.device!r}")
     return p
@@ -41,9 +47,9 @@ def _normalized_shape(normalized_shape, x, fn):
         raise TypeError(f"{fn}: normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}")
     ns = tuple(int(s) for s in ns)
     if not ns:
-        raise ValueError(f"{fn}: normalized_shape must name at least one dimension, got {ns}")
+        raise RuntimeError(f"{fn}: normalized_shape must name at least one dimension, got {ns}")
     if x.ndim < len(ns) or tuple(x.shape[x.ndim - len(ns):]) != ns:
-        raise ValueError(f"{fn}: normalized_shape {ns} must match the trailing dimensions of the input, got input "
+        raise RuntimeError(f"{fn}: normalized_shape {ns} must match the trailing dimensions of the input, got input "
                          f"shape {tuple(x.shape)}")
     return ns
 
@@ -145,12 +151,18 @@ class BatchNorm(Function):
         w = b.contiguous(params[0]) if has_weight else b.full((c,), 1, x.dtype)
         bias = b.contiguous(params[-1]) if has_bias else b.zeros((c,), x.dtype)
         if training:
-            update = running_mean is not None
-            rm = running_mean if update else b.zeros((0,), x.dtype)
-            rv = running_var if update else b.zeros((0,), x.dtype)
+            # An empty batch leaves the running statistics alone (as PyTorch). Strided running statistics go to
+            # the kernel as contiguous copies and are written back.
+            update = running_mean is not None and x2.shape[0] > 0
+            rm = b.contiguous(running_mean) if update else b.zeros((0,), x.dtype)
+            rv = b.contiguous(running_var) if update else b.zeros((0,), x.dtype)
             y, self.mean, self.rstd = b.batch_norm_forward_train(x2, w, bias, rm, rv, momentum, eps, update)
+            for src, dst in ((rm, running_mean), (rv, running_var)):
+                if update and src is not dst:
+                    b.setitem(dst, Ellipsis, src)
         else:
-            y, self.mean, self.rstd = b.batch_norm_forward_eval(x2, w, bias, running_mean, running_var, eps)
+            y, self.mean, self.rstd = b.batch_norm_forward_eval(x2, w, bias, b.contiguous(running_mean),
+                                                                b.contiguous(running_var), eps)
         self.x, self.w = x2, w
         return self._unflatten(y)
 
@@ -176,18 +188,33 @@ class BatchNorm(Function):
         return tuple(out)
 
 
-def _running(t, name, c, x, fn):
+def _running(t, name, c, x, fn, training):
     if t is None:
         return None
     check_float(t, fn, name)
     if tuple(t.shape) != (c,):
-        raise ValueError(f"{fn}: {name} must have shape ({c},) (one value per channel of input shape "
-                         f"{tuple(x.shape)}), got {tuple(t.shape)}")
+        raise RuntimeError(f"{fn}: {name} must have shape ({c},) (one value per channel of input shape "
+                           f"{tuple(x.shape)}), got {tuple(t.shape)}")
     if t.device != x.device:
         raise ValueError(f"{fn}: {name} is on {t.device!r} but the input is on {x.device!r}")
     if t.requires_grad:
-        raise ValueError(f"{fn}: {name} is a buffer updated in place and must not require grad")
+        raise RuntimeError(f"{fn}: {name} is a buffer updated in place and must not require grad")
+    if training:
+        _check_writable(t, name, fn)
     return t
+
+
+def _check_writable(t, name, fn):
+    """Training updates ``t`` in place: each element must have memory of its own (PyTorch refuses an in-place
+    write into an expanded tensor with the RuntimeError quoted below) and the memory must be writable."""
+    a = t._data
+    if any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape)):
+        raise RuntimeError(f"{fn}: {name} is an expanded (broadcast) tensor, and training updates it in place: "
+                           f"more than one element of the written-to tensor refers to a single memory location. "
+                           f"Please clone() the tensor before performing the operation.")
+    if isinstance(a, np.ndarray) and not a.flags.writeable:
+        raise RuntimeError(f"{fn}: {name} is read-only, and training updates it in place; pass a writable tensor "
+                           f"(e.g. {name}.clone())")
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -203,25 +230,33 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if x.ndim not in (2, 3):
         raise ValueError(f"{fn}: expected a 2-D (N, C) or 3-D (N, C, L) input, got shape {tuple(x.shape)}")
     c = x.shape[1]
+    training = bool(training)
     if (running_mean is None) != (running_var is None):
+        if not training:
+            missing = "running_mean" if running_mean is None else "running_var"
+            raise RuntimeError(f"{fn}: {missing} must be defined in evaluation mode (training=False)")
         raise ValueError(f"{fn}: pass both running_mean and running_var, or neither")
-    running_mean = _running(running_mean, "running_mean", c, x, fn)
-    running_var = _running(running_var, "running_var", c, x, fn)
+    running_mean = _running(running_mean, "running_mean", c, x, fn, training)
+    running_var = _running(running_var, "running_var", c, x, fn, training)
     weight = _param(weight, "weight", (c,), x, fn)
     bias = _param(bias, "bias", (c,), x, fn)
     momentum = check_real(momentum, fn, "momentum", lo=0.0, hi=1.0)
     eps = check_real(eps, fn, "eps", lo=0.0)
-    training = bool(training)
     if training:
         per_channel = x.numel() // c if c else 0
-        if per_channel <= 1:
+        if per_channel == 1:  # an empty batch is allowed (an empty output, the running statistics untouched)
             raise ValueError(f"{fn}: expected more than 1 value per channel when training, got input shape "
                              f"{tuple(x.shape)} ({per_channel} value(s) per channel)")
     elif running_mean is None:
-        raise ValueError(f"{fn}: running_mean and running_var are required when training=False")
+        raise RuntimeError(f"{fn}: running_mean and running_var must be defined in evaluation mode "
+                           f"(training=False)")
     x, weight, bias = _common_dtype([x, weight, bias])
     params = [p for p in (weight, bias) if p is not None]
-    return BatchNorm.apply(x, *params, has_weight=weight is not None, has_bias=bias is not None, training=training,
-                           running_mean=None if running_mean is None else running_mean._data,
-                           running_var=None if running_var is None else running_var._data,
-                           momentum=momentum, eps=eps)
+    y = BatchNorm.apply(x, *params, has_weight=weight is not None, has_bias=bias is not None, training=training,
+                        running_mean=None if running_mean is None else running_mean._data,
+                        running_var=None if running_var is None else running_var._data,
+                        momentum=momentum, eps=eps)
+    if training and running_mean is not None and x.numel():
+        running_mean._bump()
+        running_var._bump()
+    return y
