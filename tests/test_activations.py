@@ -63,6 +63,54 @@ def test_relu_gradient_at_zero_is_zero():
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0])
 
 
+INF, NAN = math.inf, math.nan
+SPECIAL = [-INF, -1.0, 0.0, 1.0, INF, NAN]
+# torch 2.13, float64, at x = [-inf, -1, 0, 1, inf, nan]: (forward, gradient of the sum)
+TORCH_SPECIAL = {
+    "relu": (relu, [0.0, 0.0, 0.0, 1.0, INF, NAN], [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]),
+    "leaky_relu": (leaky_relu, [-INF, -0.01, 0.0, 1.0, INF, NAN], [0.01, 0.01, 0.01, 1.0, 1.0, 0.01]),
+    "sigmoid": (sigmoid, [0.0, 0.2689414213699951, 0.5, 0.7310585786300049, 1.0, NAN],
+                [0.0, 0.19661193324148185, 0.25, 0.19661193324148185, 0.0, NAN]),
+    "tanh": (tanh, [-1.0, -0.7615941559557649, 0.0, 0.7615941559557649, 1.0, NAN],
+             [0.0, 0.41997434161402614, 1.0, 0.41997434161402614, 0.0, NAN]),
+    "softplus": (softplus, [0.0, 0.31326168751822286, 0.6931471805599453, 1.3132616875182228, INF, NAN],
+                 [0.0, 0.2689414213699951, 0.5, 0.7310585786300049, 1.0, NAN]),
+    "softplus_beta2_threshold5": (lambda t: softplus(t, beta=2, threshold=5),
+                                  [0.0, 0.06346400552148625, 0.34657359027997264, 1.0634640055214863, INF, NAN],
+                                  [0.0, 0.11920292202211755, 0.5, 0.8807970779778824, 1.0, NAN]),
+    # GELU at −inf is −inf · 0 = NaN in torch's formula, and its gradient at ±inf is 1 + ∞ · 0 = NaN
+    "gelu": (gelu, [NAN, -0.15865525393145702, 0.0, 0.841344746068543, INF, NAN],
+             [NAN, -0.08331547058768635, 0.5, 1.0833154705876864, NAN, NAN]),
+    "gelu_tanh": (lambda t: gelu(t, approximate="tanh"), [NAN, -0.15880800939172324, 0.0, 0.8411919906082768, INF, NAN],
+                  [NAN, -0.08296408384578252, 0.5, 1.0829640838457826, NAN, NAN]),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_SPECIAL))
+def test_infinities_and_nan_match_torch(name):
+    fn, want, want_grad = TORCH_SPECIAL[name]
+    for dtype in (tg.float64, tg.float32):
+        if dtype == tg.float32 and name == "gelu":
+            continue            # torch 2.13's float32 CPU GELU gives NaN at +inf (its vectorised erf); this gives inf
+        x = tg.tensor(SPECIAL, dtype=dtype, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            y = fn(x)
+            y.backward(tg.ones_like(y))
+        rtol = 1e-12 if dtype == tg.float64 else 1e-6
+        np.testing.assert_allclose(y.numpy(), want, rtol=rtol)
+        np.testing.assert_allclose(x.grad.numpy(), want_grad, rtol=rtol)
+
+
+def test_relu_keeps_nan_and_passes_its_gradient():
+    # torch 2.13: relu(nan) = nan (clamp_min), and relu's backward is grad · (not x <= 0), so 1 at nan
+    x = tg.tensor([[NAN, -2.0], [3.0, NAN]], requires_grad=True)
+    y = x.relu()
+    assert np.isnan(y.numpy()[0, 0]) and np.isnan(y.numpy()[1, 1]) and y.numpy()[0, 1] == 0.0
+    (y * tg.tensor([[2.0, 3.0], [4.0, 5.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 0.0], [4.0, 5.0]])
+
+
 def test_gelu_known_values():
     x = tg.tensor([0.0, 1.0, -1.0], dtype=tg.float64)
     np.testing.assert_allclose(gelu(x).numpy(), [0.0, 0.8413447460685429, -0.15865525393145707], rtol=1e-12)

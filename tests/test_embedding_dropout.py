@@ -88,6 +88,32 @@ def test_embedding_padding_idx_type():
         embedding(tg.tensor([0]), tg.randn(3, 2), padding_idx=1.0)
 
 
+def test_embedding_with_empty_dims_matches_torch():
+    # torch 2.13: a (5, 0) table gives (2, 0) rows and a (5, 0) gradient; a (0, 3) table with no indices gives
+    # (0, 3); no indices into a (4, 3) table give a zero gradient
+    w = tg.zeros(5, 0, requires_grad=True)
+    out = embedding(tg.tensor([[1, 2]]), w)
+    assert out.shape == (1, 2, 0)
+    out.sum().backward()
+    assert w.grad.shape == (5, 0)
+    for table, idx in (((0, 3), (0,)), ((4, 3), (2, 0))):
+        w = tg.zeros(*table, requires_grad=True)
+        out = embedding(tg.tensor(np.zeros(idx, np.int64)), w, padding_idx=None)
+        assert out.shape == idx + (3,)
+        out.sum().backward()
+        assert w.grad.shape == table and not w.grad.numpy().any()
+
+
+def test_embedding_indices_are_guarded_against_in_place_changes():
+    # torch 2.13 saves the indices for backward: changing them in place before backward raises
+    w = tg.randn(4, 2, requires_grad=True)
+    idx = tg.tensor([0, 3])
+    out = embedding(idx, w)
+    idx += 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
 # ----------------------------------------------------------------------------- dropout
 _G = np.uint64(0x9E3779B97F4A7C15)
 

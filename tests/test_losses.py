@@ -307,3 +307,90 @@ def test_pointwise_loss_bad_reduction(fn):
 def test_pointwise_loss_input_not_a_tensor(fn):
     with pytest.raises(TypeError, match="input must be a Tensor, got float"):
         fn(1.0, tg.zeros(()))
+
+
+# ----------------------------------------------------------------------------- ±inf, NaN and empty dims vs torch
+INF, NAN = np.inf, np.nan
+
+
+def test_bce_with_logits_at_infinite_logits_matches_torch():
+    # torch 2.13 computes (1 − t)·x − log σ(x): ∞ where the logit points away from its target, NaN for 0·∞ and
+    # ∞ − ∞; the gradient σ(x) − t is finite at ±∞, and the target's gradient is −x
+    x_np = [-INF, -INF, INF, INF, 0.0, NAN, 100.0, -100.0]
+    t_np = [0.0, 1.0, 0.0, 1.0, 0.5, 0.5, 1.0, 0.0]
+    x = tg.tensor(x_np, dtype=tg.float64, requires_grad=True)
+    t = tg.tensor(t_np, dtype=tg.float64, requires_grad=True)
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        loss = binary_cross_entropy_with_logits(x, t, reduction="none")
+        loss.backward(tg.ones_like(loss))
+    np.testing.assert_allclose(loss.numpy(), [NAN, NAN, INF, NAN, 0.6931471805599453, NAN, 3.720075976020836e-44,
+                                              0.0], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, -1.0, 1.0, 0.0, 0.0, NAN, 0.0, 3.7200759760208356e-44],
+                               rtol=1e-12, atol=0)
+    np.testing.assert_allclose(t.grad.numpy(), [INF, INF, -INF, -INF, -0.0, NAN, -100.0, 100.0])
+    half = binary_cross_entropy_with_logits(tg.tensor([-INF, INF]), tg.tensor([0.5, 0.5]), reduction="none")
+    np.testing.assert_array_equal(half.numpy(), [NAN, INF])      # torch 2.13: [nan, inf]
+    assert tg.gradcheck(lambda a, b: binary_cross_entropy_with_logits(a, b, reduction="sum"),
+                        [tg.tensor([-30.0, -3.0, 0.5, 4.0, 30.0], dtype=tg.float64, requires_grad=True),
+                         tg.tensor([0.0, 0.3, 1.0, 0.9, 1.0], dtype=tg.float64, requires_grad=True)])
+
+
+# torch 2.13, float64 rows: (softmax, log_softmax, gradient of log_softmax's sum, cross-entropy with target 0 and
+# its gradient); a row of −inf or one with +inf or NaN is NaN throughout
+TORCH_ROWS = [
+    ([-INF, 0.0, 1.0], [0.0, 0.26894142136999516, 0.7310585786300049],
+     [-INF, -1.3132616875182228, -0.31326168751822286], [1.0, 0.1931757358900147, -1.1931757358900148],
+     INF, [-1.0, 0.2689414213699951, 0.7310585786300049]),
+    ([-INF, -INF, 2.0], [0.0, 0.0, 1.0], [-INF, -INF, 0.0], [1.0, 1.0, -2.0], INF, [-1.0, 0.0, 1.0]),
+    ([-INF, -INF, -INF], [NAN] * 3, [NAN] * 3, [NAN] * 3, NAN, [NAN] * 3),
+    ([INF, 0.0, 1.0], [NAN] * 3, [NAN] * 3, [NAN] * 3, NAN, [NAN] * 3),
+    ([INF, INF, 0.0], [NAN] * 3, [NAN] * 3, [NAN] * 3, NAN, [NAN] * 3),
+    ([NAN, 0.0, 1.0], [NAN] * 3, [NAN] * 3, [NAN] * 3, NAN, [NAN] * 3),
+    ([0.0, NAN, 1.0], [NAN] * 3, [NAN] * 3, [NAN] * 3, NAN, [NAN] * 3),
+]
+
+
+@pytest.mark.parametrize("row,p,lp,lp_grad,ce,ce_grad", TORCH_ROWS, ids=[str(r[0]) for r in TORCH_ROWS])
+def test_softmax_and_cross_entropy_with_infinite_entries_match_torch(row, p, lp, lp_grad, ce, ce_grad):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")             # exp(−inf − (−inf)) and friends may warn in NumPy
+        for dtype in (tg.float64, tg.float32):
+            rtol = 1e-12 if dtype == tg.float64 else 1e-6
+            np.testing.assert_allclose(softmax(tg.tensor(row, dtype=dtype)).numpy(), p, rtol=rtol)
+            x = tg.tensor(row, dtype=dtype, requires_grad=True)
+            y = log_softmax(x)
+            y.backward(tg.ones_like(y))
+            np.testing.assert_allclose(y.numpy(), lp, rtol=rtol)
+            np.testing.assert_allclose(x.grad.numpy(), lp_grad, rtol=rtol)
+            z = tg.tensor([row], dtype=dtype, requires_grad=True)
+            loss = cross_entropy(z, tg.tensor([0]), reduction="sum")
+            loss.backward()
+            np.testing.assert_allclose(loss.item(), ce, rtol=rtol)
+            np.testing.assert_allclose(z.grad.numpy(), [ce_grad], rtol=rtol)
+
+
+def test_softmax_over_an_empty_dim_is_empty():
+    # torch 2.13: softmax/log_softmax of torch.zeros(3, 0) along dim 1 (empty) or dim 0 give (3, 0) tensors
+    for fn in (softmax, log_softmax):
+        for dim in (1, 0, -1):
+            x = tg.zeros(3, 0, dtype=tg.float64, requires_grad=True)
+            y = fn(x, dim=dim)
+            assert y.shape == (3, 0) and y.dtype == tg.float64
+            y.sum().backward()
+            assert x.grad.shape == (3, 0)
+        assert fn(tg.zeros(2, 0, 4), dim=1).shape == (2, 0, 4)
+        assert fn(tg.zeros(0), dim=0).shape == (0,)
+
+
+def test_cross_entropy_with_no_rows_matches_torch():
+    # torch 2.13, logits (0, 3): 'mean' is NaN (0/0), 'sum' 0, 'none' an empty (0,) tensor; the gradient is (0, 3)
+    y = tg.tensor(np.zeros(0, np.int64))
+    for reduction, want in (("mean", NAN), ("sum", 0.0)):
+        z = tg.zeros(0, 3, requires_grad=True)
+        loss = cross_entropy(z, y, reduction=reduction)
+        np.testing.assert_array_equal(loss.item(), want)
+        loss.backward()
+        assert z.grad.shape == (0, 3)
+    assert cross_entropy(tg.zeros(0, 3), y, reduction="none").shape == (0,)
+    assert cross_entropy(tg.zeros(0, 3, 2), tg.tensor(np.zeros((0, 2), np.int64)), reduction="none").shape == (0, 2)

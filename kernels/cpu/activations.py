@@ -21,20 +21,21 @@ _GELU_C = 0.044715
 
 @njit(cache=True)
 def relu_forward(x):
-    """h = max(0, z) (the lecture's ReLU), element-wise."""
+    """h = max(0, z) (the lecture's ReLU), element-wise; NaN stays NaN (as PyTorch's clamp_min)."""
     out = np.empty_like(x)
     for i in range(x.size):
         v = x[i]
-        out[i] = v if v > 0 else 0
+        out[i] = 0 if v <= 0 else v
     return out
 
 
 @njit(cache=True)
 def relu_backward(x, g):
-    """dx = g · 1[z > 0] (ReLU's gradient: 1 for positive inputs, 0 otherwise, 0 at z = 0 as in PyTorch)."""
+    """dx = g · 1[not z ≤ 0] (ReLU's gradient: 1 for positive inputs, 0 otherwise, 0 at z = 0; g at z = NaN,
+    as PyTorch's threshold_backward)."""
     out = np.empty_like(g)
     for i in range(x.size):
-        out[i] = g[i] if x[i] > 0 else 0
+        out[i] = 0 if x[i] <= 0 else g[i]
     return out
 
 

@@ -36,6 +36,8 @@ from .fastmath import like, row_dispatch, row_dot64, row_max, row_sum64, vexp
 # ----------------------------------------------------------------------------- softmax
 @njit(cache=True)
 def _softmax_fwd_rows(x, out, lo, hi):
+    if x.shape[1] == 0:                  # rows of nothing: nothing to normalise
+        return
     for i in range(lo, hi):
         row = x[i]
         o = out[i]
@@ -102,6 +104,8 @@ softmax_backward = row_dispatch(_softmax_bwd_serial, _softmax_bwd_parallel,
 # ----------------------------------------------------------------------------- log_softmax
 @njit(cache=True)
 def _log_softmax_fwd_rows(x, out, lo, hi):
+    if x.shape[1] == 0:
+        return
     for i in range(lo, hi):
         row = x[i]
         o = out[i]
@@ -284,12 +288,13 @@ def mse_loss_backward(x, t, g, scale):
 
 @njit(cache=True)
 def bce_with_logits_forward(x, t):
-    """ℓ_i = −[t_i log σ(x_i) + (1 − t_i) log(1 − σ(x_i))] in the stable form
-    max(x_i, 0) − x_i t_i + log(1 + exp(−|x_i|)) (exp's argument is ≤ 0, so nothing overflows)."""
+    """ℓ_i = −[t_i log σ(x_i) + (1 − t_i) log(1 − σ(x_i))] in PyTorch's stable form ℓ_i = (1 − t_i)·x_i − log σ(x_i)
+    with log σ(x) = min(x, 0) − log(1 + exp(−|x|)) (exp's argument is ≤ 0, so nothing overflows; at x = ±∞ the
+    values are PyTorch's: ∞ where the logit points away from the target, NaN where (1 − t)·x is 0·∞ or ∞ − ∞)."""
     out = np.empty_like(x)
     for i in range(x.size):
         v = x[i]
-        out[i] = max(v, 0.0) - v * t[i] + math.log1p(math.exp(-abs(v)))
+        out[i] = (1.0 - t[i]) * v - (min(v, 0.0) - math.log1p(math.exp(-abs(v))))
     return out
 
 

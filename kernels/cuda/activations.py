@@ -24,13 +24,13 @@ _GELU_C = 0.044715
 def _relu_fwd(x, out):
     for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
         v = x[i]
-        out[i] = v if v > 0 else 0
+        out[i] = 0 if v <= 0 else v
 
 
 @jit
 def _relu_bwd(x, g, out):
     for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
-        out[i] = g[i] if x[i] > 0 else 0
+        out[i] = 0 if x[i] <= 0 else g[i]
 
 
 @jit
@@ -129,12 +129,12 @@ def _map(kernel, x, *args):
 
 
 def relu_forward(x):
-    """h = max(0, z) (the lecture's ReLU), element-wise."""
+    """h = max(0, z) (the lecture's ReLU), element-wise; NaN stays NaN (as PyTorch's clamp_min)."""
     return _map(_relu_fwd, x)
 
 
 def relu_backward(x, g):
-    """dx = g · 1[z > 0] (0 at z = 0, as PyTorch)."""
+    """dx = g · 1[not z ≤ 0] (0 at z = 0; g at z = NaN, as PyTorch's threshold_backward)."""
     return _map(_relu_bwd, x, g)
 
 

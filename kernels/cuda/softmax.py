@@ -250,7 +250,7 @@ def _mse_bwd(x, t, g, scale, dx):
 def _bce_fwd(x, t, out):
     for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
         v = x[i]
-        out[i] = max(v, 0.0) - v * t[i] + math.log1p(math.exp(-abs(v)))
+        out[i] = (1.0 - t[i]) * v - (min(v, 0.0) - math.log1p(math.exp(-abs(v))))
 
 
 @jit
@@ -284,8 +284,9 @@ def mse_loss_backward(x, t, g, scale):
 
 
 def bce_with_logits_forward(x, t):
-    """ℓ_i = −[t_i log σ(x_i) + (1 − t_i) log(1 − σ(x_i))] in the stable form
-    max(x_i, 0) − x_i t_i + log(1 + exp(−|x_i|)) (exp's argument is ≤ 0, so nothing overflows)."""
+    """ℓ_i = −[t_i log σ(x_i) + (1 − t_i) log(1 − σ(x_i))] in PyTorch's stable form ℓ_i = (1 − t_i)·x_i − log σ(x_i)
+    with log σ(x) = min(x, 0) − log(1 + exp(−|x|)) (exp's argument is ≤ 0, so nothing overflows; at x = ±∞ the
+    values are PyTorch's: ∞ where the logit points away from the target, NaN where (1 − t)·x is 0·∞ or ∞ − ∞)."""
     return _map(_bce_fwd, x, t)
 
 

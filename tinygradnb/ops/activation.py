@@ -22,6 +22,8 @@ class _Elementwise(Function):
     Keyword arguments of ``apply`` are passed to both kernels positionally, in the kernels' parameter order."""
     fwd = bwd = None
     save_output = False
+    saves_inputs = (0,)     # the version-counter guard: backward reads the input ...
+    saves_output = False    # ... or, for sigmoid and tanh, the output
 
     def forward(self, x, **kw):
         b = self.b
@@ -46,10 +48,12 @@ class LeakyReLU(_Elementwise):
 
 class Sigmoid(_Elementwise):
     fwd, bwd, save_output = "sigmoid_forward", "sigmoid_backward", True
+    saves_inputs, saves_output = (), True
 
 
 class Tanh(_Elementwise):
     fwd, bwd, save_output = "tanh_forward", "tanh_backward", True
+    saves_inputs, saves_output = (), True
 
 
 class Softplus(_Elementwise):
@@ -61,7 +65,8 @@ class GELU(_Elementwise):
 
 
 def relu(x):
-    """max(0, x) element-wise (the lecture's ReLU); the gradient at 0 is 0, as in PyTorch."""
+    """max(0, x) element-wise (the lecture's ReLU), NaN staying NaN; the gradient is 0 at x ≤ 0 and passes
+    through at NaN, as in PyTorch."""
     return ReLU.apply(_input(x, "relu"))
 
 

@@ -15,6 +15,9 @@ from .. import device as _device, random as _random
 
 # ----------------------------------------------------------------------------- embedding
 class Embedding(Function):
+    saves_inputs = (1,)     # backward reads the indices (not the weight: its row count only)
+    saves_output = False
+
     def forward(self, weight, idx, padding_idx, flat):
         b = self.b                      # flat: idx as a contiguous int64 1-D array, already range-checked
         self.v, self.padding_idx, self.shape = weight.shape[0], padding_idx, idx.shape
@@ -24,8 +27,7 @@ class Embedding(Function):
 
     def backward(self, g):
         b = self.b
-        d = g.shape[-1]
-        g2 = b.reshape(b.contiguous(g), (-1, d))
+        g2 = b.reshape(b.contiguous(g), (self.idx.shape[0], g.shape[-1]))   # (N, D); D or N may be 0
         pad = -1 if self.padding_idx is None else self.padding_idx
         return b.embedding_backward(g2, self.idx, self.v, pad), None
 
@@ -65,6 +67,9 @@ def embedding(input, weight, padding_idx=None):
 
 # ----------------------------------------------------------------------------- dropout
 class Dropout(Function):
+    saves_inputs = ()       # backward regenerates the mask from (seed, offset)
+    saves_output = False
+
     def forward(self, x, p, seed, offset):
         b = self.b
         self.shape, self.p, self.seed, self.offset = x.shape, p, seed, offset

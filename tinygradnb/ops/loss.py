@@ -58,6 +58,9 @@ def _reduce(b, loss, reduction, n):
 
 # ----------------------------------------------------------------------------- functions
 class Softmax(Function):
+    saves_inputs = ()       # backward reads the output only
+    saves_output = True
+
     def forward(self, x, dim, log):
         b = self.b
         x2, self.layout = _to_rows(b, x, dim)
@@ -73,6 +76,9 @@ class Softmax(Function):
 
 
 class CrossEntropy(Function):
+    saves_inputs = (0, 1)   # the logits and the labels (lse and the count are private)
+    saves_output = False
+
     def forward(self, z, y, reduction, ignore_index, count):
         # count: the number of non-ignored targets as an array on z's device, so that 'mean' needs no host read
         b = self.b
@@ -104,6 +110,8 @@ class CrossEntropy(Function):
 class _PointwiseLoss(Function):
     """A loss ℓ(x_i, t_i) per element, reduced; subclasses name the kernels and the target's gradient."""
     fwd = bwd = None
+    saves_inputs = (0, 1)
+    saves_output = False
 
     def forward(self, x, t, reduction):
         b = self.b
@@ -131,7 +139,7 @@ class MSELoss(_PointwiseLoss):
 class BCEWithLogits(_PointwiseLoss):
     fwd, bwd = "bce_with_logits_forward", "bce_with_logits_backward"
 
-    def target_grad(self, g1):  # d/dt [max(x, 0) − x·t + log(1 + e^(−|x|))] = −x
+    def target_grad(self, g1):  # d/dt [(1 − t)·x − log σ(x)] = −x
         b = self.b
         return b.multiply(b.multiply(b.negative(self.x), g1), self.scale)
 
@@ -230,7 +238,9 @@ def mse_loss(input, target, reduction="mean"):
 
 
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
-    """−[t log σ(x) + (1 − t) log(1 − σ(x))] per element, computed stably as
-    max(x, 0) − x·t + log(1 + e^(−|x|)); ``target`` is a float tensor of input's shape (probabilities)."""
+    """−[t log σ(x) + (1 − t) log(1 − σ(x))] per element, computed stably as PyTorch does,
+    (1 − t)·x − log σ(x) with log σ(x) = min(x, 0) − log(1 + e^(−|x|)) (so ±∞ logits give PyTorch's values:
+    ∞ for a logit pointing away from its 0/1 target, NaN for 0·∞); ``target`` is a float tensor of input's shape
+    (probabilities)."""
     x, t = _pair(input, target, reduction, "binary_cross_entropy_with_logits")
     return BCEWithLogits.apply(x, t, reduction=reduction)
