@@ -96,6 +96,32 @@ def test_argmax_argmin_first_occurrence_and_nan(axis):
         same(getattr(G, name)(dev(b), axis=axis), getattr(C, name)(b, axis=axis))
 
 
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_max_argmax_min_argmin_match_cpu(axis):
+    # torch.max(x, dim)'s (values, indices): the first extreme, a NaN counting as the extreme; ints and bools too
+    a = np.array([[1.0, 3.0, 3.0, -1.0], [2.0, np.nan, 5.0, np.nan], [0.0, 0.0, -4.0, -4.0]], np.float64)
+    b = rand((3, 70), np.float32, 8)
+    i = np.array([[np.iinfo(np.int64).min, 5, 5], [7, 2, 7], [0, 0, 0]], np.int64)
+    for x in (a, b, i, i > 3, rand((2, 3, 5), np.float32, 9)):
+        for name in ("max_argmax", "min_argmin"):
+            got, want = getattr(G, name)(dev(x), axis), getattr(C, name)(x, axis)
+            same(got[0], want[0])
+            same(got[1], want[1])
+    empty_rows = np.zeros((0, 4), np.float32)
+    assert G.max_argmax(dev(empty_rows), 1)[1].shape == (0, 1)
+
+
+def test_float32_sum_accumulates_in_float64_along_every_axis():
+    # both devices sum float32 accurately over a non-contiguous axis (the CPU with float64 accumulators, here a
+    # float64 tree): within a few float32 roundings of the float64 sum, and of each other
+    a = (np.random.default_rng(0).random((4000, 3)) * 1000).astype(np.float32)
+    exact = a.astype(np.float64)
+    for axis in (0, 1, None):
+        ref = exact.sum(axis=axis)
+        for got in (host(G.sum(dev(a), axis=axis)), C.sum(a, axis=axis)):
+            assert np.abs(got - ref).max() <= 2e-7 * np.abs(ref).max()
+
+
 def test_reduction_of_empty_axis():
     a = np.zeros((3, 0), np.float32)
     same(G.sum(dev(a), axis=1), C.sum(a, axis=1))

@@ -50,6 +50,16 @@ def test_embedding_empty_inputs():
     assert dw.shape == (5, 3) and not host(dw).any()
 
 
+def test_embedding_with_an_empty_table_dim():
+    # a (5, 0) table: rows of nothing and a (5, 0) gradient, as the CPU twin (and torch 2.13)
+    w = np.zeros((5, 0), np.float64)
+    idx = np.array([1, 2, 1], np.int64)
+    out = G.embedding_forward(dev(w), dev(idx))
+    assert out.shape == (3, 0) and C.embedding_forward(w, idx).shape == (3, 0)
+    dw = G.embedding_backward(dev(np.zeros((3, 0))), dev(idx), 5, -1)
+    assert dw.shape == (5, 0) and C.embedding_backward(np.zeros((3, 0)), idx, 5, -1).shape == (5, 0)
+
+
 def test_out_of_range_indices_stay_inside_the_table():
     # The op layer reports a bad index after the launch (tinygradnb.device.check); meanwhile the kernels must
     # neither read nor write outside the table: the row is NaN, its gradient is dropped.

@@ -163,6 +163,20 @@ def test_pointwise_losses_match_cpu(name, dtype):
         _check(bwd_g(dev(x), dev(t), dev(g), scale), bwd_c(x, t, g, scale), dtype, (n,))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # the simulator computes inf·0 in Python
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bce_with_logits_at_infinite_logits_matches_cpu(dtype):
+    # torch 2.13's (1 − t)·x − log σ(x): [nan, nan, inf, nan, log 2, nan] here (tests/test_losses.py)
+    x = np.array([-np.inf, -np.inf, np.inf, np.inf, 0.0, np.nan], dtype)
+    t = np.array([0.0, 1.0, 0.0, 1.0, 0.5, 0.5], dtype)
+    want = C.bce_with_logits_forward(x, t)
+    np.testing.assert_array_equal(np.isnan(want), [True, True, False, True, False, True])
+    _check(G.bce_with_logits_forward(dev(x), dev(t)), want, dtype, (6,))
+    g = np.ones(6, dtype)
+    _check(G.bce_with_logits_backward(dev(x), dev(t), dev(g), 1.0), C.bce_with_logits_backward(x, t, g, 1.0),
+           dtype, (6,))
+
+
 def test_pointwise_losses_empty():
     x = np.zeros(0, np.float64)
     assert G.mse_loss_forward(dev(x), dev(x)).shape == (0,)
