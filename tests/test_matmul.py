@@ -146,31 +146,44 @@ def test_kernel_crossing_block_boundaries():
 
 
 # ----------------------------------------------------------------------------- errors
+# torch 2.13 raises RuntimeError for every shape that cannot be multiplied ("both arguments to matmul need to be at
+# least 1D", "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)", batch sizes that do not match) and
+# TypeError for a Python number (``x @ 2.0``).
 def test_error_0d_a():
-    with pytest.raises(ValueError, match=r"matmul: a is 0-d"):
+    with pytest.raises(RuntimeError, match=r"matmul: a is 0-d"):
         matmul(tg.tensor(2.0), tg.tensor(np.ones(3)))
 
 
 def test_error_0d_b():
-    with pytest.raises(ValueError, match=r"matmul: b is 0-d"):
+    with pytest.raises(RuntimeError, match=r"matmul: b is 0-d"):
         matmul(tg.tensor(np.ones(3)), tg.tensor(2.0))
+
+
+@pytest.mark.parametrize("scalar", [2.0, 3, True, np.float32(2.0), None])
+def test_error_python_number_operand(scalar):
+    with pytest.raises(TypeError, match=r"matmul: b must be a Tensor or an array, got"):
+        matmul(tg.ones(2, 2), scalar)
+    with pytest.raises(TypeError, match=r"matmul: b must be a Tensor or an array"):
+        tg.ones(2, 2) @ scalar
+    with pytest.raises(TypeError, match=r"matmul: a must be a Tensor or an array"):
+        scalar @ tg.ones(2, 2)
 
 
 def test_error_inner_mismatch():
     msg = (r"matmul: a has shape \(2, 3\) and b has shape \(4, 5\): inner dimensions 3 and 4 differ "
-           r"\(expected a\[\.\.\., k\] and b\[\.\.\., k, n\]\)")
-    with pytest.raises(ValueError, match=msg):
+           r"\(expected a\[\.\.\., k\] and b\[\.\.\., k, n\]; mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)\)")
+    with pytest.raises(RuntimeError, match=msg):
         matmul(tg.tensor(np.ones((2, 3))), tg.tensor(np.ones((4, 5))))
 
 
 def test_error_inner_mismatch_vectors():
-    with pytest.raises(ValueError, match=r"inner dimensions 3 and 4 differ"):
+    with pytest.raises(RuntimeError, match=r"inner dimensions 3 and 4 differ"):
         matmul(tg.tensor(np.ones(3)), tg.tensor(np.ones(4)))
 
 
 def test_error_batch_does_not_broadcast():
-    with pytest.raises(ValueError, match=r"a has shape \(2, 3, 4\) and b has shape \(3, 4, 5\): batch dimensions "
-                                         r"\(2,\) and \(3,\) do not broadcast"):
+    with pytest.raises(RuntimeError, match=r"a has shape \(2, 3, 4\) and b has shape \(3, 4, 5\): batch dimensions "
+                                           r"\(2,\) and \(3,\) do not broadcast"):
         matmul(tg.tensor(np.ones((2, 3, 4))), tg.tensor(np.ones((3, 4, 5))))
 
 

@@ -1,5 +1,6 @@
 """``Module`` and ``Parameter``: the containers that hold a model's weights (``torch.nn.Module`` in small)."""
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -19,7 +20,7 @@ class Parameter(Tensor):
         if not isinstance(data, Tensor):
             data = Tensor(data)
         self._data, self.device, self._vc = data._data, data.device, data._vc
-        self._grad, self._ctx, self._retain, self.requires_grad = None, None, False, False
+        self._grad, self._ctx, self._index, self._is_view, self.requires_grad = None, None, 0, False, False
         self.requires_grad_(requires_grad)
 
     def __repr__(self):
@@ -67,20 +68,30 @@ class Module:
             d.pop(name, None)
         object.__delattr__(self, name)
 
+    def _check_name(self, name, kind):
+        """Names as PyTorch checks them: a str (TypeError), non-empty and without '.' (KeyError)."""
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__} {name!r}")
+        if not name or "." in name:
+            raise KeyError(f"{kind} name can't be empty or contain \".\", got {name!r}")
+
     def register_buffer(self, name, tensor):
         """Register ``tensor`` (not a parameter) as state that ``state_dict()`` saves, e.g. running means."""
+        self._check_name(name, "register_buffer: buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
         self._buffers[name] = tensor
         object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name, param):
+        self._check_name(name, "register_parameter: parameter")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
         self._parameters[name] = param
         object.__setattr__(self, name, param)
 
     def add_module(self, name, module):
+        self._check_name(name, "add_module: module")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
@@ -88,7 +99,8 @@ class Module:
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args, **kwargs):
-        raise TypeError(f"{type(self).__name__} defines no forward()")
+        raise NotImplementedError(f"{type(self).__name__} defines no forward() (Module [{type(self).__name__}] is "
+                                  f"missing the required \"forward\" function)")
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
@@ -145,6 +157,9 @@ class Module:
     # ------------------------------------------------------------------ modes and gradients
     def train(self, mode=True):
         """Training mode (dropout active, batch statistics in BatchNorm); returns self."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"{type(self).__name__}.train: training mode is expected to be boolean, got "
+                             f"{type(mode).__name__} {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
@@ -174,16 +189,29 @@ class Module:
         return self
 
     def to(self, target):
-        """Move every parameter and buffer to a device, or convert floating ones to a dtype, in place."""
+        """Move every parameter and buffer to a device, or convert floating ones to a float dtype, in place."""
+        cls = type(self).__name__
+        is_device = isinstance(target, str) and target.split(":")[0] in _device._MODULES
+        if target is None:
+            return self
+        if not is_device:
+            try:
+                dt = as_dtype(target)
+            except TypeError:
+                raise (ValueError if isinstance(target, str) else TypeError)(
+                    f"{cls}.to: expected a device ({', '.join(sorted(_device._MODULES))}) or a float dtype "
+                    f"(float32, float64), got {target!r}") from None
+            if dt.kind != "f":
+                raise TypeError(f"{cls}.to: nn.Module.to only accepts floating point dtypes, got {dt}")
         for m in self.modules():
             for d in (m._parameters, m._buffers):
                 for name, t in d.items():
                     if t is None:
                         continue
-                    if isinstance(target, str) and target.split(":")[0] in _device._MODULES:
+                    if is_device:
                         new = t.to(target)
                     elif t.dtype.kind == "f":
-                        new = t.detach().to(as_dtype(target))
+                        new = t.detach().to(dt)
                     else:
                         continue
                     if new is t:
@@ -218,27 +246,34 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy values from ``state_dict`` into this module's parameters and buffers in place. Every shape and
-        dtype must match; with ``strict`` the keys must match exactly. Returns (missing_keys, unexpected_keys)."""
+        """Copy values from ``state_dict`` (a mapping from names to Tensors or NumPy arrays) into this module's
+        parameters and buffers in place. Every shape and dtype must match; with ``strict`` the keys must match
+        exactly. Returns (missing_keys, unexpected_keys). Any mismatch raises ``RuntimeError`` listing them all (as
+        PyTorch's "Error(s) in loading state_dict"); a ``state_dict`` that is not a mapping ``TypeError``."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         if strict and missing:
-            errors.append(f"missing keys: {', '.join(missing)}")
+            errors.append(f"missing keys: {', '.join(map(str, missing))}")
         if strict and unexpected:
-            errors.append(f"unexpected keys: {', '.join(unexpected)}")
+            errors.append(f"unexpected keys: {', '.join(map(str, unexpected))}")
         for k, target in own.items():
             if k not in state_dict:
                 continue
             v = state_dict[k]
+            if not isinstance(v, (Tensor, np.ndarray, np.generic)):
+                errors.append(f"{k}: expected a Tensor or a NumPy array in the state dict, got {type(v).__name__}")
+                continue
             arr = v._data if isinstance(v, Tensor) else np.asarray(v)
             if tuple(arr.shape) != tuple(target.shape):
                 errors.append(f"{k}: shape {tuple(arr.shape)} in the state dict, {tuple(target.shape)} in the model")
             elif np.dtype(arr.dtype) != target.dtype:
                 errors.append(f"{k}: dtype {np.dtype(arr.dtype)} in the state dict, {target.dtype} in the model")
         if errors:
-            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(errors))
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}: " + "; ".join(errors))
         with no_grad():
             for k, target in own.items():
                 if k in state_dict:
@@ -261,6 +296,15 @@ class Module:
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
+def _index(i, n, cls):
+    """An int index into ``n`` modules (negative counting from the end), or TypeError/IndexError naming it."""
+    if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+        raise TypeError(f"{cls}: index must be an int or a slice, got {type(i).__name__} {i!r}")
+    if not -n <= i < n:
+        raise IndexError(f"{cls}: index {i} is out of range for {n} module(s)")
+    return int(i) % n
+
+
 class Sequential(Module):
     """Modules applied one after another: ``Sequential(a, b, c)(x) == c(b(a(x)))``."""
 
@@ -280,7 +324,7 @@ class Sequential(Module):
 
     def __getitem__(self, i):
         mods = list(self._modules.values())
-        return Sequential(*mods[i]) if isinstance(i, slice) else mods[i]
+        return Sequential(*mods[i]) if isinstance(i, slice) else mods[_index(i, len(mods), "Sequential")]
 
     def __len__(self):
         return len(self._modules)
@@ -312,7 +356,7 @@ class ModuleList(Module):
 
     def __getitem__(self, i):
         mods = list(self._modules.values())
-        return ModuleList(mods[i]) if isinstance(i, slice) else mods[i]
+        return ModuleList(mods[i]) if isinstance(i, slice) else mods[_index(i, len(mods), "ModuleList")]
 
     def __len__(self):
         return len(self._modules)

@@ -8,7 +8,15 @@ dimensions before the last two are batch dimensions and broadcast against each o
 Dtypes: float32 and float64 mixes compute in float64 (as the element-wise ops); an integer with a float operand
 computes in the float dtype; int32/int64 products compute with NumPy's integer matmul through the backend and
 are not differentiable (integer tensors cannot require grad); bool operands are rejected with TypeError.
+
+Errors follow PyTorch's exception types: shapes that cannot be multiplied (inner dimensions, batch dimensions,
+0-d operands) raise ``RuntimeError`` naming both shapes; a bool, non-tensor or Python-number operand
+``TypeError``.
 """
+import numbers
+
+import numpy as np
+
 from ..tensor import Function, Tensor, bool_
 from ._util import broadcast_shape, sum_to, prod
 from .elementwise import as_tensor_like, cast, _promote
@@ -61,13 +69,17 @@ def matmul(a, b):
     """
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"matmul: expected a Tensor operand, got a {type(a).__name__} and b {type(b).__name__}")
+    for name, t in (("a", a), ("b", b)):
+        if isinstance(t, (numbers.Number, np.bool_)) or t is None:
+            raise TypeError(f"matmul: {name} must be a Tensor or an array, got {type(t).__name__} {t!r} (use mul "
+                            f"to scale by a number)")
     if not isinstance(a, Tensor):
         a = as_tensor_like(a, b)
     elif not isinstance(b, Tensor):
         b = as_tensor_like(b, a)
     for name, t in (("a", a), ("b", b)):
         if t.ndim == 0:
-            raise ValueError(f"matmul: {name} is 0-d (shape ()); expected at least 1 dimension (use mul to scale "
+            raise RuntimeError(f"matmul: {name} is 0-d (shape ()); expected at least 1 dimension (use mul to scale "
                              f"by a scalar)")
         if t.dtype == bool_:
             raise TypeError(f"matmul: {name} has dtype bool; expected float32, float64, int32 or int64")
@@ -75,12 +87,13 @@ def matmul(a, b):
     sx = (1,) + sa if a.ndim == 1 else sa
     sy = sb + (1,) if b.ndim == 1 else sb
     if sx[-1] != sy[-2]:
-        raise ValueError(f"matmul: a has shape {sa} and b has shape {sb}: inner dimensions {sx[-1]} and {sy[-2]} "
-                         f"differ (expected a[..., k] and b[..., k, n])")
+        raise RuntimeError(f"matmul: a has shape {sa} and b has shape {sb}: inner dimensions {sx[-1]} and {sy[-2]} "
+                           f"differ (expected a[..., k] and b[..., k, n]; mat1 and mat2 shapes cannot be "
+                           f"multiplied ({sx[-2]}x{sx[-1]} and {sy[-2]}x{sy[-1]}))")
     try:
         batch = broadcast_shape(sx[:-2], sy[:-2])
     except ValueError:
-        raise ValueError(f"matmul: a has shape {sa} and b has shape {sb}: batch dimensions {sx[:-2]} and "
+        raise RuntimeError(f"matmul: a has shape {sa} and b has shape {sb}: batch dimensions {sx[:-2]} and "
                          f"{sy[:-2]} do not broadcast (NumPy rules: trailing dimensions must be equal or 1)") from None
     out_shape = batch + sx[-2:-1] * (a.ndim > 1) + sy[-1:] * (b.ndim > 1)
     if a.dtype != b.dtype:
@@ -121,14 +134,22 @@ def linear(x, weight, bias=None):
     for t, name in ((x, "input"), (weight, "weight")):
         if not isinstance(t, Tensor):
             raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
+        if t.dtype == bool_:
+            raise TypeError(f"linear: {name} has dtype bool; expected a float32 or float64 tensor")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"linear: bias must be a Tensor or None, got {type(bias).__name__}")
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
-    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input of shape {x.shape} needs a last dimension of in_features="
-                         f"{weight.shape[1]} to match weight of shape {weight.shape}")
-    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (weight.shape[0],)):
-        got = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {got}")
+        raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+    if x.ndim == 0:
+        raise RuntimeError(f"linear: input must have at least 1 dimension (..., in_features={weight.shape[1]}), got "
+                           f"a 0-d tensor")
+    if x.shape[-1] != weight.shape[1]:
+        rows = prod(x.shape[:-1])
+        raise RuntimeError(f"linear: input of shape {x.shape} needs a last dimension of in_features="
+                           f"{weight.shape[1]} to match weight of shape {weight.shape} (mat1 and mat2 shapes cannot "
+                           f"be multiplied ({rows}x{x.shape[-1]} and {weight.shape[1]}x{weight.shape[0]}))")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},) (out_features), got {bias.shape}")
     dt = _promote(x.dtype, weight.dtype) if bias is None else _promote(_promote(x.dtype, weight.dtype), bias.dtype)
     if dt.kind != "f":
         raise TypeError(f"linear: expected float tensors, got {x.dtype} and {weight.dtype}")
