@@ -132,7 +132,9 @@ def _check_tensor(x, name):
 def _nonempty(x, axes, name, given=True):
     """PyTorch's errors for a max/min/arg reduction of nothing: IndexError for an empty reduced dim that was
     given, RuntimeError (IndexError for arg*) for a reduction without a dim of an empty tensor."""
-    if not given and x.numel() == 0:
+    if x._data.size:
+        return
+    if not given:
         msg = f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
         if name in ("argmax", "argmin"):
             raise IndexError(msg)
