@@ -330,3 +330,46 @@ def test_linear_argument_errors_match_torch_types():
     x = tg.tensor(np.arange(8.0).reshape(4, 2)).T
     np.testing.assert_allclose(F.linear(x, tg.ones(3, 4, dtype=tg.float64)).numpy(), [[12.0] * 3, [16.0] * 3])
     np.testing.assert_allclose(F.linear(tg.ones(1, 4).expand(2, 4), w).numpy(), [[4.0] * 5] * 2)
+
+
+@pytest.mark.parametrize("make,exc,match", [
+    # torch 2.13: TypeError for a non-int size, RuntimeError "Trying to create tensor with negative dimension"
+    (lambda: nn.Linear(2.5, 3), TypeError, "Linear: in_features must be an int, got float 2.5"),
+    (lambda: nn.Linear(2, "a"), TypeError, "Linear: out_features must be an int, got str"),
+    (lambda: nn.Linear(-1, 3), RuntimeError, "Linear: in_features must be >= 0, got -1"),
+    (lambda: nn.Embedding(2.5, 3), TypeError, "Embedding: num_embeddings must be an int"),
+    (lambda: nn.Embedding(5, -3), RuntimeError, "Embedding: embedding_dim must be >= 0"),
+    (lambda: nn.Embedding(5, 3, padding_idx=1.5), TypeError, "Embedding: padding_idx must be an int or None"),
+    (lambda: nn.LayerNorm(2.5), TypeError, "LayerNorm: normalized_shape must be an int or a tuple of ints"),
+    (lambda: nn.LayerNorm([2.0]), TypeError, "LayerNorm: normalized_shape must be an int, got float"),
+    (lambda: nn.LayerNorm(-1), RuntimeError, "LayerNorm: normalized_shape must be >= 0"),
+    (lambda: nn.RMSNorm("a"), TypeError, "RMSNorm: normalized_shape must be an int or a tuple of ints"),
+    (lambda: nn.BatchNorm1d(2.5), TypeError, "BatchNorm1d: num_features must be an int"),
+    (lambda: nn.BatchNorm1d(-1), RuntimeError, "BatchNorm1d: num_features must be >= 0"),
+    (lambda: nn.BatchNorm1d(3, momentum=None), ValueError, "BatchNorm1d: momentum=None .* is not supported"),
+    (lambda: nn.Dropout("a"), TypeError, "Dropout: p must be a number in \\[0, 1\\], got str"),
+    (lambda: nn.Dropout(None), TypeError, "Dropout: p must be a number"),
+    (lambda: nn.Dropout(1.5), ValueError, "Dropout: p must be in \\[0, 1\\], got 1.5"),
+])
+def test_layer_constructor_errors_name_the_argument(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
+def test_layers_on_wrong_input_name_the_argument_and_shape():
+    # torch 2.13 types: RuntimeError for shapes that do not match, ValueError for the rank of BatchNorm1d's input
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
+        nn.Linear(4, 5)(tg.ones(2, 3))
+    with pytest.raises(RuntimeError, match=r"layer_norm: normalized_shape \(4,\) must match the trailing dimensions"):
+        nn.LayerNorm(4)(tg.ones(2, 3))
+    with pytest.raises(RuntimeError, match=r"batch_norm: running_mean must have shape \(3,\)"):
+        nn.BatchNorm1d(4)(tg.ones(2, 3))
+    with pytest.raises(ValueError, match=r"batch_norm: expected a 2-D \(N, C\) or 3-D \(N, C, L\) input"):
+        nn.BatchNorm1d(3)(tg.ones(2, 3, 4, 5))
+    with pytest.raises(TypeError, match="layer_norm: input must be a Tensor, got NoneType"):
+        nn.LayerNorm(3)(None)
+    with pytest.raises(TypeError, match="batch_norm: input must be a float32 or float64 tensor, got int64"):
+        nn.BatchNorm1d(3)(tg.ones(2, 3, dtype=tg.int64))
+    # torch 2.13: an empty batch passes through BatchNorm1d in training, an empty layer output is (0, 5)
+    assert nn.BatchNorm1d(3)(tg.ones(0, 3)).shape == (0, 3)
+    assert nn.Linear(4, 5)(tg.ones(0, 4)).shape == (0, 5)

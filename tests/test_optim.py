@@ -398,17 +398,21 @@ def test_scheduler_bad_arguments():
 
 
 # ---------------------------------------------------------------------------------------------------- validation
+# torch 2.13: ValueError "Invalid learning rate: -0.1", "Invalid momentum value: -0.5", "Invalid weight_decay value",
+# "Invalid beta parameter at index 0: 1.0", "Invalid epsilon value: -1.0", "optimizer got an empty parameter list"
 @pytest.mark.parametrize("make,match", [
-    (lambda ps: SGD(ps, lr=-0.1), "SGD: lr must be >= 0, got -0.1"),
-    (lambda ps: SGD(ps, lr=0.1, momentum=-0.5), "momentum must be >= 0, got -0.5"),
+    (lambda ps: SGD(ps, lr=-0.1), "SGD: Invalid learning rate: lr must be >= 0, got -0.1"),
+    (lambda ps: SGD(ps, lr=0.1, momentum=-0.5), "Invalid momentum value: momentum must be >= 0, got -0.5"),
     (lambda ps: SGD(ps, lr=0.1, nesterov=True), "nesterov requires momentum > 0 and dampening = 0"),
     (lambda ps: SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "nesterov requires"),
-    (lambda ps: SGD(ps, weight_decay=-1), "weight_decay must be >= 0"),
-    (lambda ps: Adam(ps, lr=-1e-3), "Adam: lr must be >= 0"),
-    (lambda ps: Adam(ps, betas=(1.0, 0.999)), r"betas\[0\] must be in \[0, 1\), got 1.0"),
+    (lambda ps: SGD(ps, weight_decay=-1), "Invalid weight_decay value: weight_decay must be >= 0"),
+    (lambda ps: Adam(ps, lr=-1e-3), "Adam: Invalid learning rate: lr must be >= 0"),
+    (lambda ps: Adam(ps, lr=float("nan")), r"Adam: lr must not be NaN \(Invalid learning rate: nan\)"),
+    (lambda ps: Adam(ps, betas=(1.0, 0.999)), r"Invalid beta parameter at index 0: betas\[0\] must be in \[0, 1\), got 1.0"),
     (lambda ps: Adam(ps, betas=(0.9, -0.1)), r"betas\[1\] must be in \[0, 1\), got -0.1"),
     (lambda ps: AdamW(ps, betas=(0.9,)), "betas must be a pair"),
-    (lambda ps: Adam(ps, eps=-1.0), "eps must be >= 0"),
+    (lambda ps: Adam(ps, eps=-1.0), "Adam: Invalid epsilon value: eps must be >= 0"),
+    (lambda ps: AdamW(ps, weight_decay=-1.0), "AdamW: Invalid weight_decay value"),
     (lambda ps: Adam([{"params": ps, "lr": -2.0}]), "lr must be >= 0, got -2.0"),
 ], ids=lambda x: x if isinstance(x, str) else "")
 def test_bad_hyper_parameters(make, match):
@@ -417,10 +421,15 @@ def test_bad_hyper_parameters(make, match):
 
 
 def test_bad_params():
-    with pytest.raises(ValueError, match="empty parameter list"):
+    with pytest.raises(ValueError, match="SGD: optimizer got an empty parameter list"):
         SGD([], lr=0.1)
-    with pytest.raises(ValueError, match="empty parameter list"):
+    with pytest.raises(ValueError, match="Adam: optimizer got an empty parameter list"):
         Adam(nn.Sequential().parameters())
+    with pytest.raises(TypeError, match="SGD: params must be an iterable of Tensors or of dicts, got NoneType"):
+        SGD(None, lr=0.1)
+    with pytest.raises(TypeError, match="SGD: a param group's 'params' must be a Tensor or an iterable of Tensors, "
+                                        "got int"):
+        SGD([{"params": 5}], lr=0.1)
     with pytest.raises(TypeError, match="got a Tensor; wrap it in a list"):
         SGD(nn.Parameter(tg.ones(2)), lr=0.1)
     with pytest.raises(TypeError, match=r"params\[1\] must be a Tensor, got int"):
@@ -439,4 +448,20 @@ def test_bad_params():
         SGD([p], lr="0.1")
     with pytest.raises(ValueError, match="expected a dict with 'state' and 'param_groups'"):
         SGD([p], lr=0.1).load_state_dict({"state": {}})
+    opt = SGD([p], lr=0.1)
+    with pytest.raises(TypeError, match="SGD.load_state_dict: expected a dict with 'state' and 'param_groups', got "
+                                        "NoneType"):
+        opt.load_state_dict(None)
+    group = {"params": [0], "lr": 0.1, "momentum": 0, "dampening": 0, "weight_decay": 0, "nesterov": False}
+    with pytest.raises(ValueError, match="'param_groups' must be a list of dicts each with a 'params' list"):
+        opt.load_state_dict({"state": {}, "param_groups": [5]})
+    with pytest.raises(ValueError, match="'state' must be a dict from parameter indices to dicts"):
+        opt.load_state_dict({"state": {0: 5}, "param_groups": [group]})
+    with pytest.raises(ValueError, match="'state' keys must be parameter indices, got 'x'"):
+        opt.load_state_dict({"state": {"x": {}}, "param_groups": [group]})
+    with pytest.raises(ValueError, match="SGD: Invalid learning rate: lr must be >= 0, got -1"):
+        opt.load_state_dict({"state": {}, "param_groups": [{**group, "lr": -1}]})
+    assert opt.param_groups[0]["lr"] == 0.1  # a rejected state dict leaves the optimizer as it was
+    with pytest.raises(TypeError, match="SGD.step: closure must be a callable that returns the loss, got int"):
+        opt.step(5)
     assert isinstance(SGD([p]), Optimizer)

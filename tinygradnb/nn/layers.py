@@ -1,5 +1,8 @@
 """Layers: Linear, Embedding, Dropout, activations, norms, Residual, and the loss modules."""
 import math
+import numbers
+
+import numpy as np
 
 from .. import creation
 from ..tensor import float32, as_dtype, no_grad
@@ -14,6 +17,26 @@ def _factory(dtype, device):
     return dict(dtype=as_dtype(dtype) or float32, device=device)
 
 
+def _size(v, cls, name):
+    """A layer size: an int (TypeError otherwise, as PyTorch) that is not negative (RuntimeError, as PyTorch's
+    "Trying to create tensor with negative dimension")."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{cls}: {name} must be an int, got {type(v).__name__} {v!r}")
+    if v < 0:
+        raise RuntimeError(f"{cls}: {name} must be >= 0, got {v} (trying to create a tensor with a negative "
+                           f"dimension)")
+    return int(v)
+
+
+def _shape(normalized_shape, cls="LayerNorm"):
+    ns = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) and \
+        not isinstance(normalized_shape, bool) else normalized_shape
+    if not isinstance(ns, (tuple, list)):
+        raise TypeError(f"{cls}: normalized_shape must be an int or a tuple of ints, got "
+                        f"{type(normalized_shape).__name__} {normalized_shape!r}")
+    return tuple(_size(s, cls, "normalized_shape") for s in ns)
+
+
 class Identity(Module):
     def forward(self, x):
         return x
@@ -25,6 +48,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None, device=None):
         super().__init__()
+        in_features, out_features = _size(in_features, "Linear", "in_features"), \
+            _size(out_features, "Linear", "out_features")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(creation.empty(out_features, in_features, **_factory(dtype, device)))
         self.bias = Parameter(creation.empty(out_features, **_factory(dtype, device))) if bias else None
@@ -49,8 +74,14 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None, device=None):
         super().__init__()
+        num_embeddings = _size(num_embeddings, "Embedding", "num_embeddings")
+        embedding_dim = _size(embedding_dim, "Embedding", "embedding_dim")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
+            if isinstance(padding_idx, (bool, np.bool_)) or not isinstance(padding_idx, numbers.Integral):
+                raise TypeError(f"Embedding: padding_idx must be an int or None, got {type(padding_idx).__name__} "
+                                f"{padding_idx!r}")
+            padding_idx = int(padding_idx)
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
                                  f"got {padding_idx}")
@@ -78,6 +109,8 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):
+            raise TypeError(f"Dropout: p must be a number in [0, 1], got {type(p).__name__} {p!r}")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = p
@@ -145,16 +178,12 @@ class Flatten(Module):
         return flatten(x, self.start_dim, self.end_dim)
 
 
-def _shape(normalized_shape):
-    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-
-
 class LayerNorm(Module):
     """y = (x − μ)/√(σ² + ε)·γ + β over the trailing ``normalized_shape`` dimensions (γ = 1, β = 0 at start)."""
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None, device=None):
         super().__init__()
-        self.normalized_shape, self.eps = _shape(normalized_shape), eps
+        self.normalized_shape, self.eps = _shape(normalized_shape, "LayerNorm"), eps
         f = _factory(dtype, device)
         self.weight = Parameter(creation.ones(self.normalized_shape, **f)) if elementwise_affine else None
         self.bias = Parameter(creation.zeros(self.normalized_shape, **f)) if elementwise_affine and bias else None
@@ -171,7 +200,7 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype=None, device=None):
         super().__init__()
-        self.normalized_shape, self.eps = _shape(normalized_shape), eps
+        self.normalized_shape, self.eps = _shape(normalized_shape, "RMSNorm"), eps
         self.weight = Parameter(creation.ones(self.normalized_shape, **_factory(dtype, device))) \
             if elementwise_affine else None
 
@@ -189,6 +218,10 @@ class BatchNorm1d(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=None,
                  device=None):
         super().__init__()
+        num_features = _size(num_features, "BatchNorm1d", "num_features")
+        if momentum is None:
+            raise ValueError("BatchNorm1d: momentum=None (PyTorch's cumulative moving average) is not supported; "
+                             "pass a number in [0, 1]")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         f = _factory(dtype, device)

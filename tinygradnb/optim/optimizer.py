@@ -42,7 +42,7 @@ def _number(name, value, cls):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{cls}: {name} must be a real number, got {type(value).__name__} {value!r}")
     if math.isnan(value):
-        raise ValueError(f"{cls}: {name} must not be NaN")
+        raise ValueError(f"{cls}: {name} must not be NaN" + (" (Invalid learning rate: nan)" if name == "lr" else ""))
     return value
 
 
@@ -73,7 +73,7 @@ class Optimizer(abc.ABC):
             raise TypeError(f"{name}: params must be an iterable of Tensors or of dicts, got "
                             f"{type(params).__name__}") from None
         if not groups:
-            raise ValueError(f"{name}: got an empty parameter list; pass model.parameters() of a model with "
+            raise ValueError(f"{name}: optimizer got an empty parameter list; pass model.parameters() of a model with "
                              f"parameters")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
@@ -100,7 +100,11 @@ class Optimizer(abc.ABC):
             raise TypeError(f"{name}: parameters must be given in an ordered collection, got a set (its order "
                             f"changes between runs); use a list")
         else:
-            params = list(params)
+            try:
+                params = list(params)
+            except TypeError:
+                raise TypeError(f"{name}: a param group's 'params' must be a Tensor or an iterable of Tensors, got "
+                                f"{type(params).__name__}") from None
         if not params:
             raise ValueError(f"{name}: got an empty parameter list in a param group")
         for i, p in enumerate(params):
@@ -141,6 +145,9 @@ class Optimizer(abc.ABC):
         ``closure``, if given, re-evaluates the model and returns the loss (with grad enabled); its result is
         returned."""
         loss = None
+        if closure is not None and not callable(closure):
+            raise TypeError(f"{type(self).__name__}.step: closure must be a callable that returns the loss, got "
+                            f"{type(closure).__name__}")
         if closure is not None:
             with enable_grad():
                 loss = closure()
@@ -198,11 +205,21 @@ class Optimizer(abc.ABC):
         groups must hold as many parameters as this optimizer's; state tensors must have their parameter's shape
         and are copied onto its device in its dtype ('step' stays as saved)."""
         name = type(self).__name__
-        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}.load_state_dict: expected a dict with 'state' and 'param_groups', got "
+                            f"{type(state_dict).__name__}")
+        if "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and 'param_groups', got "
-                             f"{type(state_dict).__name__}"
-                             f"{' with keys ' + str(list(state_dict)) if isinstance(state_dict, dict) else ''}")
+                             f"dict with keys {list(state_dict)}")
         saved = state_dict["param_groups"]
+        if not isinstance(saved, (list, tuple)) or not all(isinstance(g, dict) and isinstance(g.get("params"),
+                                                                                      (list, tuple)) for g in saved):
+            raise ValueError(f"{name}.load_state_dict: 'param_groups' must be a list of dicts each with a 'params' "
+                             f"list, got {saved!r:.200}")
+        if not isinstance(state_dict["state"], dict) or not all(isinstance(v, dict)
+                                                                for v in state_dict["state"].values()):
+            raise ValueError(f"{name}.load_state_dict: 'state' must be a dict from parameter indices to dicts, got "
+                             f"{state_dict['state']!r:.200}")
         if len(saved) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved)} param groups, this "
                              f"optimizer has {len(self.param_groups)}")
@@ -216,7 +233,10 @@ class Optimizer(abc.ABC):
                 by_index[int(i)] = p
         new_state = defaultdict(dict)
         for k, st in state_dict["state"].items():
-            k = int(k)
+            try:
+                k = int(k)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name}.load_state_dict: 'state' keys must be parameter indices, got {k!r}") from None
             if k not in by_index:
                 raise ValueError(f"{name}.load_state_dict: state for parameter index {k}, which no param group "
                                  f"lists")
@@ -236,6 +256,10 @@ class Optimizer(abc.ABC):
                     v = Tensor._wrap(b.contiguous(arr), p.device, False, None)
                 out[key] = v
             new_state[p] = out
+        for sg, group in zip(saved, self.param_groups):
+            hyper = {k: (tuple(v) if isinstance(v, list) and isinstance(self.defaults.get(k), tuple) else v)
+                     for k, v in sg.items() if k != "params"}
+            self._check_group({**group, **hyper})
         for sg, group in zip(saved, self.param_groups):
             hyper = {k: (tuple(v) if isinstance(v, list) and isinstance(self.defaults.get(k), tuple) else v)
                      for k, v in sg.items() if k != "params"}
@@ -264,11 +288,12 @@ class SGD(Optimizer):
         for k in ("lr", "momentum", "dampening", "weight_decay"):
             _number(k, group[k], "SGD")
         if group["lr"] < 0:
-            raise ValueError(f"SGD: lr must be >= 0, got {group['lr']}")
+            raise ValueError(f"SGD: Invalid learning rate: lr must be >= 0, got {group['lr']}")
         if group["momentum"] < 0:
-            raise ValueError(f"SGD: momentum must be >= 0, got {group['momentum']}")
+            raise ValueError(f"SGD: Invalid momentum value: momentum must be >= 0, got {group['momentum']}")
         if group["weight_decay"] < 0:
-            raise ValueError(f"SGD: weight_decay must be >= 0, got {group['weight_decay']}")
+            raise ValueError(f"SGD: Invalid weight_decay value: weight_decay must be >= 0, got "
+                             f"{group['weight_decay']}")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"SGD: nesterov requires momentum > 0 and dampening = 0, got momentum="
                              f"{group['momentum']}, dampening={group['dampening']}")
@@ -305,18 +330,20 @@ class Adam(Optimizer):
         for k in ("lr", "eps", "weight_decay"):
             _number(k, group[k], name)
         if group["lr"] < 0:
-            raise ValueError(f"{name}: lr must be >= 0, got {group['lr']}")
+            raise ValueError(f"{name}: Invalid learning rate: lr must be >= 0, got {group['lr']}")
         if group["eps"] < 0:
-            raise ValueError(f"{name}: eps must be >= 0, got {group['eps']}")
+            raise ValueError(f"{name}: Invalid epsilon value: eps must be >= 0, got {group['eps']}")
         if group["weight_decay"] < 0:
-            raise ValueError(f"{name}: weight_decay must be >= 0, got {group['weight_decay']}")
+            raise ValueError(f"{name}: Invalid weight_decay value: weight_decay must be >= 0, got "
+                             f"{group['weight_decay']}")
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
         for i, beta in enumerate(betas):
             _number(f"betas[{i}]", beta, name)
             if not 0.0 <= beta < 1.0:
-                raise ValueError(f"{name}: betas[{i}] must be in [0, 1), got {beta}")
+                raise ValueError(f"{name}: Invalid beta parameter at index {i}: betas[{i}] must be in [0, 1), got "
+                                 f"{beta}")
         group["betas"] = tuple(betas)
 
     def _update(self, b, group, state, p, flat_p, flat_g):
