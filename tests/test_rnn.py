@@ -343,17 +343,20 @@ def test_bad_input_rank():
 
 
 def test_bad_input_size():
-    with pytest.raises(ValueError, match=r"4 features .* input_size=5"):
+    # torch 2.13: RuntimeError "input.size(-1) must be equal to input_size. Expected 5, got 4"
+    with pytest.raises(RuntimeError, match=r"4 features .* input_size=5"):
         GRU(5, 2)(tg.randn(3, 2, 4))
 
 
 def test_bad_input_dtype():
-    with pytest.raises(TypeError, match="float64.*float32"):
+    # torch 2.13: ValueError "RNN input dtype (torch.float64) does not match weight dtype (torch.float32)"
+    with pytest.raises(ValueError, match="LSTM: input has dtype float64, expected float32"):
         LSTM(3, 2)(tg.randn(3, 2, 3, dtype=tg.float64))
 
 
 def test_bad_hx_shape():
-    with pytest.raises(ValueError, match=r"hx must have shape \(2, 2, 3\).*got \(1, 2, 3\)"):
+    # torch 2.13: RuntimeError "Expected hidden size (2, 2, 3), got [1, 2, 3]"
+    with pytest.raises(RuntimeError, match=r"hx must have shape \(2, 2, 3\).*got \(1, 2, 3\)"):
         GRU(4, 3, bidirectional=True)(tg.randn(5, 2, 4), tg.zeros(1, 2, 3))
 
 
@@ -363,7 +366,7 @@ def test_bad_lstm_hx_not_a_pair():
 
 
 def test_bad_lstm_c0_shape():
-    with pytest.raises(ValueError, match=r"c_0 must have shape \(1, 2, 3\).*got \(1, 2, 4\)"):
+    with pytest.raises(RuntimeError, match=r"c_0 must have shape \(1, 2, 3\).*got \(1, 2, 4\)"):
         LSTM(4, 3)(tg.randn(5, 2, 4), (tg.zeros(1, 2, 3), tg.zeros(1, 2, 4)))
 
 
@@ -398,8 +401,38 @@ def test_bad_nonlinearity():
 
 
 def test_bad_hidden_size():
+    # torch 2.13: ValueError "hidden_size must be greater than zero", TypeError "input_size should be of type int"
     with pytest.raises(ValueError, match="hidden_size must be an int >= 1, got 0"):
         LSTM(4, 0)
+    with pytest.raises(TypeError, match="LSTM: input_size must be an int >= 1, got float 2.5"):
+        LSTM(2.5, 3)
+    with pytest.raises(TypeError, match="GRUCell: hidden_size must be an int >= 1, got str"):
+        GRUCell(2, "3")
+
+
+def test_bad_time_steps_and_unbatched_state():
+    # torch 2.13: RuntimeError "Expected sequence length to be larger than 0 in RNN", RuntimeError for a 3-D hx with
+    # an unbatched input
+    with pytest.raises(RuntimeError, match=r"LSTM: input must hold at least one time step, got shape \(0, 2, 5\)"):
+        LSTM(5, 3)(tg.ones(0, 2, 5))
+    with pytest.raises(RuntimeError, match=r"RNN: hx must have shape \(1, 3\)"):
+        RNN(5, 3)(tg.randn(4, 5), tg.zeros(1, 1, 3))
+    with pytest.raises(TypeError, match="GRU: input must be a Tensor, got ndarray"):
+        GRU(5, 3)(np.ones((4, 2, 5), np.float32))
+    with pytest.raises(TypeError, match="LSTM: h_0 must be a Tensor, got NoneType"):
+        LSTM(5, 3)(tg.ones(4, 2, 5), (None, None))
+
+
+def test_strided_and_expanded_inputs_and_empty_batch():
+    # torch 2.13: a transposed input or an expanded input/state runs as its values; a batch of 0 gives (T, 0, H)
+    rnn = GRU(5, 3)
+    x = tg.randn(2, 4, 5)
+    xt = x.transpose(0, 1)
+    np.testing.assert_allclose(rnn(xt)[0].numpy(), rnn(tg.tensor(xt.numpy()))[0].numpy())
+    h = tg.randn(1, 1, 3)
+    np.testing.assert_allclose(rnn(xt, h.expand(1, 2, 3))[0].numpy(), rnn(xt, tg.tensor(h.expand(1, 2, 3).numpy()))[0].numpy())
+    out, (h_n, c_n) = LSTM(5, 3)(tg.ones(4, 0, 5))
+    assert out.shape == (4, 0, 3) and h_n.shape == (1, 0, 3) and c_n.shape == (1, 0, 3)
 
 
 def test_bad_dropout():
@@ -424,12 +457,16 @@ def test_bad_op_bias_shape():
 
 
 def test_bad_cell_input_size():
-    with pytest.raises(ValueError, match=r"input must have shape \(B, 3\) or \(3,\), got \(2, 4\)"):
+    # torch 2.13: RuntimeError "input has inconsistent input_size: got 4 expected 3"; ValueError for a 3-D input
+    with pytest.raises(ValueError, match=r"GRUCell: input must have shape \(B, 3\) or \(3,\), got \(2, 2, 3\)"):
+        GRUCell(3, 2)(tg.randn(2, 2, 3))
+    with pytest.raises(RuntimeError, match=r"input must have shape \(B, 3\) or \(3,\), got \(2, 4\)"):
         GRUCell(3, 2)(tg.randn(2, 4))
 
 
 def test_bad_cell_hx_shape():
-    with pytest.raises(ValueError, match=r"h must have shape \(2, 2\), got \(2, 3\)"):
+    # torch 2.13: RuntimeError "Input batch size 2 doesn't match hidden0 batch size 3"
+    with pytest.raises(RuntimeError, match=r"h must have shape \(2, 2\), got \(2, 3\)"):
         LSTMCell(3, 2)(tg.randn(2, 3), (tg.zeros(2, 3), tg.zeros(2, 2)))
 
 

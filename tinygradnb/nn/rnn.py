@@ -26,7 +26,11 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 def _positive_int(v, cls, name, minimum=1):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
+    """PyTorch's checks: TypeError for a non-int ("input_size should be of type int"), ValueError below
+    ``minimum`` ("hidden_size must be greater than zero")."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{cls}: {name} must be an int >= {minimum}, got {type(v).__name__} {v!r}")
+    if v < minimum:
         raise ValueError(f"{cls}: {name} must be an int >= {minimum}, got {v!r}")
     return int(v)
 
@@ -89,18 +93,19 @@ class RNNBase(Module):
             raise ValueError(f"{cls}: input must be 3-D {layout} or unbatched 2-D (T, input_size), got shape "
                              f"{x.shape}")
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"{cls}: input of shape {x.shape} has {x.shape[-1]} features in its last dimension, "
-                             f"expected input_size={self.input_size}")
+            raise RuntimeError(f"{cls}: input of shape {x.shape} has {x.shape[-1]} features in its last dimension, "
+                               f"expected input_size={self.input_size}")
         dt = self.weight_hh_l0.dtype
-        if x.dtype != dt:
-            raise TypeError(f"{cls}: input has dtype {x.dtype}, expected {dt} like the parameters")
+        if x.dtype != dt:  # PyTorch: ValueError "RNN input dtype ... does not match weight dtype"
+            raise ValueError(f"{cls}: input has dtype {x.dtype}, expected {dt} like the parameters (convert the "
+                             f"input with .to({dt}) or the model with .to({x.dtype}))")
         batched = x.ndim == 3
         if not batched:
             x = unsqueeze(x, 1)
         elif self.batch_first:
             x = transpose(x, 0, 1)
         if x.shape[0] == 0:
-            raise ValueError(f"{cls}: input must hold at least one time step, got shape {x.shape}")
+            raise RuntimeError(f"{cls}: input must hold at least one time step, got shape {x.shape}")
         return x, batched
 
     def _check_state(self, h, name, nb, batched):
@@ -110,8 +115,8 @@ class RNNBase(Module):
         if not isinstance(h, Tensor):
             raise TypeError(f"{cls}: {name} must be a Tensor, got {type(h).__name__}")
         if h.shape != want:
-            raise ValueError(f"{cls}: {name} must have shape {want} (num_layers·num_directions, "
-                             f"{'B, ' if batched else ''}hidden_size), got {h.shape}")
+            raise RuntimeError(f"{cls}: {name} must have shape {want} (num_layers·num_directions, "
+                               f"{'B, ' if batched else ''}hidden_size), got {h.shape}")
         if h.dtype != self.weight_hh_l0.dtype:
             raise TypeError(f"{cls}: {name} has dtype {h.dtype}, expected {self.weight_hh_l0.dtype}")
         return h if batched else unsqueeze(h, 1)
@@ -245,9 +250,12 @@ class RNNCellBase(Module):
         cls = type(self).__name__
         if not isinstance(x, Tensor):
             raise TypeError(f"{cls}: input must be a Tensor, got {type(x).__name__}")
-        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
+        if x.ndim not in (1, 2):
             raise ValueError(f"{cls}: input must have shape (B, {self.input_size}) or ({self.input_size},), got "
                              f"{x.shape}")
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"{cls}: input must have shape (B, {self.input_size}) or ({self.input_size},), got "
+                               f"{x.shape}")
         if x.dtype != self.weight_hh.dtype:
             raise TypeError(f"{cls}: input has dtype {x.dtype}, expected {self.weight_hh.dtype} like the parameters")
         return (x, True) if x.ndim == 2 else (unsqueeze(x, 0), False)
@@ -260,7 +268,7 @@ class RNNCellBase(Module):
         if not isinstance(h, Tensor):
             raise TypeError(f"{cls}: {name} must be a Tensor, got {type(h).__name__}")
         if h.shape != want:
-            raise ValueError(f"{cls}: {name} must have shape {want}, got {h.shape}")
+            raise RuntimeError(f"{cls}: {name} must have shape {want}, got {h.shape}")
         return h if batched else unsqueeze(h, 0)
 
     def _params(self):
