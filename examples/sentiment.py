@@ -230,7 +230,7 @@ class LSTMClassifier(nn.Module):
         elif self.pool == "mean":
             h = out.sum(dim=1) / lengths.float().unsqueeze(-1)
         else:
-            h = tg.where(mask.unsqueeze(-1), out, -1e4).max(dim=1)
+            h = tg.where(mask.unsqueeze(-1), out, -1e4).amax(dim=1)
         return self.out(self.drop(h))
 
 

@@ -52,14 +52,131 @@ def test_setitem_shape_mismatch_is_a_clear_error():
     assert x.dtype == tg.float32 and x.tolist() == [0.0, 1.5, 2.5, 0.0]
 
 
-def test_setitem_of_a_value_that_requires_grad_is_an_error_not_a_lost_gradient():
+# In-place writes recorded in the graph, as PyTorch records them. Each case: the loss from w = [1, 2, 3] and
+# h = [0.5, -1, 2] (both requiring grad), and torch 2.13's (loss, w.grad, h.grad).
+def _buffer_rows(w, h):
+    out = tg.zeros(3, 2)
+    for t in range(3):
+        out[t] = tg.stack([w[t] * h[t], w[t] + h[t]])
+    return (out ** 2).sum()
+
+
+def _add_then_read_old(w, h):
+    x = w * 2
+    y = x * 3
+    x += h
+    return (x * x).sum() + y.sum()
+
+
+def _mul_in_place(w, h):
+    x = w * 1
+    x *= h
+    return x.sum()
+
+
+def _rows(w, h):
     buf = tg.zeros(2, 3)
-    h = tg.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="stack"):
-        buf[0] = h
+    buf[0] = w
+    buf[1] = h * w
+    return (buf * buf).sum()
+
+
+def _element_iadd(w, h):
+    x = w + 0
+    x[0] += h[1]
+    return (x ** 2).sum()
+
+
+def _earlier_consumer(w, h):
+    x = w * 1
+    s = x + 1                        # read before the write: its gradient goes to the old x
+    x[1] = h[0] * 5
+    return (s * 2).sum() + (x * x).sum()
+
+
+def _zero(w, h):
+    x = w * 1
+    x.zero_()
+    return (x + h).sum() + w.sum()
+
+
+def _through_a_slice(w, h):
+    x = w * 1
+    v = x[1:]
+    v *= h[1:]                       # writes into x
+    return (x * x).sum()
+
+
+def _mixed(w, h):
+    m = tg.zeros(2, 3)
+    m[:, 1] = w[:2]
+    m[1, :] += h
+    return (m * m).sum()
+
+
+def _advanced_and_mask(w, h):
+    x = w.reshape(3, 1) * 1
+    x[[0, 2], 0] = h[:2]
+    x[x > 1.5] = 0
+    return (x ** 3).sum()
+
+
+INPLACE = [
+    (_buffer_rows, 68.5, [3.5, 6.0, 34.0], [4.0, -6.0, 46.0]),
+    (_add_then_read_old, 115.25, [16.0, 18.0, 38.0], [5.0, 6.0, 16.0]),
+    (_mul_in_place, 4.5, [0.5, -1.0, 2.0], [1.0, 2.0, 3.0]),
+    (_rows, 54.25, [2.5, 8.0, 30.0], [1.0, -8.0, 36.0]),
+    (_element_iadd, 13.0, [0.0, 4.0, 6.0], [0.0, 0.0, 0.0]),
+    (_earlier_consumer, 34.25, [4.0, 2.0, 8.0], [25.0, 0.0, 0.0]),
+    (_zero, 7.5, [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]),
+    (_through_a_slice, 41.0, [2.0, 4.0, 24.0], [0.0, -8.0, 36.0]),
+    (_mixed, 6.25, [2.0, 2.0, 0.0], [1.0, 2.0, 4.0]),
+    (_advanced_and_mask, -0.875, [0.0, 0.0, 0.0], [0.75, 3.0, 0.0]),
+]
+
+
+@pytest.mark.parametrize("fn,loss,gw,gh", INPLACE, ids=[c[0].__name__ for c in INPLACE])
+def test_inplace_writes_in_the_graph_follow_torch(fn, loss, gw, gh):
+    w = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = tg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    out = fn(w, h)
+    out.backward()
+    assert out.item() == pytest.approx(loss)
+    np.testing.assert_allclose(w.grad.numpy(), gw, rtol=1e-6)
+    np.testing.assert_allclose(h.grad.numpy(), gh, rtol=1e-6)
+
+
+def test_inplace_write_gradcheck():
+    def f(w, h):
+        buf = tg.zeros(3, 2, dtype=tg.float64)
+        buf[0] = w[:2] * h[1:]
+        buf[1:, 1] += h[:2].exp()
+        buf *= w.reshape(3, 1)
+        return buf
+    w = tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64, requires_grad=True)
+    h = tg.tensor([0.5, -1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    assert tg.gradcheck(f, [w, h])
+
+
+def test_inplace_errors():
+    w = tg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w += 1                                   # torch 2.13: RuntimeError, a leaf Variable ... in-place
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w[0] = 2.0
+    x = w * 1
+    v = x[1:]
+    x += tg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view .* was taken before an in-place operation"):
+        v.sum()                                  # torch replays the view; tinygradnb refuses rather than misroute
+    with pytest.raises(RuntimeError, match="on a view"):
+        (w * 1).reshape(3, 1).__iadd__(tg.ones(1, requires_grad=True))
+    i = tg.ones(3, dtype=tg.int64)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        i += 1.5                                 # torch 2.13: result type Float can't be cast to Long
     with tg.no_grad():
-        buf[0] = h
-    assert buf.tolist()[0] == [1.0, 1.0, 1.0]
+        w += 1                                   # a parameter update
+    assert w.tolist() == [2.0, 2.0, 2.0] and w.is_leaf
 
 
 def test_gather_indices_are_kept_for_backward():

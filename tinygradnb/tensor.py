@@ -152,9 +152,11 @@ class Function:
     makes ``backward`` raise instead of reading changed values. A ``view`` op's output shares its first input's
     memory and so its version counter."""
     _n_out = 1
-    saves_inputs = None     # indices of the inputs whose arrays backward reads; None: all of them
+    saves_inputs = None     # indices of the inputs whose arrays backward reads (None: all; or a function of
+                            # needs_input_grad giving them)
     saves_output = True     # whether backward reads the output arrays
     view = False            # the output is a view of the first input
+    write_key = None        # for a view that is x[key] of its first input: key (in-place writes go through it)
 
     def __init__(self, b):
         self.b = b  # the kernels module of the inputs' device
@@ -165,14 +167,17 @@ class Function:
         for t in tensors:
             if t.device != dev:
                 raise ValueError(f"{cls.__name__}: all inputs must be on one device, got {dev!r} and {t.device!r}")
+        record = False
+        for t in tensors:
+            if t.requires_grad:
+                record = True
+            if t._base is not None and t._seen != t._vc[1]:
+                raise RuntimeError(f"{cls.__name__}: this view (a slice, reshape, detach() or .data of another "
+                                   f"tensor) was taken before an in-place operation recorded in the graph changed "
+                                   f"its base; take the view again after the in-place operation")
+        record = record and _grad_mode.enabled
         ctx = cls(_device.backend(dev))
         out = ctx.forward(*[t._data for t in tensors], **kwargs)
-        record = False
-        if _grad_mode.enabled:
-            for t in tensors:
-                if t.requires_grad:
-                    record = True
-                    break
         node = ctx if record else None
         if type(out) is tuple:
             result = tuple(Tensor._wrap(o, dev, record, node) for o in out)
@@ -182,11 +187,19 @@ class Function:
         else:
             result = first = Tensor._wrap(out, dev, record, node)
         if ctx.view:
-            first._vc = tensors[0]._vc
+            src = tensors[0]
+            first._vc = src._vc
+            first._base = True if ctx.write_key is None else (src, ctx.write_key)
+            first._seen = src._vc[1]
         if record:
             ctx.inputs = tensors
-            ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
-            idx = range(len(tensors)) if cls.saves_inputs is None else cls.saves_inputs
+            ctx.needs_input_grad = need = tuple(t.requires_grad for t in tensors)
+            ctx.edges = tuple((t._ctx, t._index) if n else None for t, n in zip(tensors, need))
+            idx = cls.saves_inputs
+            if idx is None:
+                idx = range(len(tensors))
+            elif type(idx) is not tuple:
+                idx = idx(need)
             saved = [(tensors[i]._vc, tensors[i]._vc[0], i) for i in idx]
             if type(result) is tuple:
                 ctx._n_out = len(result)
@@ -226,7 +239,8 @@ def _release(ctx):
 class Tensor:
     """An n-dimensional array on a device, with an optional gradient (PyTorch's ``torch.Tensor`` in small)."""
 
-    __slots__ = ("_data", "device", "requires_grad", "_grad", "_ctx", "_retain", "_index", "_vc", "__weakref__")
+    __slots__ = ("_data", "device", "requires_grad", "_grad", "_ctx", "_index", "_vc", "_base", "_seen",
+                 "__weakref__")
     __array_priority__ = 1000  # NumPy defers ``ndarray (op) Tensor`` to the Tensor's reflected operator
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -264,8 +278,9 @@ class Tensor:
         self.device = dev
         self._grad = None
         self._ctx = None
-        self._retain = False
-        self._vc = [0]
+        self._index = 0
+        self._base = None
+        self._vc = [0, 0]
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -278,20 +293,60 @@ class Tensor:
         t.requires_grad = requires_grad
         t._grad = None
         t._ctx = ctx
-        t._retain = False
-        t._vc = [0]
+        t._index = 0
+        t._base = None
+        t._vc = [0, 0]
         return t
 
     def _view_of(self, data):
         """A tensor outside the graph over ``data``, an array sharing this tensor's memory (same version counter)."""
         t = Tensor._wrap(data, self.device, False, None)
         t._vc = self._vc
+        t._base, t._seen = True, self._vc[1]
         return t
 
     def _bump(self):
         """Record an in-place write into this tensor's memory (PyTorch's version counter)."""
         self._vc[0] += 1
         return self
+
+    def _inplace_records(self, name, *others):
+        """Whether an in-place op ``name`` on this tensor (with operands ``others``) must be recorded in the graph;
+        ``RuntimeError`` where PyTorch forbids it (a leaf that requires grad) or tinygradnb cannot record it (a
+        view other than a basic slice ``x[key]``, which writes through to ``x``)."""
+        if not _grad_mode.enabled or not (self.requires_grad or any(getattr(o, "requires_grad", False)
+                                                                     for o in others)):
+            return False
+        if self.requires_grad and self._ctx is None:
+            raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation "
+                               f"(wrap parameter updates in tinygradnb.no_grad())")
+        if self._base is True:
+            raise RuntimeError(f"{name}: in-place operation with autograd on a view (a slice, reshape, detach() "
+                               f"or .data of another tensor) is not supported; write into the base tensor "
+                               f"(x[key] = value) or use the out-of-place op")
+        return True
+
+    def _assign(self, out):
+        """Write ``out`` (a tensor of this tensor's shape) into this tensor's memory, as an in-place op does: its
+        views see the values and its version counts the write. When ``out`` was recorded in the graph this
+        tensor becomes ``out``'s node (PyTorch's rebase of an in-place op's history); ops recorded earlier keep
+        their edges to the node this tensor had when they read it."""
+        vc = self._vc
+        if out._data is not self._data:
+            _device.backend(self.device).setitem(self._data, Ellipsis, out._data)
+        vc[0] += 1
+        if out._ctx is not None:
+            self._ctx, self._index, self.requires_grad = out._ctx, out._index, True
+            vc[1] += 1                          # views taken before now hold an outdated place in the graph
+            self._seen = vc[1]
+        return self
+
+    def _snapshot(self):
+        """A tensor holding a copy of this tensor's current values in its current place in the graph: the
+        operand an in-place op records, so that what it saves stays as it read it."""
+        t = Tensor._wrap(_device.backend(self.device).copy(self._data), self.device, self.requires_grad, self._ctx)
+        t._index = self._index
+        return t
 
     @property
     def _version(self):
@@ -406,8 +461,12 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        """Keep ``.grad`` on this non-leaf tensor after ``backward``."""
-        self._retain = True
+        """Keep ``.grad`` on this non-leaf tensor after ``backward`` (a leaf keeps it anyway)."""
+        ctx = self._ctx
+        if ctx is not None:
+            retained = ctx.__dict__.setdefault("_retained", [])
+            if not any(t is self for t in retained):
+                retained.append(self)
         return self
 
     def to(self, target):
@@ -492,81 +551,85 @@ class Tensor:
                 raise ValueError(f"backward(): grad must have the output's shape {self.shape}, got {g.shape}")
             if g.dtype != self.dtype:
                 g = b.astype(g, self.dtype)
-        order, waiting = _toposort(self)
-        grads = {id(self): g}
         # How many times each gradient array was handed out in this pass. A leaf takes its gradient without a
         # copy when the array was handed out once and is not a view: nothing else (another leaf, a saved array,
         # the caller's ``grad``) can then see later in-place changes to ``.grad``.
         handed = {id(g): 1 if grad is None else 2}
-        for t in order:
-            g = grads.pop(id(t), None)
-            ctx = t._ctx
-            if g is not None and (ctx is None or t._retain):
-                if t._grad is not None:
-                    t._grad = Tensor._wrap(b.add(t._grad._data, g), t.device, False, None)
-                elif ctx is None and handed[id(g)] == 1 and not b.is_view(g):
-                    t._grad = Tensor._wrap(g, t.device, False, None)
-                else:
-                    t._grad = Tensor._wrap(b.copy(g), t.device, False, None)
-            if ctx is None:
-                continue
-            if ctx._n_out == 1:
-                if g is None:
+        leaves = {}                             # id(leaf) -> [leaf, its gradient]
+        if self._ctx is None:
+            leaves[id(self)] = [self, g]
+        else:
+            # Gradients flow along the edges each op recorded at forward time — (op, output index) of each input
+            # — so an input rewritten in place later (which makes it the output of a newer op) still sends its
+            # gradient to the op that produced the value the op read.
+            order = _toposort(self._ctx)
+            pending = {id(self._ctx): [None] * self._ctx._n_out}
+            pending[id(self._ctx)][self._index] = g
+            for ctx in order:
+                outs = pending.pop(id(ctx), None)
+                if outs is None:
                     continue
+                for t in ctx.__dict__.get("_retained", ()):        # retain_grad() on one of this op's outputs
+                    tg_ = outs[t._index]
+                    if tg_ is not None:
+                        t._grad = Tensor._wrap(b.copy(tg_) if t._grad is None else b.add(t._grad._data, tg_),
+                                               t.device, False, None)
                 ctx.check_saved()
-                in_grads = ctx.backward(g)
-            else:  # one of several outputs: the op's backward runs once, after the last of them in the graph
-                w = waiting[id(ctx)]
-                if g is not None:
-                    w[0][t._index] = g
-                w[1] -= 1
-                if w[1] or all(x is None for x in w[0]):
-                    continue
-                ctx.check_saved()
-                in_grads = ctx.backward(*w[0])
-            if not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
-            for inp, ig, need in zip(ctx.inputs, in_grads, ctx.needs_input_grad):
-                if ig is None or not need:
-                    continue
-                k = id(inp)
-                prev = grads.get(k)
-                if prev is not None:
-                    ig = b.add(prev, ig)
-                grads[k] = ig
-                handed[id(ig)] = handed.get(id(ig), 0) + 1
-            if not retain_graph:
-                _release(ctx)
+                in_grads = ctx.backward(outs[0]) if ctx._n_out == 1 else ctx.backward(*outs)
+                if not isinstance(in_grads, tuple):
+                    in_grads = (in_grads,)
+                for inp, ig, edge in zip(ctx.inputs, in_grads, ctx.edges):
+                    if ig is None or edge is None:
+                        continue
+                    parent, index = edge
+                    if parent is None:                          # a leaf
+                        slot = leaves.get(id(inp))
+                        if slot is None:
+                            leaves[id(inp)] = [inp, ig]
+                        else:
+                            slot[1] = ig = b.add(slot[1], ig)
+                    else:
+                        slots = pending.get(id(parent))
+                        if slots is None:
+                            slots = pending[id(parent)] = [None] * parent._n_out
+                        if slots[index] is not None:
+                            ig = b.add(slots[index], ig)
+                        slots[index] = ig
+                    handed[id(ig)] = handed.get(id(ig), 0) + 1
+                if not retain_graph:
+                    _release(ctx)
+        for t, g in leaves.values():
+            if t._grad is not None:
+                t._grad = Tensor._wrap(b.add(t._grad._data, g), t.device, False, None)
+            elif handed[id(g)] == 1 and not b.is_view(g):
+                t._grad = Tensor._wrap(g, t.device, False, None)
+            else:
+                t._grad = Tensor._wrap(b.copy(g), t.device, False, None)
 
 
 def _toposort(root):
-    """Tensors reachable from ``root`` through ops that need a gradient, outputs before inputs (no recursion);
-    and, for each op with several outputs, [a gradient slot per output, how many of its outputs were reached]."""
-    order, seen, waiting = [], set(), {}
+    """The ops reachable from ``root`` along edges that need a gradient, each after every op that consumes one
+    of its outputs (no recursion)."""
+    order, seen = [], set()
     stack = [(root, False)]
     while stack:
-        t, done = stack.pop()
+        ctx, done = stack.pop()
         if done:
-            order.append(t)
+            order.append(ctx)
             continue
-        if id(t) in seen:
+        if id(ctx) in seen:
             continue
-        seen.add(id(t))
-        stack.append((t, True))
-        ctx = t._ctx
-        if ctx is not None:
-            if isinstance(ctx, _Released):
-                raise RuntimeError(f"backward(): trying to backward through the graph a second time (through "
-                                   f"{ctx.name}); its saved arrays were freed. Pass retain_graph=True to the "
-                                   f"first backward() to keep them.")
-            if ctx._n_out > 1:
-                w = waiting.setdefault(id(ctx), [[None] * ctx._n_out, 0])
-                w[1] += 1
-            for p, need in zip(ctx.inputs, ctx.needs_input_grad):
-                if need and id(p) not in seen:
-                    stack.append((p, False))
+        if isinstance(ctx, _Released):
+            raise RuntimeError(f"backward(): trying to backward through the graph a second time (through "
+                               f"{ctx.name}); its saved arrays were freed. Pass retain_graph=True to the "
+                               f"first backward() to keep them.")
+        seen.add(id(ctx))
+        stack.append((ctx, True))
+        for e in ctx.edges:
+            if e is not None and e[0] is not None and id(e[0]) not in seen:
+                stack.append((e[0], False))
     order.reverse()
-    return order, waiting
+    return order
 
 
 from . import ops as _ops  # noqa: E402  (ops build on Tensor and Function)

@@ -181,8 +181,12 @@ concatenate = np.concatenate
 
 
 def getitem(a, key):
-    """a[key] with NumPy's basic and advanced indexing."""
-    return a[key]
+    """a[key] with NumPy's basic and advanced indexing; integers on every axis give a 0-d view (not a scalar)."""
+    out = a[key]
+    if type(out) is np.ndarray:
+        return out
+    key = key if type(key) is tuple else (key,)
+    return a[tuple(k for k in key if k is not Ellipsis) + (Ellipsis,)]
 
 
 def setitem(a, key, value):

@@ -20,7 +20,7 @@ class Parameter(Tensor):
         if not isinstance(data, Tensor):
             data = Tensor(data)
         self._data, self.device, self._vc = data._data, data.device, data._vc
-        self._grad, self._ctx, self._index, self._is_view, self.requires_grad = None, None, 0, False, False
+        self._grad, self._ctx, self._index, self._base, self.requires_grad = None, None, 0, None, False
         self.requires_grad_(requires_grad)
 
     def __repr__(self):

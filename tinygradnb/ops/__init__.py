@@ -8,7 +8,7 @@ from .matmul import matmul
 from .activation import relu, sigmoid, tanh
 from .loss import softmax, log_softmax
 from .shape import (reshape, permute, transpose, expand, broadcast_to, squeeze, unsqueeze, flatten, concat, cat,
-                    stack, getitem, setitem)
+                    stack, getitem, setitem, write_back)
 
 
 def _reflected(fn):
@@ -23,19 +23,35 @@ def _view(self, *shape):
     return reshape(self, *shape)
 
 
+def _can_cast(src, dst):
+    """PyTorch's ``can_cast`` for an in-place result: not to a lower category (float -> integer -> bool)."""
+    rank = {"b": 0, "i": 1, "u": 1, "f": 2}
+    return rank[src.kind] <= rank[dst.kind]
+
+
 def _inplace(fn):
-    """``self op= other`` writing into self's array, as PyTorch's in-place operators: allowed on tensors that
-    record no graph (inside ``no_grad`` for parameters)."""
+    """``self op= other`` in self's memory, as PyTorch's in-place operators: outside the graph (a parameter update
+    inside ``no_grad``) a plain write; inside it, recorded as the op on a snapshot of self, whose node self then
+    becomes. Not on a leaf that requires grad (as PyTorch) or on a view."""
+    name = f"in-place {fn.__name__}"
+
     def op(self, other):
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError(f"in-place {fn.__name__} on a tensor that requires grad: wrap the update in "
-                               f"tinygradnb.no_grad()")
-        with no_grad():
-            out = fn(self, other)
+        if self._inplace_records(name, other):
+            out = fn(self._snapshot(), other)
+        else:
+            with no_grad():
+                out = fn(self, other)
         if out.shape != self.shape:
-            raise ValueError(f"in-place {fn.__name__}: the result has shape {out.shape}, expected {self.shape}")
-        _device.backend(self.device).setitem(self._data, Ellipsis, out._data)
-        return self._bump()
+            raise RuntimeError(f"{name}: the result has shape {out.shape}, which does not match the tensor's "
+                               f"shape {self.shape}")
+        if out.dtype != self.dtype:
+            if not _can_cast(out.dtype, self.dtype):
+                raise RuntimeError(f"{name}: result type {out.dtype} can't be cast to the tensor's dtype "
+                                   f"{self.dtype}")
+            out = cast(out, self.dtype)
+        self._assign(out)
+        write_back(self)
+        return self
     return op
 
 
@@ -47,9 +63,16 @@ def _invert(self):
 
 
 def _zero_(self):
-    """Fill with zeros in place."""
-    _device.backend(self.device).setitem(self._data, Ellipsis, 0)
-    return self._bump()
+    """Fill with zeros in place; in the graph, the gradient to the old values is zero."""
+    b = _device.backend(self.device)
+    if self._inplace_records("zero_"):
+        self._assign(where(Tensor._wrap(b.full(self.shape, True, bool), self.device, False, None), 0,
+                           self._snapshot()))
+    else:
+        b.setitem(self._data, Ellipsis, 0)
+        self._bump()
+    write_back(self)
+    return self
 
 
 _METHODS = {

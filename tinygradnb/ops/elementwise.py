@@ -162,6 +162,7 @@ class Sub(Function):
 
 
 class Mul(Function):
+    saves_inputs = staticmethod(lambda need: (1,) * need[0] + (0,) * need[1])   # d/dx reads y, d/dy reads x
     saves_output = False
 
     def forward(self, x, y):
@@ -176,6 +177,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    saves_inputs = staticmethod(lambda need: (1,) if not need[1] else (0, 1))   # d/dx reads y; d/dy x, y
     saves_output = False
 
     def forward(self, x, y):

@@ -291,7 +291,8 @@ class GetItem(Function):
 
     def forward(self, x, key, advanced):
         self.shape, self.dtype, self.key, self.advanced = x.shape, x.dtype, key, advanced
-        self.view = not advanced
+        if not advanced:                 # a basic slice: a view that in-place writes go through
+            self.view, self.write_key = True, key
         return self.b.getitem(x, key)
 
     def backward(self, g):  # scatter the gradient back; repeated indices accumulate
@@ -323,40 +324,87 @@ def getitem(x, key):
     return _get(x, key, advanced)
 
 
+def _get_arr(b, a, key, split):
+    """``a[key]`` with PyTorch's placement (``split`` from ``_split_ints``)."""
+    return b.getitem(a, key) if split is None else b.getitem(b.getitem(a, split[0]), split[1])
+
+
+def _set_arr(b, a, key, split, v):
+    """``a[key] = v`` in place with PyTorch's placement: into the integer selection, then put back (a no-op for a
+    CPU view)."""
+    if split is None:
+        b.setitem(a, key, v)
+    else:
+        part = b.getitem(a, split[0])
+        b.setitem(part, split[1], v)
+        b.setitem(a, split[0], part)
+
+
+class SetItem(Function):
+    """x[key] = v recorded in the graph: the output is x's memory with the selection overwritten; the gradient
+    of x is g with the selection zeroed, that of v the selection of g (summed over v's broadcast axes)."""
+    saves_inputs, saves_output = (), False
+
+    def forward(self, x, v, key, split):
+        self.key, self.split, self.vshape = key, split, v.shape
+        _set_arr(self.b, x, key, split, v)
+        return x
+
+    def backward(self, g):
+        b, (nx, nv) = self.b, self.needs_input_grad
+        gx = gv = None
+        if nx:
+            gx = b.copy(g)
+            _set_arr(b, gx, self.key, self.split, 0)
+        if nv:
+            gv = sum_to(b, b.contiguous(_get_arr(b, g, self.key, self.split)), self.vshape)
+        return gx, gv
+
+
 def setitem(x, key, value):
     """``x[key] = value`` in place (``value`` a number or a tensor broadcastable to the selection, cast to x's
-    dtype); only on tensors outside the graph, as PyTorch forbids it on leaves that require grad."""
-    if x.requires_grad and is_grad_enabled():
-        raise RuntimeError("setitem: in-place assignment into a tensor that requires grad is only allowed "
-                           "inside tinygradnb.no_grad()")
+    dtype). When x or value is in the graph the write is recorded (x becomes the output of a ``SetItem``), as in
+    PyTorch; not on a leaf that requires grad."""
     if isinstance(value, Tensor):
-        if value.requires_grad and is_grad_enabled():
-            raise RuntimeError("setitem: the value requires grad but tinygradnb does not record in-place writes "
-                               "in the graph; build the tensor out of place (tinygradnb.stack / tinygradnb.cat / "
-                               "tinygradnb.where) instead")
         if value.device != x.device:
             raise ValueError(f"setitem: value is on {value.device!r}, the tensor on {x.device!r}")
-        v = value._data
-    elif isinstance(value, (numbers.Number, np.bool_)):
-        v = value
-    else:
+    elif not isinstance(value, (numbers.Number, np.bool_)):
         raise TypeError(f"setitem: value must be a Tensor or a number, got {type(value).__name__}")
+    record = x._inplace_records("setitem", value)
     key, advanced = _index_key(key, x.shape, x.device)
     b = _device.backend(x.device)
     split = _split_ints(key) if advanced else None
     try:
-        if split is None:
-            b.setitem(x._data, key, v)
-        else:                    # write into the integer selection, then put it back (a no-op for a CPU view)
-            part = b.getitem(x._data, split[0])
-            b.setitem(part, split[1], v)
-            b.setitem(x._data, split[0], part)
+        if record:
+            if not isinstance(value, Tensor):
+                value = Tensor._wrap(b.full((), value, x.dtype), x.device, False, None)
+            elif value.dtype != x.dtype:
+                value = cast(value, x.dtype)
+            old = Tensor._wrap(x._data, x.device, x.requires_grad, x._ctx)   # x's place in the graph until now
+            old._index = x._index
+            out = SetItem.apply(old, value, key=key, split=split)
+        else:
+            _set_arr(b, x._data, key, split, value._data if isinstance(value, Tensor) else value)
     except IndexError as e:
         raise IndexError(f"index: {e} (tensor of shape {x.shape})") from None
     except ValueError:
-        if not hasattr(v, "shape"):
+        if not isinstance(value, Tensor):
             raise
-        sel = getitem(x.detach(), key if split is None else split[0])
-        raise RuntimeError(f"setitem: a value of shape {tuple(v.shape)} cannot be broadcast to the selection "
+        sel = getitem(x.detach(), key)
+        raise RuntimeError(f"setitem: a value of shape {tuple(value.shape)} cannot be broadcast to the selection "
                            f"x[key] of shape {tuple(sel.shape)} (tensor of shape {tuple(x.shape)})") from None
-    x._bump()
+    if record:
+        x._assign(out)
+    else:
+        x._bump()
+    write_back(x)
+
+
+def write_back(x):
+    """After an in-place write into ``x``, a basic slice ``parent[key]`` of another tensor: the same write into
+    the parent (recorded in the graph when x is in it; the values only matter on a device whose slices are
+    copies — on the CPU the parent's memory holds them already)."""
+    if type(x._base) is tuple:
+        parent, key = x._base
+        setitem(parent, key, x)
+        x._seen = x._vc[1]
