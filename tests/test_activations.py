@@ -160,7 +160,7 @@ def test_not_a_tensor(fn):
 
 
 def test_bool_input():
-    with pytest.raises(TypeError, match="got bool"):
+    with pytest.raises(RuntimeError, match="boolean"):            # torch 2.13: RuntimeError
         relu(tg.tensor([True, False]))
 
 
@@ -224,3 +224,16 @@ def test_float32_tanh_sigmoid_ulp_bounds_and_specials():
     assert s[0] == 1.0 and s[1] == 0.0 and np.isnan(s[2]) and s[3] == 0.5 and s[4] == 0.5
     t, s = ak.tanh_forward(x), ak.sigmoid_forward(x)
     assert np.all(np.abs(t) <= 1) and np.all((s >= 0) & (s <= 1))
+
+
+def test_integer_inputs_follow_torch():
+    import tinygradnb.nn.functional as F
+    x = tg.tensor([1, -2])
+    assert relu(x).dtype == tg.int64 and relu(x).tolist() == [1, 0]              # torch 2.13: stays int64
+    assert sigmoid(x).dtype == tg.float32 and tanh(tg.tensor([True])).dtype == tg.float32
+    for fn in (leaky_relu, softplus, gelu):
+        with pytest.raises(RuntimeError, match="not implemented for int64"):
+            fn(x)                                                                # torch 2.13: not implemented
+    for fn in (F.softmax, F.log_softmax):
+        with pytest.raises(RuntimeError, match="not implemented for int64"):
+            fn(x, dim=0)

@@ -172,3 +172,23 @@ def test_pow_gradients_at_base_zero_follow_torch():
     assert p.grad.tolist() == [0.0, 0.0, 0.0, -np.inf]        # torch 2.13
     x = tg.tensor([0.5, 2.0], dtype=tg.float64, requires_grad=True)
     assert tg.gradcheck(lambda x: x ** x, [x])
+
+
+def test_clamp_dtype_and_tensor_bounds_follow_torch():
+    assert tg.tensor([1, 2, 3]).clamp(max=1.5).tolist() == [1.0, 1.5, 1.5]       # torch 2.13: float32
+    assert tg.tensor([1, 2, 3]).clamp(max=1.5).dtype == tg.float32
+    assert tg.tensor([1, 2, 3]).clamp(max=1).dtype == tg.int64
+    assert tg.tensor([1.0, 2.0]).clamp(min=tg.tensor(1.5, dtype=tg.float64)).dtype == tg.float32
+    a = tg.tensor([0.5, 2.0, 3.0], dtype=tg.float64, requires_grad=True)
+    lo = tg.tensor([1.0, 1.0, 4.0], dtype=tg.float64, requires_grad=True)
+    out = a.clamp(min=lo, max=2.5)
+    assert out.tolist() == [1.0, 2.0, 2.5]
+    out.sum().backward()
+    assert a.grad.tolist() == [0.0, 1.0, 0.0] and lo.grad.tolist() == [1.0, 0.0, 0.0]   # torch 2.13
+
+
+def test_bool_negation_and_abs_raise_as_in_torch():
+    with pytest.raises(RuntimeError, match="bool"):
+        -tg.tensor([True])
+    with pytest.raises(RuntimeError, match="bool"):
+        tg.abs(tg.tensor([True]))

@@ -48,16 +48,16 @@ def test_axis_out_of_range():
         tg.ones(2, 3).sum(axis=(0, 0))
 
 
-def test_bad_shapes_for_views():
-    with pytest.raises(ValueError, match=r"cannot reshape a tensor of shape \(2, 3\) \(6 elements\) into \(4,"):
+def test_bad_shapes_for_views():   # torch 2.13 raises RuntimeError for each
+    with pytest.raises(RuntimeError, match=r"reshape: shape \(4, -1\) is invalid for a tensor of shape \(2, 3\) \(6 elements\)"):
         tg.ones(2, 3).reshape(4, -1)
-    with pytest.raises(ValueError, match="permutation"):
+    with pytest.raises(RuntimeError, match="permutation"):
         tg.ones(2, 3).permute(0, 0)
-    with pytest.raises(ValueError, match=r"dimension 1 of size 3 cannot expand to 4"):
+    with pytest.raises(RuntimeError, match=r"dimension 1 of size 3 cannot expand to 4"):
         tg.ones(2, 3).expand(2, 4)
-    with pytest.raises(ValueError, match=r"concat: tensors\[1\] has shape \(2, 4\), expected \(2, 3\)"):
+    with pytest.raises(RuntimeError, match=r"concat: tensors\[1\] has shape \(2, 4\), expected \(2, 3\)"):
         tg.concat([tg.ones(2, 3), tg.ones(2, 4)], axis=0)
-    with pytest.raises(ValueError, match=r"stack: tensors\[1\] has shape"):
+    with pytest.raises(RuntimeError, match=r"stack: tensors\[1\] has shape"):
         tg.stack([tg.ones(2), tg.ones(3)])
 
 
@@ -111,7 +111,7 @@ def test_cpu_argument_checks_raise_at_the_call():
 def test_axis_of_the_wrong_type_is_a_type_error_naming_it(dim):
     # torch 2.13: TypeError for x.sum(dim=1.5), dim="a", dim=True and (0, 1.0)
     x = tg.ones(2, 3)
-    with pytest.raises(TypeError, match=r"axis: expected an int or a tuple of ints, got"):
+    with pytest.raises(TypeError, match=r"dim: expected an int or a tuple of ints, got"):
         x.sum(dim=dim)
     with pytest.raises(TypeError, match=r"dim: expected an int or a tuple of ints, got"):
         x.transpose(0, dim)

@@ -270,3 +270,25 @@ def test_gather_gradient_property(n, idx):
     x = tg.tensor(np.zeros(n), requires_grad=True)
     x[tg.tensor(idx)].sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.bincount(np.array(idx) % n, minlength=n))
+
+
+def test_zero_d_reductions_follow_torch():
+    for name in ("sum", "mean", "var"):
+        x = tg.tensor(2.0, dtype=tg.float64, requires_grad=True)
+        out = getattr(x, name)(dim=0)
+        assert out.shape == ()                                              # torch 2.13: 0-d
+        getattr(x, name)(dim=-1, keepdim=True).backward()
+        assert x.grad.shape == ()
+    assert tg.tensor(2.0).sum(dim=0).item() == 2.0 and tg.tensor(2).sum(dim=-1).item() == 2
+    x = tg.tensor(3.0, requires_grad=True)
+    x.sum().backward()
+    assert x.grad.shape == () and x.grad.item() == 1.0                     # not (1,)
+
+
+def test_mean_and_var_of_integers_raise_as_in_torch():
+    with pytest.raises(RuntimeError, match="mean"):
+        tg.zeros(3, dtype=tg.int64).mean()
+    with pytest.raises(RuntimeError, match="floating point"):
+        tg.zeros(3, dtype=tg.int64).var()
+    with pytest.raises(TypeError, match="dim"):
+        tg.ones(2, 3).sum(dim=1.5)

@@ -195,3 +195,41 @@ def test_zero_d_shape_ops():
         tg.cat([tg.tensor(1.0), tg.tensor(2.0)])              # torch 2.13: RuntimeError
     assert tg.stack([tg.tensor(1.0), tg.tensor(2.0)]).tolist() == [1.0, 2.0]
     assert x.reshape(1).shape == (1,) and x.unsqueeze(0).shape == (1,) and x.flatten().shape == (1,)
+
+
+def test_ellipsis_for_no_axes_keeps_index_arrays_adjacent():
+    x = tg.arange(16).reshape(4, 2, 2)
+    assert x[:, tg.tensor([0, 1]), ..., tg.tensor([0, 1])].shape == (4, 2)      # torch 2.13
+    assert x[..., tg.tensor([0, 1]), tg.tensor([0, 1])].shape == (4, 2)
+
+
+def test_reversed_slices_are_refused_as_in_torch():
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        tg.zeros(3)[::-1]                                  # torch 2.13: ValueError
+
+
+def test_view_needs_compatible_strides_reshape_does_not():
+    x = tg.arange(6.0).reshape(2, 3)
+    t = x.transpose(0, 1)                                  # (3, 2), not contiguous
+    with pytest.raises(RuntimeError, match="view.*stride.*reshape"):
+        t.view(6)                                          # torch 2.13: RuntimeError
+    assert t.reshape(6).tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+    assert t.view(3, 1, 2).shape == (3, 1, 2)              # splitting an axis is a view even when transposed
+    v = x.view(3, 2)
+    v[0, 0] = 9.0                                          # a view: writes reach x
+    assert x[0, 0].item() == 9.0
+    with pytest.raises(RuntimeError, match="invalid for a tensor of shape"):
+        x.view(4, -1)
+
+
+def test_clone_and_contiguous():
+    x = tg.arange(6.0, dtype=tg.float64, requires_grad=True)
+    c = x.clone()
+    with tg.no_grad():
+        c[0] = 5.0
+    assert x[0].item() == 0.0 and c.requires_grad
+    t = x.reshape(2, 3).transpose(0, 1)
+    k = t.contiguous()
+    assert k.numpy().flags.c_contiguous and k.tolist() == t.tolist()
+    assert x.contiguous() is x
+    assert tg.gradcheck(lambda a: a.reshape(2, 3).transpose(0, 1).contiguous() * a.reshape(3, 2).clone(), [x])

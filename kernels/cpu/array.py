@@ -16,7 +16,12 @@ zeros = np.zeros
 full = np.full
 arange = np.arange
 copy = np.copy
-contiguous = np.ascontiguousarray
+
+
+def contiguous(a):
+    """``a`` in C order: ``a`` itself when it is (a 0-d array stays 0-d, where ``np.ascontiguousarray`` makes it
+    1-D), else a C-ordered copy."""
+    return a if isinstance(a, np.ndarray) and a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
 def astype(a, dtype):

@@ -8,7 +8,7 @@ from .matmul import matmul
 from .activation import relu, sigmoid, tanh
 from .loss import softmax, log_softmax
 from .shape import (reshape, permute, transpose, expand, broadcast_to, squeeze, unsqueeze, flatten, concat, cat,
-                    stack, getitem, setitem, write_back)
+                    stack, getitem, setitem, write_back, view, clone, contiguous)
 
 
 def _reflected(fn):
@@ -17,10 +17,6 @@ def _reflected(fn):
 
 def _T(self):
     return permute(self, tuple(reversed(range(self.ndim))))
-
-
-def _view(self, *shape):
-    return reshape(self, *shape)
 
 
 def _can_cast(src, dst):
@@ -89,7 +85,7 @@ _METHODS = {
     "maximum": maximum, "minimum": minimum,
     "sum": sum, "mean": mean, "var": var, "max": max, "min": min, "amax": amax, "amin": amin,
     "argmax": argmax, "argmin": argmin,
-    "reshape": reshape, "view": _view, "permute": permute, "transpose": transpose, "expand": expand,
+    "reshape": reshape, "view": view, "clone": clone, "contiguous": contiguous, "permute": permute, "transpose": transpose, "expand": expand,
     "squeeze": squeeze, "unsqueeze": unsqueeze, "flatten": flatten,
     "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax, "log_softmax": log_softmax,
 }

@@ -6,15 +6,20 @@ device (``kernels/<device>/activations.py``) and reshapes the result back.
 
 from ..tensor import Function, Tensor, _FLOATS, float32
 from ._util import flat, check_real
-from .elementwise import cast
+from .elementwise import cast, maximum
 
 
-def _input(x, name):
+def _input(x, name, integers=True):
+    """``x`` as a float tensor: integer and bool tensors become float32 where PyTorch computes the activation for
+    them (sigmoid, tanh) and are a ``RuntimeError`` where it has no kernel for them (``integers=False``)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: x must be a Tensor, got {type(x).__name__}")
-    if x.dtype.kind == "b":
-        raise TypeError(f"{name}: x must be a float (or integer) tensor, got {x.dtype}")
-    return x if x.dtype in _FLOATS else cast(x, float32)
+    if x.dtype in _FLOATS:
+        return x
+    if not integers:
+        raise RuntimeError(f"{name}: not implemented for {x.dtype} tensors (PyTorch has no integer {name}); "
+                           f"convert with .float()")
+    return cast(x, float32)
 
 
 class _Elementwise(Function):
@@ -66,14 +71,18 @@ class GELU(_Elementwise):
 
 def relu(x):
     """max(0, x) element-wise (the lecture's ReLU), NaN staying NaN; the gradient is 0 at x ≤ 0 and passes
-    through at NaN, as in PyTorch."""
+    through at NaN, as in PyTorch. An integer tensor stays integer (as PyTorch); bool is an error."""
+    if isinstance(x, Tensor) and x.dtype.kind in "iu":
+        return maximum(x, 0)
+    if isinstance(x, Tensor) and x.dtype.kind == "b":
+        raise RuntimeError("relu: boolean inputs are not supported (as in PyTorch)")
     return ReLU.apply(_input(x, "relu"))
 
 
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, ``negative_slope`` · x otherwise."""
     slope = check_real(negative_slope, "leaky_relu", "negative_slope")
-    return LeakyReLU.apply(_input(x, "leaky_relu"), slope=slope)
+    return LeakyReLU.apply(_input(x, "leaky_relu", False), slope=slope)
 
 
 def sigmoid(x):
@@ -92,7 +101,7 @@ def softplus(x, beta=1.0, threshold=20.0):
     threshold = check_real(threshold, "softplus", "threshold")
     if beta <= 0:
         raise ValueError(f"softplus: beta must be > 0, got {beta}")
-    return Softplus.apply(_input(x, "softplus"), beta=beta, threshold=threshold)
+    return Softplus.apply(_input(x, "softplus", False), beta=beta, threshold=threshold)
 
 
 def gelu(x, approximate="none"):
@@ -100,4 +109,4 @@ def gelu(x, approximate="none"):
     0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) for ``approximate='tanh'`` (as ``torch.nn.functional.gelu``)."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(_input(x, "gelu"), approximate=approximate == "tanh")
+    return GELU.apply(_input(x, "gelu", False), approximate=approximate == "tanh")

@@ -340,6 +340,9 @@ def pow(a, b):
 
 
 def neg(x):
+    """−x element-wise (not for bool tensors, as in PyTorch)."""
+    if isinstance(x, Tensor) and x.dtype.kind == "b":
+        raise RuntimeError("neg: negation of a bool tensor is not supported; use ~ (logical not) instead")
     return Neg.apply(x)
 
 
@@ -365,14 +368,32 @@ def sqrt(x):
 
 
 def abs(x):
-    """|x| element-wise."""
+    """|x| element-wise (not for bool tensors, as in PyTorch)."""
+    if isinstance(x, Tensor) and x.dtype.kind == "b":
+        raise RuntimeError("abs: not implemented for bool tensors")
     return Abs.apply(x)
 
 
 def clamp(x, min=None, max=None):
-    """x limited to [min, max] (either bound may be None)."""
+    """x limited to [min, max] (either bound may be None; numbers or tensors that broadcast with x), in
+    PyTorch's result dtype (``int_tensor.clamp(max=1.5)`` is float32); the gradient passes where
+    min ≤ x ≤ max, and to a tensor bound where it binds."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"clamp: x must be a Tensor, got {type(x).__name__}")
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    bounds = [v for v in (min, max) if v is not None]
+    for name, v in (("min", min), ("max", max)):
+        if v is not None and not isinstance(v, (Tensor, *_NUMBER)):
+            raise TypeError(f"clamp: {name} must be a number or a Tensor, got {type(v).__name__}")
+    dt = result_type(x, *bounds)
+    x = cast(x, dt)
+    if any(isinstance(v, Tensor) for v in bounds):
+        if min is not None:
+            x = where(less(x, min), min, x)
+        if max is not None:
+            x = where(greater(x, max), max, x)
+        return x
     return Clamp.apply(x, lo=min, hi=max)
 
 

@@ -9,7 +9,7 @@ the host on a GPU, whose kernels skip a bad label: see ``tinygradnb.device.check
 import math
 import numbers
 
-from ..tensor import Function, Tensor, _FLOATS, float32, float64, int64
+from ..tensor import Function, Tensor, _FLOATS, float64, int64
 from .. import device as _device
 from ._util import normalize_axes, flat, check_tensor, check_float
 from .elementwise import cast
@@ -174,12 +174,17 @@ def _pair(x, t, reduction, name, target_arg="target"):
 
 
 # ----------------------------------------------------------------------------- public functions
+def _float_only(x, name):
+    if x.dtype not in _FLOATS:          # torch 2.13: not implemented for integer and bool tensors
+        raise RuntimeError(f"{name}: not implemented for {x.dtype} tensors; convert with .float()")
+
+
 def softmax(x, dim=-1):
     """exp(x_i − m) / Σ_j exp(x_j − m) along ``dim`` (m the maximum along it): the lecture's
     softmax(z_i) = exp(z_i)/Σ_j exp(z_j), a probability distribution along ``dim``."""
     check_tensor(x, "softmax", "x")
     d = _dim(x, dim, "softmax")
-    x = x if x.dtype in _FLOATS else cast(x, float32)
+    _float_only(x, "softmax")
     return Softmax.apply(x, dim=d, log=False)
 
 
@@ -187,7 +192,7 @@ def log_softmax(x, dim=-1):
     """log softmax(x) along ``dim``, computed as x_i − m − log Σ_j exp(x_j − m) (never forms the softmax)."""
     check_tensor(x, "log_softmax", "x")
     d = _dim(x, dim, "log_softmax")
-    x = x if x.dtype in _FLOATS else cast(x, float32)
+    _float_only(x, "log_softmax")
     return Softmax.apply(x, dim=d, log=True)
 
 

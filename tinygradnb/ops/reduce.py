@@ -3,7 +3,7 @@
 import collections
 import numbers
 
-from ..tensor import Function, Tensor, _FLOATS, float32, int64
+from ..tensor import Function, Tensor, _FLOATS, int64
 from .. import device as _device
 from ._util import normalize_axes, pick_axis
 from .elementwise import cast, mul, sub, maximum, minimum
@@ -83,7 +83,9 @@ class ExtremeDim(Function):
 def _reduce_args(x, axis, dim, keepdims, keepdim, name):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
-    axes = normalize_axes(pick_axis(axis, dim), x.ndim, "axis")
+    axes = normalize_axes(pick_axis(axis, dim), x.ndim, "axis" if dim is None else "dim")
+    if x.ndim == 0:                     # dim 0 or -1 of a 0-d tensor: the tensor itself, as PyTorch
+        axes = ()
     return axes, bool(keepdims or keepdim)
 
 
@@ -99,8 +101,9 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """The arithmetic mean over ``axis``."""
     axes, keep = _reduce_args(x, axis, dim, keepdims, keepdim, "mean")
-    if x.dtype not in _FLOATS:
-        x = cast(x, float32)
+    if x.dtype not in _FLOATS:          # torch 2.13: RuntimeError, mean() of an integer tensor
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be float32 or float64, got "
+                           f"{x.dtype} (convert with .float())")
     n = 1
     for a in axes:
         n *= x.shape[a]
@@ -113,8 +116,8 @@ def var(x, axis=None, keepdims=False, *, dim=None, keepdim=False, correction=1, 
     axes, keep = _reduce_args(x, axis, dim, keepdims, keepdim, "var")
     if unbiased is not None:
         correction = int(bool(unbiased))
-    if x.dtype not in _FLOATS:
-        x = cast(x, float32)
+    if x.dtype not in _FLOATS:          # torch 2.13: RuntimeError
+        raise RuntimeError(f"var(): std and var only support floating point, got {x.dtype}")
     n = 1
     for a in axes:
         n *= x.shape[a]

@@ -32,22 +32,91 @@ class Reshape(_View):
         return self.b.reshape(g, self.shape)
 
 
-def reshape(x, *shape):
-    """The same elements in ``shape`` (one entry may be -1)."""
-    shape = _sizes(shape, "reshape")
+def _view_strides(shape, strides, new):
+    """The strides (in elements) of ``new`` as a view of an array of ``shape`` and ``strides``, or None when the
+    memory cannot be read that way without a copy (PyTorch's ``computeStride``: a run of new dimensions must not
+    span two non-contiguous chunks of the old ones)."""
+    out = [0] * len(new)
+    view_d = len(new) - 1
+    base = strides[-1] if strides else 1
+    t_numel = v_numel = 1
+    for d in range(len(shape) - 1, -1, -1):
+        t_numel *= shape[d]
+        if d == 0 or (shape[d - 1] != 1 and strides[d - 1] != t_numel * base):
+            while view_d >= 0 and (v_numel < t_numel or new[view_d] == 1):
+                out[view_d] = v_numel * base
+                v_numel *= new[view_d]
+                view_d -= 1
+            if v_numel != t_numel:
+                return None
+            if d > 0:
+                base = strides[d - 1]
+                t_numel = v_numel = 1
+    return out if view_d == -1 else None
+
+
+def view(x, *shape):
+    """``x`` with ``shape``, sharing its memory (as ``torch.Tensor.view``): ``RuntimeError`` when the strides do
+    not allow it without a copy (a transposed tensor merged across its swapped axes: use ``reshape``)."""
+    shape = _resolve(x, _sizes(shape, "view"), "view")
+    a = x._data
+    if a.size > 1 and not getattr(a, "flags", {"C_CONTIGUOUS": True})["C_CONTIGUOUS"]:
+        item = a.dtype.itemsize
+        if _view_strides(a.shape, [s // item for s in a.strides], shape) is None:
+            raise RuntimeError(f"view: size {shape} is not compatible with the tensor's size {tuple(x.shape)} and "
+                               f"stride (at least one dimension spans across two contiguous subspaces); use "
+                               f".reshape(...) instead")
+    return reshape(x, shape)
+
+
+def _resolve(x, shape, name):
+    """``shape`` with its -1 filled in, or ``RuntimeError`` unless it holds x's number of elements."""
     n = x._data.size
     if shape.count(-1) > 1 or any(s < -1 for s in shape):
-        raise ValueError(f"reshape: shape {shape} may hold at most one -1 and no other negative size")
+        raise RuntimeError(f"{name}: shape {shape} may hold at most one -1 and no other negative size")
     known = 1
     for s in shape:
         if s != -1:
             known *= s
     if -1 in shape:
         if known == 0 or n % known:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({n} elements) into {shape}")
-        shape = tuple(n // known if s == -1 else s for s in shape)
-    elif known != n:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({n} elements) into {shape}")
+            raise RuntimeError(f"{name}: shape {shape} is invalid for a tensor of shape {tuple(x.shape)} ({n} "
+                               f"elements)")
+        return tuple(n // known if s == -1 else s for s in shape)
+    if known != n:
+        raise RuntimeError(f"{name}: shape {shape} is invalid for a tensor of shape {tuple(x.shape)} ({n} "
+                           f"elements)")
+    return shape
+
+
+class Clone(Function):
+    """A copy in the graph: ``clone`` keeps the layout, ``contiguous`` makes it C-ordered; the gradient passes."""
+    saves_inputs, saves_output = (), False
+
+    def forward(self, x, order):
+        return self.b.copy(x) if order == "keep" else self.b.contiguous(x)
+
+    def backward(self, g):
+        return g
+
+
+def clone(x):
+    """A copy of ``x`` with its own memory, in the graph (``torch.clone``)."""
+    return Clone.apply(x, order="keep")
+
+
+def contiguous(x):
+    """``x`` itself when its memory is in C order, else a C-ordered copy in the graph (``Tensor.contiguous``)."""
+    b = _device.backend(x.device)
+    a = x._data
+    if a.ndim == 0 or b.contiguous(a) is a:
+        return x
+    return Clone.apply(x, order="C")
+
+
+def reshape(x, *shape):
+    """The same elements in ``shape`` (one entry may be -1): a view when the memory allows, else a copy."""
+    shape = _resolve(x, _sizes(shape, "reshape"), "reshape")
     if shape == x.shape:
         return x
     return Reshape.apply(x, shape=shape)
@@ -66,7 +135,7 @@ def permute(x, *dims):
     """The axes reordered: output axis i is input axis ``dims[i]``."""
     dims = _sizes(dims, "permute")
     if sorted(d % x.ndim if x.ndim else d for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} must be a permutation of the {x.ndim} axes of shape {x.shape}")
+        raise RuntimeError(f"permute: dims {dims} must be a permutation of the {x.ndim} axes of shape {x.shape}")
     dims = tuple(d % x.ndim for d in dims)
     if dims == tuple(range(x.ndim)):
         return x
@@ -100,17 +169,17 @@ def expand(x, *sizes):
     """``x`` broadcast to ``sizes`` without copying (-1 keeps a dimension), as ``torch.Tensor.expand``."""
     sizes = _sizes(sizes, "expand")
     if len(sizes) < x.ndim:
-        raise ValueError(f"expand: {sizes} has fewer dimensions than the tensor's shape {x.shape}")
+        raise RuntimeError(f"expand: {sizes} has fewer dimensions than the tensor's shape {x.shape}")
     lead = len(sizes) - x.ndim
     shape = []
     for i, s in enumerate(sizes):
         old = x.shape[i - lead] if i >= lead else None
         if s == -1:
             if old is None:
-                raise ValueError(f"expand: -1 is not allowed in a new leading dimension, got {sizes}")
+                raise RuntimeError(f"expand: -1 is not allowed in a new leading dimension, got {sizes}")
             s = old
         if old is not None and old != s and old != 1:
-            raise ValueError(f"expand: dimension {i - lead} of size {old} cannot expand to {s} "
+            raise RuntimeError(f"expand: dimension {i - lead} of size {old} cannot expand to {s} "
                              f"(shape {x.shape} -> {sizes})")
         shape.append(s)
     shape = tuple(shape)
@@ -141,7 +210,7 @@ def flatten(x, start_dim=0, end_dim=-1):
         return reshape(x, (1,))
     s, e = (normalize_axes(d, x.ndim, "dim")[0] for d in (start_dim, end_dim))
     if s > e:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     n = 1
     for k in x.shape[s:e + 1]:
         n *= k
@@ -175,7 +244,7 @@ def concat(tensors, axis=0, *, dim=None):
     ax = normalize_axes(dim if dim is not None else axis, first.ndim, "axis")[0]
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or any(a != c for k, (a, c) in enumerate(zip(t.shape, first.shape)) if k != ax):
-            raise ValueError(f"concat: tensors[{i}] has shape {t.shape}, expected {first.shape} except along axis "
+            raise RuntimeError(f"concat: tensors[{i}] has shape {t.shape}, expected {first.shape} except along axis "
                              f"{ax}")
     dt = first.dtype
     for t in tensors[1:]:
@@ -196,7 +265,7 @@ def stack(tensors, axis=0, *, dim=None):
         raise TypeError("stack: expected a non-empty sequence of Tensors")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: tensors[{i}] has shape {t.shape}, expected {tensors[0].shape} like tensors[0]")
+            raise RuntimeError(f"stack: tensors[{i}] has shape {t.shape}, expected {tensors[0].shape} like tensors[0]")
     ax = normalize_axes(dim if dim is not None else axis, tensors[0].ndim + 1, "axis")[0]
     return concat([unsqueeze(t, ax) for t in tensors], ax)
 
@@ -227,11 +296,19 @@ def _index_key(key, shape, device):
                 k = b.asarray(np.zeros(k.shape, int64))
             if k.dtype.kind not in "iub":
                 raise IndexError(f"index: arrays used as indices must be integer or bool, got {k.dtype}")
-        elif isinstance(k, bool) or not (k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice))):
+        elif isinstance(k, slice):
+            if k.step is not None and k.step <= 0:   # torch 2.13: ValueError, no reversed slices
+                raise ValueError(f"index: slice step must be greater than zero, got {k.step} (use flip)")
+        elif isinstance(k, bool) or not (k is None or k is Ellipsis or isinstance(k, (int, np.integer))):
             raise IndexError(f"index: expected ints, slices, None, Ellipsis or integer/bool tensors, got {k!r}")
         out.append(k)
     if sum(k is Ellipsis for k in out) > 1:
         raise IndexError("index: an index can only have a single ellipsis ('...')")
+    if advanced and any(k is Ellipsis for k in out):
+        used = sum(k.ndim if hasattr(k, "dtype") and k.dtype.kind == "b" else 1 for k in out
+                   if k is not None and k is not Ellipsis)
+        if used >= len(shape):          # '...' standing for no axis does not separate index arrays in torch
+            out = [k for k in out if k is not Ellipsis]
     if advanced and device != "cpu":
         _check_index_arrays(b, out, shape, device)
     return tuple(out), advanced
