@@ -3,7 +3,11 @@
 A Tensor wraps one device array. Every differentiable op is a ``Function`` whose ``forward`` and ``backward``
 take and return plain arrays of the tensor's device (reached through ``self.b``, the device's kernels module);
 ``apply`` records the op in a define-by-run graph when an input requires a gradient. ``Tensor.backward`` sorts
-that graph topologically without recursion and runs each op's ``backward`` once, in reverse order.
+the ops topologically without recursion and runs each op's ``backward`` once, in reverse order.
+
+In-place writes follow PyTorch: each tensor's memory has a version counter that every in-place write bumps, ops
+remember the versions of the arrays they saved and ``backward`` refuses changed ones; an in-place op recorded in
+the graph makes the written tensor the output of that op (``Tensor._assign``).
 """
 import functools
 import threading
@@ -150,7 +154,11 @@ class Function:
     Saved arrays are guarded as in PyTorch: ``apply`` records the version of each input (``saves_inputs``, all
     by default) and, when ``saves_output``, of the outputs; an in-place write to one of them before ``backward``
     makes ``backward`` raise instead of reading changed values. A ``view`` op's output shares its first input's
-    memory and so its version counter."""
+    memory and so its version counter.
+
+    ``apply`` records, for each input that requires grad, the edge to the op (and output index) that produced it
+    at that moment; ``backward`` follows those edges, so a tensor that an in-place op later makes the output of a
+    newer op (``Tensor._assign``) still sends each earlier reader's gradient to the value that reader saw."""
     _n_out = 1
     saves_inputs = None     # indices of the inputs whose arrays backward reads (None: all; or a function of
                             # needs_input_grad giving them)
@@ -164,11 +172,10 @@ class Function:
     @classmethod
     def apply(cls, *tensors, **kwargs):
         dev = tensors[0].device
+        record = False
         for t in tensors:
             if t.device != dev:
                 raise ValueError(f"{cls.__name__}: all inputs must be on one device, got {dev!r} and {t.device!r}")
-        record = False
-        for t in tensors:
             if t.requires_grad:
                 record = True
             if t._base is not None and t._seen != t._vc[1]:
