@@ -200,8 +200,8 @@ class Function:
             first._seen = src._vc[1]
         if record:
             ctx.inputs = tensors
-            ctx.needs_input_grad = need = tuple(t.requires_grad for t in tensors)
-            ctx.edges = tuple((t._ctx, t._index) if n else None for t, n in zip(tensors, need))
+            ctx.edges = edges = [(t._ctx, t._index) if t.requires_grad else None for t in tensors]
+            ctx.needs_input_grad = need = tuple([e is not None for e in edges])
             idx = cls.saves_inputs
             if idx is None:
                 idx = range(len(tensors))
