@@ -10,7 +10,8 @@ import tinygradnb as tg
 import tinygradnb.nn.functional as F
 from tinygradnb import nn
 from tinygradnb.nn.attention import (scaled_dot_product_attention as sdpa, MultiheadAttention,
-                                     SinusoidalPositionalEncoding, TransformerEncoderLayer, TransformerEncoder)
+                                     SinusoidalPositionalEncoding, TransformerEncoderLayer, TransformerEncoder,
+                                     AttentionInputError)
 
 RNG = np.random.default_rng(0)
 
@@ -193,11 +194,104 @@ def test_sdpa_fully_masked_row_gives_zero_output_and_finite_gradients():
 
 
 def test_sdpa_fully_masked_row_by_float_mask_is_zero_not_nan():
+    # torch 2.13's sdpa on the CPU gives such a row zeros as well (MultiheadAttention gives NaN)
     q, k, v = (t64(RNG.standard_normal(s)) for s in ((2, 4), (3, 4), (3, 2)))
     add = np.array([[0.0, -np.inf, 1.0], [-np.inf, -np.inf, -np.inf]])
     out = sdpa(q, k, v, mask=t64(add)).numpy()
     np.testing.assert_array_equal(out[1], 0.0)
     np.testing.assert_allclose(out, ref_sdpa(q.numpy(), k.numpy(), v.numpy(), add=add)[0], rtol=1e-12)
+
+
+# torch 2.13: no queries (L = 0) give an empty (..., 0, d_v) result; no keys (S = 0) give a zero output and
+# (..., L, 0) weights, with or without a mask or is_causal, and zero gradients; d = 0 gives every key the same weight
+# (the scores are empty sums), e.g. sdpa(q (1, 2, 0), k (1, 3, 0), arange(6).reshape(1, 3, 2)) == [[2, 3], [2, 3]].
+@pytest.mark.parametrize("kw", [{}, {"causal": True}, {"mask": "bool"}, {"mask": "float"}], ids=str)
+def test_sdpa_no_keys_gives_zeros(kw):
+    kw = dict(kw)
+    if kw.get("mask") == "bool":
+        kw["mask"] = tg.ones(3, 0, dtype=tg.bool_)
+    elif kw.get("mask") == "float":
+        kw["mask"] = t64(np.zeros((3, 0)))
+    q, k, v = t64(RNG.standard_normal((2, 3, 4)), grad=True), t64(np.zeros((2, 0, 4)), grad=True), \
+        t64(np.zeros((2, 0, 6)), grad=True)
+    out, w = sdpa(q, k, v, return_weights=True, **kw)
+    assert out.shape == (2, 3, 6) and w.shape == (2, 3, 0) and out.dtype == tg.float64
+    np.testing.assert_array_equal(out.numpy(), 0.0)
+    out.sum().backward()
+    np.testing.assert_array_equal(q.grad.numpy(), 0.0)
+    assert k.grad.shape == (2, 0, 4) and v.grad.shape == (2, 0, 6)
+
+
+def test_sdpa_no_queries_gives_an_empty_result():
+    q, k = t64(np.zeros((2, 0, 4)), grad=True), t64(RNG.standard_normal((2, 5, 4)), grad=True)
+    out, w = sdpa(q, k, t64(RNG.standard_normal((2, 5, 6))), return_weights=True, causal=True)
+    assert out.shape == (2, 0, 6) and w.shape == (2, 0, 5)
+    out.sum().backward()
+    np.testing.assert_array_equal(k.grad.numpy(), 0.0)
+
+
+def test_sdpa_empty_feature_dimensions():
+    out = sdpa(tg.zeros(1, 2, 0), tg.zeros(1, 3, 0), tg.arange(6).float().reshape(1, 3, 2))
+    np.testing.assert_array_equal(out.numpy(), [[[2.0, 3.0], [2.0, 3.0]]])
+    out = sdpa(tg.zeros(1, 2, 0), tg.zeros(1, 3, 0), tg.arange(6).float().reshape(1, 3, 2), scale=2.0)
+    np.testing.assert_array_equal(out.numpy(), [[[2.0, 3.0], [2.0, 3.0]]])
+    assert sdpa(_q(2, 3, 4), _q(2, 5, 4), _q(2, 5, 0)).shape == (2, 3, 0)
+
+
+def test_attention_input_error_is_an_assertion_and_a_runtime_error():
+    # torch.nn.MultiheadAttention asserts; code ported from PyTorch catches AssertionError, this project's rule
+    # (issue #11) is RuntimeError: the error is both
+    assert issubclass(AttentionInputError, AssertionError) and issubclass(AttentionInputError, RuntimeError)
+    for exc in (AssertionError, RuntimeError):
+        with pytest.raises(exc, match="embed_dim=10 must be divisible by num_heads=3"):
+            MultiheadAttention(10, 3)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_mha_no_keys_gives_the_output_bias_and_no_queries_an_empty_result(batch_first):
+    # torch 2.13: S = 0 -> attention output 0, so out_proj.bias in every position; weights (N, L, 0); zero
+    # gradients. L = 0 -> output (0, N, E) (or (N, 0, E)), weights (N, 0, S). Also unbatched.
+    mod = MultiheadAttention(4, 2, batch_first=batch_first, dtype=tg.float64)
+    with tg.no_grad():
+        mod.out_proj.bias[...] = tg.tensor([1.0, 2.0, 3.0, 4.0], dtype=tg.float64)
+    lay = (lambda n, l: (n, l, 4)) if batch_first else (lambda n, l: (l, n, 4))
+    q = t64(RNG.standard_normal(lay(2, 3)), grad=True)
+    out, w = mod(q, t64(np.zeros(lay(2, 0))), t64(np.zeros(lay(2, 0))))
+    assert out.shape == lay(2, 3) and w.shape == (2, 3, 0)
+    np.testing.assert_array_equal(out.numpy(), np.broadcast_to([1.0, 2.0, 3.0, 4.0], lay(2, 3)))
+    out.sum().backward()
+    np.testing.assert_array_equal(q.grad.numpy(), 0.0)
+    np.testing.assert_array_equal(mod.in_proj_weight.grad.numpy(), 0.0)
+    out, w = mod(t64(np.zeros(lay(2, 0))), t64(np.ones(lay(2, 5))), t64(np.ones(lay(2, 5))),
+                 key_padding_mask=tg.zeros(2, 5, dtype=tg.bool_))
+    assert out.shape == lay(2, 0) and w.shape == (2, 0, 5)
+    out, w = mod(t64(np.ones((3, 4))), t64(np.zeros((0, 4))), t64(np.zeros((0, 4))))
+    assert out.shape == (3, 4) and w.shape == (3, 0)
+    x = t64(np.zeros(lay(2, 0)))
+    out, w = mod(x, x, x, average_attn_weights=False)
+    assert out.shape == lay(2, 0) and w.shape == (2, 2, 0, 0)
+
+
+def test_encoder_layer_empty_sequence_zero_feedforward_and_zero_layers():
+    tg.manual_seed(0)
+    # torch 2.13: an empty sequence passes through (S = 0 -> (0, N, E)); dim_feedforward=0 is allowed (the
+    # feed-forward block gives linear2.bias); TransformerEncoder(layer, 0) applies only its norm
+    layer = TransformerEncoderLayer(8, 2, dim_feedforward=4, dropout=0.0, dtype=tg.float64)
+    assert layer(t64(np.zeros((0, 2, 8)))).shape == (0, 2, 8)
+    assert layer(t64(np.zeros((3, 0, 8)))).shape == (3, 0, 8)
+    for norm_first in (True, False):
+        with pytest.warns(UserWarning, match="zero-element"):   # as torch's Linear(8, 0)
+            layer = TransformerEncoderLayer(8, 2, dim_feedforward=0, dropout=0.0, norm_first=norm_first,
+                                            dtype=tg.float64)
+        assert layer.linear1.weight.shape == (0, 8) and layer.linear2.weight.shape == (8, 0)
+        x = RNG.standard_normal((3, 2, 8))
+        np.testing.assert_allclose(layer(t64(x)).numpy(), ref_encoder_layer(layer, x), rtol=1e-12, atol=1e-12)
+    final = nn.LayerNorm(8, dtype=tg.float64)
+    enc = TransformerEncoder(layer, 0, norm=final)
+    assert len(enc.layers) == 0
+    x = t64(RNG.standard_normal((3, 2, 8)))
+    np.testing.assert_array_equal(enc(x).numpy(), final(x).numpy())
+    assert TransformerEncoder(layer, 0)(x) is x
 
 
 def test_sdpa_dropout_zeroes_or_rescales_weights_reproducibly():
@@ -591,23 +685,34 @@ def _q(*s):
 
 
 Q, K, V = _q(2, 3, 4), _q(2, 5, 4), _q(2, 5, 6)
+# torch 2.13 raises RuntimeError for shapes that do not fit and for mixed dtypes: "Expected query, key, and value to
+# all be at least 2 dimensional", "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got:
+# [2, 3]", "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0", "Expected
+# query, key, and value to have the same dtype", "Expected attn_mask dtype to be bool or float or to match query
+# dtype"; TypeError for a non-float scale.
 SDPA_BAD = {
     "q_not_tensor": (TypeError, "q must be a Tensor", lambda: sdpa(np.zeros((3, 4)), K, V)),
     "k_int": (TypeError, "k must be a float32 or float64", lambda: sdpa(Q, tg.zeros(2, 5, 4, dtype=tg.int64), V)),
-    "q_1d": (ValueError, "q must have shape", lambda: sdpa(_q(4), K, V)),
-    "d_mismatch": (ValueError, "share the last dimension", lambda: sdpa(Q, _q(2, 5, 3), V)),
-    "s_mismatch": (ValueError, "has S=5 keys", lambda: sdpa(Q, K, _q(2, 4, 6))),
-    "batch_mismatch": (ValueError, "do not broadcast", lambda: sdpa(_q(3, 3, 4), K, V)),
-    "mask_shape": (ValueError, r"mask of shape \(4, 5\)", lambda: sdpa(Q, K, V, mask=tg.ones(4, 5, dtype=tg.bool_))),
-    "mask_expands_batch": (ValueError, "must broadcast to the scores", lambda: sdpa(Q, K, V, mask=tg.ones(
+    "q_1d": (RuntimeError, r"q must have shape \(\.\.\., L, d\) \(at least 2 dimensions\), got \(4,\)",
+             lambda: sdpa(_q(4), K, V)),
+    "d_mismatch": (RuntimeError, "share the last dimension", lambda: sdpa(Q, _q(2, 5, 3), V)),
+    "s_mismatch": (RuntimeError, "has S=5 keys", lambda: sdpa(Q, K, _q(2, 4, 6))),
+    "batch_mismatch": (RuntimeError, "do not broadcast", lambda: sdpa(_q(3, 3, 4), K, V)),
+    "k_float32": (RuntimeError, "q, k and v must have the same dtype, got q float64, k float32 and v float64",
+                  lambda: sdpa(Q, K.float(), V)),
+    "v_float32": (RuntimeError, "got q float64, k float64 and v float32", lambda: sdpa(Q, K, V.float())),
+    "mask_shape": (RuntimeError, r"mask of shape \(4, 5\)", lambda: sdpa(Q, K, V, mask=tg.ones(4, 5, dtype=tg.bool_))),
+    "mask_expands_batch": (RuntimeError, "must broadcast to the scores", lambda: sdpa(Q, K, V, mask=tg.ones(
         3, 2, 3, 5, dtype=tg.bool_))),
-    "mask_int": (TypeError, "mask must be a bool or float", lambda: sdpa(Q, K, V, mask=tg.ones(3, 5, dtype=tg.int64))),
+    "mask_int": (RuntimeError, "mask must be a bool or float", lambda: sdpa(Q, K, V, mask=tg.ones(3, 5,
+                                                                                                  dtype=tg.int64))),
+    "mask_float32": (RuntimeError, "mask has dtype float32 but the query has dtype float64", lambda: sdpa(
+        Q, K, V, mask=tg.zeros(3, 5))),
     "mask_not_tensor": (TypeError, "mask must be a Tensor", lambda: sdpa(Q, K, V, mask=np.ones((3, 5), bool))),
     "mask_twice": (TypeError, "either mask= or attn_mask=", lambda: sdpa(Q, K, V, mask=tg.ones(3, 5, dtype=tg.bool_),
                                                                            attn_mask=tg.ones(3, 5, dtype=tg.bool_))),
     "causal_not_bool": (TypeError, "causal must be a bool", lambda: sdpa(Q, K, V, causal=0.1)),
     "dropout_range": (ValueError, r"dropout_p must be in \[0, 1\]", lambda: sdpa(Q, K, V, dropout_p=1.5)),
-    "no_keys": (ValueError, "at least one key", lambda: sdpa(Q, _q(2, 0, 4), _q(2, 0, 6))),
     "scale_str": (TypeError, "scale must be", lambda: sdpa(Q, K, V, scale="big")),
 }
 
@@ -625,22 +730,41 @@ def _mha():
 
 
 X = tg.randn(4, 3, 8)
+# torch 2.13: AssertionError for a wrong rank or embedding size ("was expecting embedding dimension of 8, but got
+# 6"), key and value of different shapes, mixed batched/unbatched inputs, a key_padding_mask of the wrong shape
+# ("Expected key_padded_mask.shape[1] to be 4, but got 3"), an integer mask ("only bool and floating types of
+# key_padding_mask are supported") and embed_dim not divisible by num_heads; RuntimeError for an attn_mask of the
+# right rank but wrong shape ("The shape of the 3D attn_mask is ..., but should be (6, 4, 4)."), a batch size that
+# differs between query and key (a failed reshape) and a dtype other than the parameters' ("mat1 and mat2 must
+# have the same dtype"); ValueError for embed_dim or num_heads < 1.
 MHA_BAD = {
-    "heads_divide": (ValueError, "divisible by num_heads", lambda: MultiheadAttention(10, 3)),
+    "heads_divide": (AttentionInputError, "divisible by num_heads", lambda: MultiheadAttention(10, 3)),
+    "heads_zero": (ValueError, "num_heads must be >= 1", lambda: MultiheadAttention(8, 0)),
     "embed_dim_type": (TypeError, "embed_dim must be an int", lambda: MultiheadAttention(8.0, 2)),
     "dropout_range": (ValueError, r"dropout must be in \[0, 1\]", lambda: MultiheadAttention(8, 2, dropout=-0.1)),
-    "wrong_E": (ValueError, r"query must have shape \(L, N, E\).*E=8", lambda: _mha()(tg.randn(4, 3, 6),
-                                                                                        X, X)),
-    "rank_mix": (ValueError, "all be batched", lambda: _mha()(tg.randn(4, 8), X, X)),
-    "kv_shape": (ValueError, "must have one shape", lambda: _mha()(X, X, tg.randn(5, 3, 8))),
-    "batch_size": (ValueError, "batch size 3 but key has 2", lambda: _mha()(X, tg.randn(4, 2, 8),
-                                                                           tg.randn(4, 2, 8))),
-    "kpm_shape": (ValueError, r"key_padding_mask must have shape \(3, 4\)", lambda: _mha()(
+    "wrong_E": (AttentionInputError, r"query must have shape \(L, N, E\).*E=8", lambda: _mha()(tg.randn(4, 3, 6),
+                                                                                                 X, X)),
+    "query_4d": (AttentionInputError, r"query must have shape", lambda: _mha()(tg.randn(4, 3, 2, 8), X, X)),
+    "rank_mix": (AttentionInputError, "all be batched", lambda: _mha()(tg.randn(4, 8), X, X)),
+    "kv_shape": (AttentionInputError, "must have one shape", lambda: _mha()(X, X, tg.randn(5, 3, 8))),
+    "batch_size": (RuntimeError, "batch size 3 but key has 2", lambda: _mha()(X, tg.randn(4, 2, 8),
+                                                                             tg.randn(4, 2, 8))),
+    "query_float64": (RuntimeError, "query has dtype float64 but the module's parameters have dtype float32",
+                      lambda: _mha()(X.double(), X, X)),
+    "value_float64": (RuntimeError, "value has dtype float64 but the module's parameters", lambda: _mha()(
+        X, X, X.double())),
+    "kpm_shape": (AttentionInputError, r"key_padding_mask must have shape \(3, 4\)", lambda: _mha()(
         X, X, X, key_padding_mask=tg.ones(4, 3, dtype=tg.bool_))),
-    "kpm_int": (TypeError, "key_padding_mask must be a bool or float", lambda: _mha()(
+    "kpm_int": (AttentionInputError, "key_padding_mask must be a bool or float", lambda: _mha()(
         X, X, X, key_padding_mask=tg.ones(3, 4, dtype=tg.int64))),
-    "attn_mask_shape": (ValueError, r"attn_mask must have shape \(4, 4\) or \(6, 4, 4\)", lambda: _mha()(
+    "kpm_float64": (RuntimeError, "key_padding_mask has dtype float64 but the query has dtype float32", lambda: _mha()(
+        X, X, X, key_padding_mask=tg.zeros(3, 4, dtype=tg.float64))),
+    "attn_mask_shape": (RuntimeError, r"attn_mask must have shape \(4, 4\) or \(6, 4, 4\)", lambda: _mha()(
         X, X, X, attn_mask=tg.ones(3, 4, 4, dtype=tg.bool_))),
+    "attn_mask_4d": (AttentionInputError, r"attn_mask must have shape \(4, 4\) or \(6, 4, 4\)", lambda: _mha()(
+        X, X, X, attn_mask=tg.ones(3, 2, 4, 4, dtype=tg.bool_))),
+    "attn_mask_int": (AttentionInputError, "attn_mask must be a bool or float", lambda: _mha()(
+        X, X, X, attn_mask=tg.ones(4, 4, dtype=tg.int32))),
     "need_weights_type": (TypeError, "need_weights must be a bool", lambda: _mha()(X, X, X, need_weights=None)),
 }
 
@@ -661,15 +785,32 @@ PE_LAYER_BAD = {
     "pe_int_input": (TypeError, "x must be a float32 or float64", lambda: SinusoidalPositionalEncoding(4)(
         tg.zeros(3, 4, dtype=tg.int64))),
     "pe_d_model_zero": (ValueError, "d_model must be >= 1", lambda: SinusoidalPositionalEncoding(0)),
-    "layer_activation": (ValueError, "activation must be 'relu', 'gelu'", lambda: TransformerEncoderLayer(
+    # torch 2.13: RuntimeError "activation should be relu/gelu, not swish"
+    "layer_activation": (RuntimeError, "activation must be 'relu', 'gelu'", lambda: TransformerEncoderLayer(
         8, 2, activation="swish")),
     "layer_activation_type": (TypeError, "activation must be", lambda: TransformerEncoderLayer(8, 2, activation=3)),
-    "layer_heads": (ValueError, "divisible by num_heads", lambda: TransformerEncoderLayer(8, 3)),
-    "layer_src_shape": (ValueError, r"src must have shape \(S, N, E\).*d_model=8", lambda: TransformerEncoderLayer(
-        8, 2, dim_feedforward=4)(tg.zeros(3, 2, 6))),
+    # torch 2.13: AssertionError "embed_dim must be divisible by num_heads", ValueError for nhead=0
+    "layer_heads": (AttentionInputError, "divisible by num_heads", lambda: TransformerEncoderLayer(8, 3)),
+    "layer_heads_zero": (ValueError, "num_heads must be >= 1", lambda: TransformerEncoderLayer(8, 0)),
+    # torch 2.13: RuntimeError "Trying to create tensor with negative dimension -1: [-1, 8]"; TypeError for a float
+    "layer_ff_negative": (RuntimeError, "dim_feedforward must be >= 0, got -1", lambda: TransformerEncoderLayer(
+        8, 2, dim_feedforward=-1)),
+    "layer_ff_float": (TypeError, "dim_feedforward must be an int", lambda: TransformerEncoderLayer(
+        8, 2, dim_feedforward=4.0)),
+    # torch 2.13: AssertionError "was expecting embedding dimension of 8, but got 6" / "query should be unbatched
+    # 2D or batched 3D tensor"; RuntimeError "mat1 and mat2 must have the same dtype" for a float64 src
+    "layer_src_shape": (AttentionInputError, r"src must have shape \(S, N, E\).*d_model=8",
+                        lambda: TransformerEncoderLayer(8, 2, dim_feedforward=4)(tg.zeros(3, 2, 6))),
+    "layer_src_4d": (AttentionInputError, r"src must have shape", lambda: TransformerEncoderLayer(
+        8, 2, dim_feedforward=4)(tg.zeros(3, 2, 2, 8))),
+    "layer_src_float64": (RuntimeError, "src has dtype float64 but the layer's parameters have dtype float32",
+                          lambda: TransformerEncoderLayer(8, 2, dim_feedforward=4)(tg.zeros(3, 2, 8,
+                                                                                           dtype=tg.float64))),
     "encoder_layer_type": (TypeError, "encoder_layer must be a Module", lambda: TransformerEncoder("layer", 2)),
-    "encoder_num_layers": (ValueError, "num_layers must be >= 1", lambda: TransformerEncoder(
-        TransformerEncoderLayer(8, 2, dim_feedforward=4), 0)),
+    "encoder_num_layers": (ValueError, "num_layers must be >= 0", lambda: TransformerEncoder(
+        TransformerEncoderLayer(8, 2, dim_feedforward=4), -1)),
+    "encoder_num_layers_type": (TypeError, "num_layers must be an int", lambda: TransformerEncoder(
+        TransformerEncoderLayer(8, 2, dim_feedforward=4), 2.0)),
 }
 
 

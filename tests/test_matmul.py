@@ -80,37 +80,71 @@ def test_empty_outputs_and_their_gradients(sa, sb):
     np.testing.assert_array_equal(b.grad.numpy(), np.zeros(sb))
 
 
-def test_float32_forward_and_dtype_promotion():
+def test_float32_forward():
     a, b = rand((3, 17, 33), np.float32, 8), rand((33, 9), np.float32, 9)
     out = matmul(tg.tensor(a), tg.tensor(b))
     assert out.dtype == tg.float32
     np.testing.assert_allclose(out.numpy(), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
-    mixed = matmul(tg.tensor(a), tg.tensor(b.astype(np.float64)))
-    assert mixed.dtype == tg.float64
-    np.testing.assert_allclose(mixed.numpy(), a.astype(np.float64) @ b, rtol=1e-6, atol=1e-6)
 
 
-def test_mixed_dtype_gradients_keep_input_dtypes():
-    a = tg.tensor(rand((2, 3), np.float32, 10), requires_grad=True)
+# torch 2.13 does not promote in matrix products: every mix of float32, float64, int32 and int64, in every rank
+# case, raises RuntimeError ("expected m1 and m2 to have the same dtype, but got: float != double"; "dot : expected
+# both vectors to have same dtype"; "expected scalar type Float but found Double" for batched operands).
+MIXES = [("float32", "float64"), ("float64", "float32"), ("int64", "float32"), ("float64", "int64"),
+         ("int32", "int64"), ("int32", "float32")]
+
+
+@pytest.mark.parametrize("da,db", MIXES)
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+                                   ((5, 2, 3), (5, 3, 4)), ((2, 3), (5, 3, 4))])
+def test_error_mixed_dtypes(da, db, sa, sb):
+    a, b = tg.ones(*sa, dtype=da), tg.ones(*sb, dtype=db)
+    msg = rf"matmul: a has dtype {da} but b has dtype {db}; expected both to have the same dtype"
+    with pytest.raises(RuntimeError, match=msg):
+        matmul(a, b)
+    with pytest.raises(RuntimeError, match=msg):
+        a @ b
+
+
+def test_error_mixed_dtypes_quotes_pytorch_and_records_nothing():
+    a = tg.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"expected m1 and m2 to have the same dtype, but got: float != double\); "
+                                           r"convert one with \.to\(dtype\)"):
+        a @ tg.ones(3, 2, dtype=tg.float64)
+    with pytest.raises(RuntimeError, match=r"but got: long int != int\)"):
+        tg.ones(2, 3, dtype=tg.int64) @ tg.ones(3, 2, dtype=tg.int32)
+    assert a.grad is None
+    # an explicit conversion is the way to mix them (the gradient returns in each input's dtype)
     b = tg.tensor(rand((3, 2), np.float64, 11), requires_grad=True)
-    matmul(a, b).sum().backward()
+    (a.to(tg.float64) @ b).sum().backward()
     assert a.grad.dtype == tg.float32 and b.grad.dtype == tg.float64
 
 
-def test_integer_matmul_uses_numpy_integer_product():
-    a = np.arange(6, dtype=np.int64).reshape(2, 3)
-    b = np.arange(12, dtype=np.int32).reshape(3, 4)
+@pytest.mark.parametrize("dt", ["int32", "int64"])
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+                                   ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4))])
+def test_integer_matmul_keeps_its_dtype(dt, sa, sb):
+    # torch 2.13 (CPU): int64 @ int64 -> int64, int32 @ int32 -> int32, exact, in every rank case
+    a = np.random.default_rng(0).integers(-9, 9, sa).astype(dt)
+    b = np.random.default_rng(1).integers(-9, 9, sb).astype(dt)
     out = matmul(tg.tensor(a), tg.tensor(b))
-    assert out.dtype == tg.int64
-    np.testing.assert_array_equal(out.numpy(), a @ b.astype(np.int64))
-    f = matmul(tg.tensor(a), tg.tensor(b.astype(np.float32)))
-    assert f.dtype == tg.float32
+    assert out.dtype == dt and out.shape == np.matmul(a, b).shape
+    np.testing.assert_array_equal(out.numpy(), np.matmul(a, b))
+
+
+def test_integer_matmul_is_exact_beyond_float64():
+    a = tg.full((2, 3), 2**40 + 1, dtype=tg.int64)
+    b = tg.full((3, 2), 2**12 + 3, dtype=tg.int64)
+    np.testing.assert_array_equal((a @ b).numpy(), np.full((2, 2), 3 * (2**40 + 1) * (2**12 + 3), np.int64))
 
 
 def test_array_operand_is_converted():
     a = rand((2, 3), seed=12)
     b = rand((3, 2), seed=13)
     np.testing.assert_allclose(matmul(tg.tensor(a), b).numpy(), a @ b, rtol=1e-12)
+    # the array keeps its own dtype, so the same-dtype rule applies to it
+    with pytest.raises(RuntimeError, match=r"matmul: a has dtype float32 but b has dtype float64"):
+        matmul(tg.tensor(a.astype(np.float32)), b)
 
 
 def test_no_grad_records_nothing():

@@ -332,6 +332,62 @@ def test_linear_argument_errors_match_torch_types():
     np.testing.assert_allclose(F.linear(tg.ones(1, 4).expand(2, 4), w).numpy(), [[4.0] * 5] * 2)
 
 
+# torch 2.13: F.linear does not promote: "expected m1 and m2 to have the same dtype, but got: float != double" (input
+# against weight, every rank), "self and mat2 must have the same dtype, but got Double and Float" (the bias), and
+# nn.Linear on a float64 input "mat1 and mat2 must have the same dtype, but got Double and Float" — all RuntimeError.
+@pytest.mark.parametrize("xd,wd", [("float32", "float64"), ("float64", "float32"), ("int64", "float32"),
+                                   ("float32", "int64")])
+@pytest.mark.parametrize("xshape", [(4,), (2, 4), (3, 2, 4)])
+def test_linear_mixed_dtypes_raise(xd, wd, xshape):
+    with pytest.raises(RuntimeError, match=rf"linear: input has dtype {xd} but weight has dtype {wd}; expected both "
+                                           rf"to have the same dtype"):
+        F.linear(tg.ones(*xshape, dtype=xd), tg.ones(5, 4, dtype=wd))
+
+
+def test_linear_bias_and_module_dtype_mismatch():
+    with pytest.raises(RuntimeError, match=r"linear: bias has dtype float64 but input and weight have dtype float32.*"
+                                           r"self and mat2 must have the same dtype, but got double and float"):
+        F.linear(tg.ones(2, 4), tg.ones(5, 4), tg.ones(5, dtype=tg.float64))
+    with pytest.raises(RuntimeError, match=r"linear: input has dtype float64 but weight has dtype float32"):
+        nn.Linear(4, 5)(tg.ones(2, 4, dtype=tg.float64))
+    with pytest.raises(RuntimeError, match=r"linear: input has dtype int64 but weight has dtype float32"):
+        nn.Linear(4, 5)(tg.ones(2, 4, dtype=tg.int64))
+    assert nn.Linear(4, 5).double()(tg.ones(2, 4, dtype=tg.float64)).dtype == tg.float64
+
+
+@pytest.mark.parametrize("dt", ["int32", "int64"])
+def test_linear_integer_dtypes(dt):
+    # torch 2.13 (CPU): F.linear of int64 (or int32) input, weight and bias is an exact product of that dtype
+    x = np.arange(24).reshape(2, 3, 4).astype(dt)
+    w = (np.arange(20).reshape(5, 4) - 7).astype(dt)
+    b = np.arange(5).astype(dt)
+    out = F.linear(tg.tensor(x), tg.tensor(w), tg.tensor(b))
+    assert out.dtype == dt and out.shape == (2, 3, 5)
+    np.testing.assert_array_equal(out.numpy(), x @ w.T + b)
+    assert F.linear(tg.tensor(x[0, 0]), tg.tensor(w)).tolist() == (x[0, 0] @ w.T).tolist()
+    with pytest.raises(RuntimeError, match=rf"linear: bias has dtype float32 but input and weight have dtype {dt}"):
+        F.linear(tg.tensor(x), tg.tensor(w), tg.zeros(5))
+
+
+def test_norm_layers_on_an_input_of_the_other_float_dtype():
+    # torch 2.13: LayerNorm and BatchNorm1d (float32 parameters) on a float64 input raise RuntimeError ("mixed dtype
+    # (CPU): all inputs must share same datatype."); RMSNorm accepts it and returns the input's dtype
+    x64 = tg.tensor(np.random.default_rng(1).standard_normal((4, 3)))
+    with pytest.raises(RuntimeError, match=r"layer_norm: weight has dtype float32 but the input has dtype float64"):
+        nn.LayerNorm(3)(x64)
+    with pytest.raises(RuntimeError, match=r"batch_norm: weight has dtype float32 but the input has dtype float64"):
+        nn.BatchNorm1d(3)(x64)
+    with pytest.raises(RuntimeError, match=r"batch_norm: running_mean has dtype float32 but the input has dtype "
+                                           r"float64"):
+        nn.BatchNorm1d(3, affine=False).eval()(x64)
+    with pytest.raises(RuntimeError, match=r"layer_norm: weight has dtype float64 but the input has dtype float32"):
+        nn.LayerNorm(3, dtype=tg.float64)(x64.float())
+    y = nn.RMSNorm(3)(x64)
+    assert y.dtype == tg.float64
+    np.testing.assert_allclose(y.numpy(), nn.RMSNorm(3, dtype=tg.float64)(x64).numpy(), rtol=1e-15)
+    assert nn.RMSNorm(3, dtype=tg.float64)(x64.float()).dtype == tg.float32
+
+
 @pytest.mark.parametrize("make,exc,match", [
     # torch 2.13: TypeError for a non-int size, RuntimeError "Trying to create tensor with negative dimension"
     (lambda: nn.Linear(2.5, 3), TypeError, "Linear: in_features must be an int, got float 2.5"),

@@ -86,9 +86,20 @@ def test_layer_norm_backward_through_noncontiguous_grad():
     assert np.allclose(x.grad.numpy(), 0, atol=1e-12)  # Σ of normalised row is constant
 
 
-def test_layer_norm_mixed_dtype_promotes():
-    out = layer_norm(tg.randn(2, 3), 3, tg.ones(3, dtype=tg.float64))
-    assert out.dtype == tg.float64
+# torch 2.13 does not promote in layer_norm or batch_norm: a parameter or running statistic whose float dtype differs
+# from the input's raises RuntimeError ("mixed dtype (CPU): expect parameter to have scalar type of Float", "mixed
+# dtype (CPU): all inputs must share same datatype.", "expected scalar type Float but found Double").
+@pytest.mark.parametrize("xd,wd", [("float32", "float64"), ("float64", "float32")])
+@pytest.mark.parametrize("which", ["weight", "bias"])
+def test_layer_norm_mixed_dtypes_raise(xd, wd, which):
+    p = {"weight": tg.ones(3, dtype=xd), "bias": tg.zeros(3, dtype=xd)}
+    p[which] = tg.ones(3, dtype=wd)
+    with pytest.raises(RuntimeError, match=rf"layer_norm: {which} has dtype {wd} but the input has dtype {xd}; "
+                                           rf"expected weight, bias to have the input's dtype"):
+        layer_norm(tg.randn(2, 3, dtype=xd), 3, p["weight"], p["bias"])
+    only = {which: p[which]}   # the other one None
+    with pytest.raises(RuntimeError, match=rf"layer_norm: {which} has dtype {wd}"):
+        layer_norm(tg.randn(2, 3, dtype=xd), 3, **only)
 
 
 def test_layer_norm_empty_batch():
@@ -278,6 +289,30 @@ def test_layer_norm_negative_eps():
         layer_norm(tg.randn(2, 2), 2, eps=-1.0)
 
 
+# torch 2.13: rms_norm takes a weight of the other float dtype (a warning, then its non-fused path):
+# result = (x·rsqrt(mean(x²) + eps)).type_as(x); result = (result·weight).type_as(x) — the input's dtype, eps the
+# input dtype's machine epsilon; the gradients come back in each argument's dtype.
+@pytest.mark.parametrize("xd,wd", [("float32", "float64"), ("float64", "float32")])
+def test_rms_norm_weight_of_the_other_float_dtype(xd, wd):
+    x = RNG.standard_normal((4, 2, 3)).astype(xd)
+    w = RNG.standard_normal((2, 3)).astype(wd)
+    tx, tw = tg.tensor(x, requires_grad=True), tg.tensor(w, requires_grad=True)
+    out = rms_norm(tx, (2, 3), tw)
+    assert out.dtype == xd and out.shape == (4, 2, 3)
+    eps = float(np.finfo(xd).eps)
+    normed = (x * (1 / np.sqrt((x.astype(np.float64) ** 2).mean(axis=(1, 2), keepdims=True) + eps))).astype(xd)
+    want = (normed.astype(np.float64) * w.astype(np.float64)).astype(xd)
+    tol = 1e-6 if xd == "float32" else 1e-12
+    np.testing.assert_allclose(out.numpy(), want, rtol=tol, atol=tol)
+    g = RNG.standard_normal((4, 2, 3))
+    out.backward(tg.tensor(g, dtype=xd))
+    assert tx.grad.dtype == xd and tw.grad.dtype == wd
+    np.testing.assert_allclose(tw.grad.numpy(), (g.astype(xd) * normed).sum(axis=0), rtol=1e-5, atol=1e-5)
+    xs = tg.tensor(x, requires_grad=True)   # dx as with the weight in the input's dtype
+    rms_norm(xs, (2, 3), tg.tensor(w.astype(xd))).backward(tg.tensor(g, dtype=xd))
+    np.testing.assert_allclose(tx.grad.numpy(), xs.grad.numpy(), rtol=100 * tol, atol=100 * tol)
+
+
 def test_rms_norm_shape_mismatch():
     with pytest.raises(RuntimeError, match=r"normalized_shape \(3,\).*\(2, 4\)"):
         rms_norm(tg.randn(2, 4), 3)
@@ -286,6 +321,27 @@ def test_rms_norm_shape_mismatch():
 def test_rms_norm_weight_shape():
     with pytest.raises(RuntimeError, match=r"weight must have shape \(4,\), got \(2,\)"):
         rms_norm(tg.randn(2, 4), 4, weight=tg.ones(2))
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("which", ["weight", "bias", "running_mean", "running_var"])
+@pytest.mark.parametrize("xd,od", [("float32", "float64"), ("float64", "float32")])
+def test_batch_norm_mixed_dtypes_raise(training, which, xd, od):
+    # torch 2.13: RuntimeError in training and in eval, for the parameters and for the running statistics
+    args = dict(weight=tg.ones(3, dtype=xd), bias=tg.zeros(3, dtype=xd), running_mean=tg.zeros(3, dtype=xd),
+                running_var=tg.ones(3, dtype=xd))
+    args[which] = (tg.zeros if which != "running_var" else tg.ones)(3, dtype=od)
+    rm0 = args["running_mean"].numpy().copy()
+    with pytest.raises(RuntimeError, match=rf"batch_norm: {which} has dtype {od} but the input has dtype {xd}; "
+                                           rf"expected weight, bias, running_mean, running_var to have the input's"):
+        batch_norm(tg.randn(4, 3, dtype=xd), args["running_mean"], args["running_var"], args["weight"], args["bias"],
+                   training=training)
+    np.testing.assert_array_equal(args["running_mean"].numpy(), rm0)   # nothing was updated
+
+
+def test_batch_norm_without_running_stats_mixed_weight_raises():
+    with pytest.raises(RuntimeError, match=r"batch_norm: weight has dtype float64 but the input has dtype float32"):
+        batch_norm(tg.randn(4, 3), None, None, tg.ones(3, dtype=tg.float64), training=True)
 
 
 @pytest.mark.parametrize("shape", [(4,), (2, 3, 4, 5)])
@@ -396,7 +452,7 @@ def test_batch_norm_expanded_running_stats_in_eval_and_strided_parameters():
     rm, rv = tg.zeros(1).expand(3), tg.ones(1).expand(3)
     y = batch_norm(tg.tensor(_X), rm, rv, training=False)
     np.testing.assert_allclose(y.numpy(), np.array(_X) / np.sqrt(1 + 1e-5), rtol=1e-6)
-    x = tg.tensor(np.array(_X).T.copy()).T  # a transposed (non-contiguous) input
+    x = tg.tensor(np.array(_X, np.float32).T.copy()).T  # a transposed (non-contiguous) float32 input
     w = tg.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])[::2]
     y = batch_norm(x, tg.zeros(3), tg.ones(3), weight=w, bias=tg.zeros(1).expand(3), training=True)
     # torch 2.13: the same call

@@ -81,3 +81,25 @@ def test_edges_of_several_tiles_and_k_steps(dtype):
         np.testing.assert_array_equal(got, np.matmul(a, b))
     else:
         np.testing.assert_allclose(got, np.matmul(a.astype(np.float64), b.astype(np.float64)), **tol(dtype))
+
+
+# ----------------------------------------------------------------------------- the op layer on the device
+def test_op_mixed_dtypes_raise_and_integer_products_keep_their_dtype_on_the_device():
+    """torch 2.13: matmul / linear of float32 with float64 (or an integer with a float) raise RuntimeError; int64 @
+    int64 and an int64 linear give exact int64 results. The dtype check sits above the device seam."""
+    import tinygradnb as tg
+    import tinygradnb.nn.functional as F
+    a = tg.ones(2, 3, device="cuda")
+    with pytest.raises(RuntimeError, match="matmul: a has dtype float32 but b has dtype float64"):
+        a @ tg.ones(3, 2, dtype=tg.float64, device="cuda")
+    with pytest.raises(RuntimeError, match="linear: input has dtype float32 but weight has dtype int64"):
+        F.linear(a, tg.ones(4, 3, dtype=tg.int64, device="cuda"))
+    x = np.arange(6, dtype=np.int64).reshape(2, 3) * (2**30 + 1)
+    w = np.arange(12, dtype=np.int64).reshape(4, 3) - 5
+    xd, wd = tg.tensor(x, device="cuda"), tg.tensor(w, device="cuda")
+    mm = xd @ wd.T
+    assert mm.dtype == tg.int64 and mm.device == xd.device
+    np.testing.assert_array_equal(mm.numpy(), x @ w.T)
+    lin = F.linear(xd, wd, tg.tensor(np.arange(4, dtype=np.int64), device="cuda"))
+    assert lin.dtype == tg.int64
+    np.testing.assert_array_equal(lin.numpy(), x @ w.T + np.arange(4))

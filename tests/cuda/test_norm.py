@@ -202,7 +202,7 @@ def test_batch_norm_op_strided_expanded_and_empty_on_the_device():
     for d in ("cpu", "cuda"):
         rm, rv = tg.zeros(6, device=d)[::2], tg.ones(6, device=d)[::2]
         w = tg.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], device=d)[::2]
-        x = tg.tensor(np.array(_X).T.copy(), device=d).T
+        x = tg.tensor(np.array(_X, np.float32).T.copy(), device=d).T
         y = F.batch_norm(x, rm, rv, weight=w, bias=tg.zeros(1, device=d).expand(3), training=True, momentum=0.5)
         ye = F.batch_norm(x, tg.zeros(1, device=d).expand(3), tg.ones(1, device=d).expand(3), training=False)
         yl = F.layer_norm(x, 3, weight=w, bias=tg.ones(1, device=d).expand(3))
@@ -220,3 +220,22 @@ def test_batch_norm_op_strided_expanded_and_empty_on_the_device():
     rm = tg.zeros(1, device="cuda").expand(3)
     F.batch_norm(tg.tensor(_X, device="cuda"), rm, tg.ones(3, device="cuda"), training=True, momentum=1.0)
     np.testing.assert_allclose(rm.numpy(), np.mean(_X, axis=0), rtol=1e-6)
+
+
+def test_mixed_dtypes_raise_on_the_device_as_on_the_cpu():
+    """torch 2.13: layer_norm and batch_norm with a float64 parameter or running statistic and a float32 input raise
+    RuntimeError; rms_norm takes the weight and returns the input's dtype. The check sits above the device seam."""
+    import tinygradnb as tg
+    import tinygradnb.nn.functional as F
+    x = tg.tensor(_X, device="cuda")
+    w64 = tg.ones(3, dtype=tg.float64, device="cuda")
+    with pytest.raises(RuntimeError, match="layer_norm: weight has dtype float64 but the input has dtype float32"):
+        F.layer_norm(x, 3, w64)
+    rm, rv = tg.zeros(3, dtype=tg.float64, device="cuda"), tg.ones(3, dtype=tg.float64, device="cuda")
+    with pytest.raises(RuntimeError, match="batch_norm: running_mean has dtype float64 but the input has dtype"):
+        F.batch_norm(x, rm, rv, training=True)
+    assert rm.tolist() == [0.0] * 3
+    y = F.rms_norm(x, 3, w64)
+    assert y.dtype == tg.float32 and y.device == x.device
+    np.testing.assert_allclose(y.numpy(), F.rms_norm(tg.tensor(_X), 3, tg.ones(3, dtype=tg.float64)).numpy(),
+                               rtol=1e-6)

@@ -13,7 +13,15 @@ Masks. ``scaled_dot_product_attention`` takes a bool ``mask`` where True means "
 ``torch.nn.functional.scaled_dot_product_attention``) or a float mask added to the scores (−inf blocks).
 ``MultiheadAttention`` follows ``torch.nn.MultiheadAttention`` instead: in a bool ``attn_mask`` or
 ``key_padding_mask`` True means "may NOT attend". A query row left with no key to attend to (every key masked)
-gets all-zero weights and a zero output, and zero gradients, where PyTorch returns NaN.
+gets all-zero weights and a zero output, and zero gradients (as PyTorch's ``scaled_dot_product_attention``;
+``torch.nn.MultiheadAttention`` returns NaN there).
+
+Errors follow PyTorch's exception types: shapes that do not fit together (q, k and v, a mask against the scores)
+and mixed dtypes are a ``RuntimeError``; the input checks where ``torch.nn.MultiheadAttention`` raises
+``AssertionError`` (a wrong rank or embedding size, key and value of different shapes, a key_padding_mask of the
+wrong shape, a mask of an integer dtype) raise ``AttentionInputError``, which is both an ``AssertionError`` and a
+``RuntimeError``; a non-tensor or non-float input is a ``TypeError``. Empty queries (L = 0) give an empty result and
+no keys (S = 0) a zero output, as PyTorch.
 """
 import copy
 import math
@@ -22,7 +30,7 @@ import numbers
 import numpy as np
 
 from .. import creation
-from ..tensor import as_dtype, float32, float64
+from ..tensor import as_dtype, float32
 from ..ops._util import broadcast_shape, check_float, check_tensor
 from ..ops.activation import relu, gelu
 from ..ops.elementwise import cast, where, equal, greater, less_equal
@@ -36,9 +44,16 @@ from .layers import Linear, LayerNorm, Dropout
 from .module import Module, Parameter, ModuleList
 
 __all__ = ["scaled_dot_product_attention", "MultiheadAttention", "SinusoidalPositionalEncoding",
-           "sinusoidal_table", "TransformerEncoderLayer", "TransformerEncoder"]
+           "sinusoidal_table", "TransformerEncoderLayer", "TransformerEncoder", "AttentionInputError"]
 
 _NEG_INF = float("-inf")
+
+
+class AttentionInputError(RuntimeError, AssertionError):
+    """An input that ``torch.nn.MultiheadAttention`` rejects with ``AssertionError`` (wrong rank or embedding size,
+    key and value of different shapes, a key_padding_mask of the wrong shape, an integer mask). It is also a
+    ``RuntimeError``, so both ``except AssertionError`` (code written against PyTorch) and ``except RuntimeError``
+    catch it."""
 
 
 # ----------------------------------------------------------------------------- validation helpers
@@ -65,11 +80,16 @@ def _check_prob(p, fn, arg):
     return p
 
 
-def _check_mask(mask, fn, arg, like):
-    """A mask is a bool or float Tensor on ``like``'s device."""
+def _check_mask(mask, fn, arg, like, error=RuntimeError):
+    """A mask is a bool Tensor or a float Tensor of ``like``'s dtype (PyTorch does not promote masks), on
+    ``like``'s device. ``error``: the exception for an integer mask (PyTorch: RuntimeError in
+    scaled_dot_product_attention, AssertionError in MultiheadAttention)."""
     check_tensor(mask, fn, arg)
     if mask.dtype.kind not in "bf":
-        raise TypeError(f"{fn}: {arg} must be a bool or float tensor, got {mask.dtype}")
+        raise error(f"{fn}: {arg} must be a bool or float tensor, got {mask.dtype}")
+    if mask.dtype.kind == "f" and mask.dtype != like.dtype:
+        raise RuntimeError(f"{fn}: {arg} has dtype {mask.dtype} but the query has dtype {like.dtype}; a float mask "
+                           f"must have the query's dtype (or pass a bool mask)")
     if mask.device != like.device:
         raise ValueError(f"{fn}: {arg} is on {mask.device!r} but the inputs are on {like.device!r}")
     return mask
@@ -87,16 +107,18 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, dropout_p=0.0
     The lecture's (Q Kᵀ)_ij = q_i · k_j gives every query–key similarity in one matmul; the row softmax
     softmax(z_i) = exp(z_i) / Σ_j exp(z_j) gives weights α_ij, and output_i = Σ_j α_ij v_j.
 
-    Shapes: ``q`` (..., L, d), ``k`` (..., S, d), ``v`` (..., S, d_v); the batch dimensions ``...`` broadcast
-    (NumPy rules). Returns the output (batch..., L, d_v), or ``(output, weights)`` with weights
-    (batch..., L, S) when ``return_weights``.
+    Shapes: ``q`` (..., L, d), ``k`` (..., S, d), ``v`` (..., S, d_v), all of one float dtype; the batch
+    dimensions ``...`` broadcast (NumPy rules). Returns the output (batch..., L, d_v), or ``(output, weights)``
+    with weights (batch..., L, S) when ``return_weights``. L = 0 gives an empty result; S = 0 (no keys) a zero
+    output and (batch..., L, 0) weights; d = 0 gives equal weights (as PyTorch). Shapes that do not fit and mixed
+    dtypes raise ``RuntimeError`` (as PyTorch).
 
     ``mask``: broadcastable to (batch..., L, S); a bool tensor where True means "may attend" (as
-    ``torch.nn.functional.scaled_dot_product_attention``'s ``attn_mask``), or a float tensor added to the
-    scores (entries of −inf block like False; a float mask may require grad). ``causal``: query i attends only
+    ``torch.nn.functional.scaled_dot_product_attention``'s ``attn_mask``), or a float tensor of q's dtype added to
+    the scores (entries of −inf block like False; a float mask may require grad). ``causal``: query i attends only
     to keys j ≤ i (top-left aligned when L ≠ S, as PyTorch), combined with ``mask``. Masked weights are exactly 0.
-    A query row with no key left to attend to gets all-zero weights and a zero output row (PyTorch gives NaN),
-    and no gradient flows through that row.
+    A query row with no key left to attend to gets all-zero weights and a zero output row (as PyTorch's CPU
+    implementation), and no gradient flows through that row.
 
     ``dropout_p``: dropout on the weights (applied whenever > 0; pass 0 in evaluation); the returned weights are
     the ones used, after dropout. ``scale`` defaults to 1/√d. ``attn_mask`` and ``is_causal`` are accepted as
@@ -113,30 +135,34 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, dropout_p=0.0
     names = {"q": "(..., L, d)", "k": "(..., S, d)", "v": "(..., S, d_v)"}
     for name, t in (("q", q), ("k", k), ("v", v)):
         check_float(t, fn, name)
+    # torch 2.13 raises RuntimeError for all of these ("Expected query, key, and value to have the same dtype",
+    # "... to all be at least 2 dimensional", "Expected size for first two dimensions of batch2 tensor", ...).
+    if not q.dtype == k.dtype == v.dtype:
+        raise RuntimeError(f"{fn}: q, k and v must have the same dtype, got q {q.dtype}, k {k.dtype} and v "
+                           f"{v.dtype}")
+    for name, t in (("q", q), ("k", k), ("v", v)):
         if t.ndim < 2:
-            raise ValueError(f"{fn}: {name} must have shape {names[name]} (at least 2 dimensions), got "
-                             f"{tuple(t.shape)}")
+            raise RuntimeError(f"{fn}: {name} must have shape {names[name]} (at least 2 dimensions), got "
+                               f"{tuple(t.shape)}")
     for name, t in (("k", k), ("v", v)):
         if t.device != q.device:
             raise ValueError(f"{fn}: {name} is on {t.device!r} but q is on {q.device!r}")
     L, d = q.shape[-2:]
     S = k.shape[-2]
     if k.shape[-1] != d:
-        raise ValueError(f"{fn}: q of shape {tuple(q.shape)} and k of shape {tuple(k.shape)} must share the last "
-                         f"dimension d (expected k of shape (..., S, {d}))")
+        raise RuntimeError(f"{fn}: q of shape {tuple(q.shape)} and k of shape {tuple(k.shape)} must share the last "
+                           f"dimension d (expected k of shape (..., S, {d}))")
     if v.shape[-2] != S:
-        raise ValueError(f"{fn}: k of shape {tuple(k.shape)} has S={S} keys but v of shape {tuple(v.shape)} has "
-                         f"{v.shape[-2]} (expected v of shape (..., {S}, d_v))")
-    if S == 0 or d == 0:
-        raise ValueError(f"{fn}: need at least one key and d >= 1, got q {tuple(q.shape)}, k {tuple(k.shape)}")
+        raise RuntimeError(f"{fn}: k of shape {tuple(k.shape)} has S={S} keys but v of shape {tuple(v.shape)} has "
+                           f"{v.shape[-2]} (expected v of shape (..., {S}, d_v))")
     try:
         batch = broadcast_shape(broadcast_shape(q.shape[:-2], k.shape[:-2]), v.shape[:-2])
     except ValueError:
-        raise ValueError(f"{fn}: the batch dimensions of q {tuple(q.shape)}, k {tuple(k.shape)} and v "
-                         f"{tuple(v.shape)} do not broadcast") from None
+        raise RuntimeError(f"{fn}: the batch dimensions of q {tuple(q.shape)}, k {tuple(k.shape)} and v "
+                           f"{tuple(v.shape)} do not broadcast") from None
     score_shape = batch + (L, S)
     if scale is None:
-        scale = 1.0 / math.sqrt(d)
+        scale = 1.0 / math.sqrt(d) if d else 1.0  # d = 0: every score is an empty sum, 0 at any scale
     elif isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not math.isfinite(scale):
         raise TypeError(f"{fn}: scale must be a finite real number or None, got {scale!r}")
 
@@ -149,14 +175,13 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, dropout_p=0.0
         except ValueError:
             ok = False
         if not ok:
-            raise ValueError(f"{fn}: mask of shape {tuple(mask.shape)} must broadcast to the scores' shape "
-                             f"{score_shape} (batch..., L, S)")
+            raise RuntimeError(f"{fn}: mask of shape {tuple(mask.shape)} must broadcast to the scores' shape "
+                               f"{score_shape} (batch..., L, S)")
         if mask.dtype.kind == "b":
             allowed = mask
         else:
-            m = cast(mask, scores.dtype)
-            allowed = greater(m, _NEG_INF)  # −inf entries block, as False would
-            scores = scores + where(allowed, m, 0.0)
+            allowed = greater(mask, _NEG_INF)  # −inf entries block, as False would
+            scores = scores + where(allowed, mask, 0.0)
     if causal:  # key j is visible to query i iff j ≤ i
         i = reshape(creation.arange(L, device=q.device), (L, 1))
         j = reshape(creation.arange(S, device=q.device), (1, S))
@@ -196,7 +221,13 @@ class MultiheadAttention(Module):
     j ≤ i), combined with ``attn_mask`` if given. Returns (attn_output, attn_weights): the output in the query's
     layout, and the weights (N, L, S) averaged over heads, (N, num_heads, L, S) if not ``average_attn_weights``,
     or None if not ``need_weights``. Dropout on the weights acts in training mode only. A query with every key
-    masked gets a zero attention output (so ``out_proj.bias``) instead of PyTorch's NaN.
+    masked gets a zero attention output (so ``out_proj.bias``) instead of PyTorch's NaN; with no keys at all
+    (S = 0) every query gets that, as in PyTorch; no queries (L = 0) give an empty output.
+
+    query, key and value must have the parameters' dtype, and a float mask too (``RuntimeError`` otherwise, as
+    PyTorch). Where PyTorch asserts (a wrong rank or embedding size, key and value of different shapes, a
+    key_padding_mask of the wrong shape, an integer mask, embed_dim not divisible by num_heads) this raises
+    ``AttentionInputError``, an ``AssertionError`` that is also a ``RuntimeError``.
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, dtype=None, device=None):
@@ -204,8 +235,8 @@ class MultiheadAttention(Module):
         fn = "MultiheadAttention"
         embed_dim = _check_int(embed_dim, fn, "embed_dim")
         num_heads = _check_int(num_heads, fn, "num_heads")
-        if embed_dim % num_heads:
-            raise ValueError(f"{fn}: embed_dim={embed_dim} must be divisible by num_heads={num_heads}")
+        if embed_dim % num_heads:  # torch 2.13: AssertionError "embed_dim must be divisible by num_heads"
+            raise AttentionInputError(f"{fn}: embed_dim={embed_dim} must be divisible by num_heads={num_heads}")
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
         self.dropout = _check_prob(dropout, fn, "dropout")
         self.batch_first = _check_bool(batch_first, fn, "batch_first")
@@ -236,20 +267,27 @@ class MultiheadAttention(Module):
                 average_attn_weights=True, is_causal=False):
         fn = "MultiheadAttention"
         E = self.embed_dim
+        # torch 2.13 asserts the ranks, the embedding size and key.shape == value.shape (AssertionError); a dtype
+        # other than the parameters' fails in its in-projection (RuntimeError "mat1 and mat2 must have the same
+        # dtype"); a batch size that differs between query and key fails in a reshape (RuntimeError).
         for name, t in (("query", query), ("key", key), ("value", value)):
             check_float(t, fn, name)
             if t.ndim not in (2, 3) or t.shape[-1] != E:
                 layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
-                raise ValueError(f"{fn}: {name} must have shape {layout} or unbatched (L, E) with E={E}, got "
-                                 f"{tuple(t.shape)}")
+                raise AttentionInputError(f"{fn}: {name} must have shape {layout} or unbatched (L, E) with E={E}, "
+                                          f"got {tuple(t.shape)}")
             if t.device != query.device:
                 raise ValueError(f"{fn}: {name} is on {t.device!r} but query is on {query.device!r}")
+            if t.dtype != self.in_proj_weight.dtype:
+                raise RuntimeError(f"{fn}: {name} has dtype {t.dtype} but the module's parameters have dtype "
+                                   f"{self.in_proj_weight.dtype}; convert one with .to(dtype)")
         if not (query.ndim == key.ndim == value.ndim):
-            raise ValueError(f"{fn}: query, key and value must all be batched (3-D) or all unbatched (2-D), got "
-                             f"shapes {tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}")
+            raise AttentionInputError(f"{fn}: query, key and value must all be batched (3-D) or all unbatched "
+                                      f"(2-D), got shapes {tuple(query.shape)}, {tuple(key.shape)}, "
+                                      f"{tuple(value.shape)}")
         if key.shape != value.shape:
-            raise ValueError(f"{fn}: key of shape {tuple(key.shape)} and value of shape {tuple(value.shape)} must "
-                             f"have one shape")
+            raise AttentionInputError(f"{fn}: key of shape {tuple(key.shape)} and value of shape "
+                                      f"{tuple(value.shape)} must have one shape")
         need_weights = _check_bool(need_weights, fn, "need_weights")
         average_attn_weights = _check_bool(average_attn_weights, fn, "average_attn_weights")
         is_causal = _check_bool(is_causal, fn, "is_causal")
@@ -263,7 +301,7 @@ class MultiheadAttention(Module):
         n, L, _ = query.shape
         S = key.shape[1]
         if key.shape[0] != n:
-            raise ValueError(f"{fn}: query has batch size {n} but key has {key.shape[0]}")
+            raise RuntimeError(f"{fn}: query has batch size {n} but key has {key.shape[0]}")
 
         mask = self._mask(key_padding_mask, attn_mask, n, L, S, batched, query)
 
@@ -296,19 +334,22 @@ class MultiheadAttention(Module):
         fn = "MultiheadAttention"
         H = self.num_heads
         masks = []
+        # torch 2.13: an integer mask, a key_padding_mask of the wrong shape and an attn_mask of the wrong rank are
+        # AssertionErrors; an attn_mask of the right rank but the wrong shape a RuntimeError.
         if key_padding_mask is not None:
-            _check_mask(key_padding_mask, fn, "key_padding_mask", like)
+            _check_mask(key_padding_mask, fn, "key_padding_mask", like, AttentionInputError)
             expected = (n, S) if batched else (S,)
             if tuple(key_padding_mask.shape) != expected:
-                raise ValueError(f"{fn}: key_padding_mask must have shape {expected} (batch, source length), got "
-                                 f"{tuple(key_padding_mask.shape)}")
+                raise AttentionInputError(f"{fn}: key_padding_mask must have shape {expected} (batch, source "
+                                          f"length), got {tuple(key_padding_mask.shape)}")
             masks.append(reshape(key_padding_mask, (n, 1, 1, S)))
         if attn_mask is not None:
-            _check_mask(attn_mask, fn, "attn_mask", like)
+            _check_mask(attn_mask, fn, "attn_mask", like, AttentionInputError)
             shapes = [(L, S), (n * H, L, S)] if batched else [(L, S), (H, L, S)]
             if tuple(attn_mask.shape) not in shapes:
-                raise ValueError(f"{fn}: attn_mask must have shape {shapes[0]} or {shapes[1]}, got "
-                                 f"{tuple(attn_mask.shape)}")
+                error = RuntimeError if attn_mask.ndim in (2, 3) else AttentionInputError
+                raise error(f"{fn}: attn_mask must have shape {shapes[0]} or {shapes[1]}, got "
+                            f"{tuple(attn_mask.shape)}")
             masks.append(attn_mask if attn_mask.ndim == 2 else reshape(attn_mask, (n, H, L, S)))
         if not masks:
             return None
@@ -319,11 +360,10 @@ class MultiheadAttention(Module):
             for m in masks:
                 out = _logical_and(out, m)
             return out
-        dt = float64 if any(m.dtype == float64 for m in masks) else float32
-        ref = creation.zeros((), dtype=dt, device=like.device)
+        ref = creation.zeros((), dtype=like.dtype, device=like.device)  # float masks have the query's dtype
         out = None
         for m in masks:
-            m = where(m, ref, _NEG_INF) if m.dtype.kind == "b" else cast(m, dt)
+            m = where(m, ref, _NEG_INF) if m.dtype.kind == "b" else m
             out = m if out is None else out + m
         return out
 
@@ -396,7 +436,10 @@ class TransformerEncoderLayer(Module):
     linear2, norm1, norm2, dropout1, dropout2), so a state_dict maps over.
 
     ``forward(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``: src (S, N, E), or (N, S, E) with
-    ``batch_first``, or unbatched (S, E); the masks follow ``MultiheadAttention`` (bool True = blocked).
+    ``batch_first``, or unbatched (S, E), of the parameters' dtype; the masks follow ``MultiheadAttention`` (bool
+    True = blocked). Errors as PyTorch: a src of the wrong rank or size is an ``AttentionInputError`` (an
+    ``AssertionError`` and a ``RuntimeError``), a src of another dtype or an unknown activation name a
+    ``RuntimeError``, a negative dim_feedforward a ``RuntimeError`` (0 is allowed).
     """
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
@@ -404,11 +447,16 @@ class TransformerEncoderLayer(Module):
         super().__init__()
         fn = "TransformerEncoderLayer"
         self.d_model = _check_int(d_model, fn, "d_model")
-        dim_feedforward = _check_int(dim_feedforward, fn, "dim_feedforward")
+        if isinstance(dim_feedforward, bool) or not isinstance(dim_feedforward, numbers.Integral):
+            raise TypeError(f"{fn}: dim_feedforward must be an int, got {dim_feedforward!r}")
+        if dim_feedforward < 0:  # torch 2.13: RuntimeError "Trying to create tensor with negative dimension"
+            raise RuntimeError(f"{fn}: dim_feedforward must be >= 0, got {dim_feedforward} (trying to create a "
+                               f"tensor with a negative dimension)")
+        dim_feedforward = int(dim_feedforward)
         dropout = _check_prob(dropout, fn, "dropout")
         if isinstance(activation, str):
-            if activation not in _ACTIVATIONS:
-                raise ValueError(f"{fn}: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
+            if activation not in _ACTIVATIONS:  # torch 2.13: RuntimeError "activation should be relu/gelu, not ..."
+                raise RuntimeError(f"{fn}: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
             activation = _ACTIVATIONS[activation]
         elif not callable(activation):
             raise TypeError(f"{fn}: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
@@ -436,10 +484,14 @@ class TransformerEncoderLayer(Module):
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         fn = "TransformerEncoderLayer"
         check_float(src, fn, "src")
-        if src.ndim not in (2, 3) or src.shape[-1] != self.d_model:
+        if src.ndim not in (2, 3) or src.shape[-1] != self.d_model:  # torch 2.13: AssertionError
             layout = "(N, S, E)" if self.batch_first else "(S, N, E)"
-            raise ValueError(f"{fn}: src must have shape {layout} or (S, E) with E=d_model={self.d_model}, got "
-                             f"{tuple(src.shape)}")
+            raise AttentionInputError(f"{fn}: src must have shape {layout} or (S, E) with E=d_model="
+                                      f"{self.d_model}, got {tuple(src.shape)}")
+        dt = self.self_attn.in_proj_weight.dtype
+        if src.dtype != dt:  # torch 2.13: RuntimeError "mat1 and mat2 must have the same dtype"
+            raise RuntimeError(f"{fn}: src has dtype {src.dtype} but the layer's parameters have dtype {dt}; "
+                               f"convert one with .to(dtype)")
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -453,7 +505,8 @@ class TransformerEncoderLayer(Module):
 class TransformerEncoder(Module):
     """``num_layers`` independent deep copies of ``encoder_layer`` applied in turn (``torch.nn.TransformerEncoder``),
     then ``norm`` if given (a final LayerNorm, as pre-norm stacks use). ``forward(src, mask=None,
-    src_key_padding_mask=None, is_causal=False)`` passes the masks to every layer."""
+    src_key_padding_mask=None, is_causal=False)`` passes the masks to every layer. ``num_layers=0`` is allowed (as
+    PyTorch: only ``norm`` acts); a negative count is a ``ValueError`` (PyTorch treats it as 0)."""
 
     def __init__(self, encoder_layer, num_layers, norm=None):
         super().__init__()
@@ -462,7 +515,7 @@ class TransformerEncoder(Module):
             raise TypeError(f"{fn}: encoder_layer must be a Module, got {type(encoder_layer).__name__}")
         if norm is not None and not isinstance(norm, Module):
             raise TypeError(f"{fn}: norm must be a Module or None, got {type(norm).__name__}")
-        self.num_layers = _check_int(num_layers, fn, "num_layers")
+        self.num_layers = _check_int(num_layers, fn, "num_layers", lo=0)
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(self.num_layers)])
         self.norm = norm
 

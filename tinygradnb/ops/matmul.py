@@ -5,9 +5,11 @@ Rank rules (as ``np.matmul`` / ``torch.matmul``): a 1-D ``a`` of length k is tre
 ``b`` as a (k, 1) column, and the added axis is dropped from the result (so 1-D·1-D gives a 0-d dot product); all
 dimensions before the last two are batch dimensions and broadcast against each other.
 
-Dtypes: float32 and float64 mixes compute in float64 (as the element-wise ops); an integer with a float operand
-computes in the float dtype; int32/int64 products compute with NumPy's integer matmul through the backend and
-are not differentiable (integer tensors cannot require grad); bool operands are rejected with TypeError.
+Dtypes: both operands must have one dtype, as in PyTorch, which does not promote in matrix products (float32 with
+float64, or an integer with a float operand, raises ``RuntimeError`` naming both dtypes, where the element-wise ops
+would promote); the result has that dtype. int32/int64 products compute with the backend's integer matmul (exact,
+as PyTorch on the CPU) and are not differentiable (integer tensors cannot require grad); bool operands are rejected
+with TypeError.
 
 Errors follow PyTorch's exception types: shapes that cannot be multiplied (inner dimensions, batch dimensions,
 0-d operands) raise ``RuntimeError`` naming both shapes; a bool, non-tensor or Python-number operand
@@ -19,7 +21,25 @@ import numpy as np
 
 from ..tensor import Function, Tensor, bool_
 from ._util import broadcast_shape, sum_to, prod
-from .elementwise import as_tensor_like, cast, _promote
+from .elementwise import as_tensor_like
+
+
+# PyTorch's C++ names of the dtypes, which its dtype-mismatch messages print ("float != double").
+_C_NAME = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool"}
+
+
+def _c_name(dtype):
+    return _C_NAME.get(str(dtype), str(dtype))
+
+
+def _same_dtype(fn, x, y, xname, yname):
+    """``RuntimeError`` naming both arguments and dtypes unless ``x`` and ``y`` have one dtype (PyTorch does not
+    promote in matmul, mm, bmm, addmm or linear: "expected m1 and m2 to have the same dtype, but got: float !=
+    double")."""
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"{fn}: {xname} has dtype {x.dtype} but {yname} has dtype {y.dtype}; expected both to have "
+                           f"the same dtype (expected m1 and m2 to have the same dtype, but got: "
+                           f"{_c_name(x.dtype)} != {_c_name(y.dtype)}); convert one with .to(dtype)")
 
 
 class MatMul(Function):
@@ -96,9 +116,7 @@ def matmul(a, b):
         raise RuntimeError(f"matmul: a has shape {sa} and b has shape {sb}: batch dimensions {sx[:-2]} and "
                          f"{sy[:-2]} do not broadcast (NumPy rules: trailing dimensions must be equal or 1)") from None
     out_shape = batch + sx[-2:-1] * (a.ndim > 1) + sy[-1:] * (b.ndim > 1)
-    if a.dtype != b.dtype:
-        dt = _promote(a.dtype, b.dtype)
-        a, b = cast(a, dt), cast(b, dt)
+    _same_dtype("matmul", a, b, "a", "b")
     return MatMul.apply(a, b, sx=sx, sy=sy, batch=batch, out_shape=out_shape)
 
 
@@ -130,12 +148,14 @@ class Linear(Function):
 
 def linear(x, weight, bias=None):
     """y = x·Wᵀ + b over the last axis of ``x`` (…, n_in) with ``weight`` (n_out, n_in) and optional ``bias``
-    (n_out,), as ``torch.nn.functional.linear``."""
+    (n_out,), as ``torch.nn.functional.linear``. ``x``, ``weight`` and ``bias`` must share one dtype (PyTorch does
+    not promote here: a mismatch is a ``RuntimeError`` naming both dtypes); float32, float64, or an integer dtype
+    (an exact, non-differentiable integer product, as PyTorch on the CPU)."""
     for t, name in ((x, "input"), (weight, "weight")):
         if not isinstance(t, Tensor):
             raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
         if t.dtype == bool_:
-            raise TypeError(f"linear: {name} has dtype bool; expected a float32 or float64 tensor")
+            raise TypeError(f"linear: {name} has dtype bool; expected a float32, float64, int32 or int64 tensor")
     if bias is not None and not isinstance(bias, Tensor):
         raise TypeError(f"linear: bias must be a Tensor or None, got {type(bias).__name__}")
     if weight.ndim != 2:
@@ -150,11 +170,12 @@ def linear(x, weight, bias=None):
                            f"be multiplied ({rows}x{x.shape[-1]} and {weight.shape[1]}x{weight.shape[0]}))")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},) (out_features), got {bias.shape}")
-    dt = _promote(x.dtype, weight.dtype) if bias is None else _promote(_promote(x.dtype, weight.dtype), bias.dtype)
-    if dt.kind != "f":
-        raise TypeError(f"linear: expected float tensors, got {x.dtype} and {weight.dtype}")
-    x, weight = cast(x, dt), cast(weight, dt)
+    _same_dtype("linear", x, weight, "input", "weight")
+    if bias is not None and bias.dtype != x.dtype:
+        raise RuntimeError(f"linear: bias has dtype {bias.dtype} but input and weight have dtype {x.dtype}; expected "
+                           f"all three to have the same dtype (self and mat2 must have the same dtype, but got "
+                           f"{_c_name(bias.dtype)} and {_c_name(x.dtype)}); convert one with .to(dtype)")
     lead = x.shape[:-1]
     x2 = x if x.ndim == 2 else x.reshape(prod(lead), x.shape[-1])
-    y = Linear.apply(x2, weight) if bias is None else Linear.apply(x2, weight, cast(bias, dt))
+    y = Linear.apply(x2, weight) if bias is None else Linear.apply(x2, weight, bias)
     return y if x.ndim == 2 else y.reshape(lead + (weight.shape[0],))

@@ -5,10 +5,15 @@ RMSNorm(x) = x/RMS(x)·γ and BatchNorm(x) = (x − μ_B)/σ_B; as PyTorch, σ =
 (``kernels/cpu/norm.py``) work on (rows, features) arrays; these ops validate at the Python boundary, flatten N-D
 inputs to 2-D, and supply γ = 1, β = 0 when the layer has no affine parameters.
 
-Errors follow PyTorch's exception types: a wrong dtype or a non-tensor argument is a ``TypeError``; a shape that
-does not match (input against ``normalized_shape``, a parameter or running statistic against the channels) a
-``RuntimeError``; a wrong input rank or a single value per channel in training a ``ValueError``; each message
-names the argument and the shape expected. Strided, transposed and expanded inputs and parameters are copied to
+Dtypes as PyTorch: ``layer_norm`` and ``batch_norm`` need the input, the affine parameters and the running
+statistics to share one dtype (a float32/float64 mix is a ``RuntimeError`` naming both, where the element-wise ops
+would promote); ``rms_norm`` accepts a weight of the other float dtype and returns the input's dtype, computing as
+PyTorch's composite path does, (x·rsqrt(mean(x²) + ε) in the input's dtype) · weight, then cast to the input's dtype.
+
+Errors follow PyTorch's exception types: a non-float or non-tensor argument is a ``TypeError``; a shape that
+does not match (input against ``normalized_shape``, a parameter or running statistic against the channels) or a
+dtype that differs from the input's a ``RuntimeError``; a wrong input rank or a single value per channel in training
+a ``ValueError``; each message names the argument and the shape or dtype expected. Strided, transposed and expanded inputs and parameters are copied to
 contiguous arrays for the kernels; running statistics that training updates are written back in place.
 """
 
@@ -16,7 +21,7 @@ import numpy as np
 
 from ..tensor import Function
 from ._util import check_float, check_real
-from .elementwise import cast, _promote
+from .elementwise import cast
 
 
 # ----------------------------------------------------------------------------- validation helpers
@@ -32,12 +37,15 @@ def _param(p, name, shape, x, fn):
     return p
 
 
-def _common_dtype(tensors):
-    dt = tensors[0].dtype
-    for t in tensors[1:]:
-        if t is not None:
-            dt = _promote(dt, t.dtype)
-    return [None if t is None else cast(t, dt) for t in tensors]
+def _same_dtype(x, fn, **args):
+    """``RuntimeError`` naming the first of ``args`` (name=tensor or None) whose dtype differs from the input's:
+    PyTorch's layer_norm and batch_norm do not promote ("mixed dtype (CPU): expect parameter to have scalar type
+    of Float", "expected scalar type Float but found Double")."""
+    for name, t in args.items():
+        if t is not None and t.dtype != x.dtype:
+            raise RuntimeError(f"{fn}: {name} has dtype {t.dtype} but the input has dtype {x.dtype}; expected "
+                               f"{', '.join(args)} to have the input's dtype (mixed dtype); convert with "
+                               f".to({x.dtype})")
 
 
 def _normalized_shape(normalized_shape, x, fn):
@@ -96,7 +104,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     weight = _param(weight, "weight", ns, x, fn)
     bias = _param(bias, "bias", ns, x, fn)
     eps = check_real(eps, fn, "eps", lo=0.0)
-    x, weight, bias = _common_dtype([x, weight, bias])
+    _same_dtype(x, fn, weight=weight, bias=bias)
     n, d = _rows(x, ns)
     params = [p for p in (weight, bias) if p is not None]
     return LayerNorm.apply(x, *params, n=n, d=d, has_weight=weight is not None, has_bias=bias is not None, eps=eps)
@@ -126,13 +134,17 @@ def rms_norm(x, normalized_shape, weight=None, eps=None):
     """RMS normalisation over the trailing ``normalized_shape`` dims (as ``torch.nn.functional.rms_norm``):
     y = x/√(mean(x²) + ε)·γ (the lecture's RMSNorm(x) = x/RMS(x)·γ). ``eps=None`` uses PyTorch's default,
     the machine epsilon of the input's dtype (``np.finfo(dtype).eps``: 1.19e-7 for float32, 2.22e-16 for float64).
+    The result has the input's dtype; a ``weight`` of the other float dtype multiplies the normalised input in the
+    promoted dtype and the product is cast back (PyTorch's non-fused path for mismatched dtypes).
     """
     fn = "rms_norm"
     check_float(x, fn, "input")
     ns = _normalized_shape(normalized_shape, x, fn)
     weight = _param(weight, "weight", ns, x, fn)
-    x, weight = _common_dtype([x, weight])
     eps = float(np.finfo(x.dtype).eps) if eps is None else check_real(eps, fn, "eps", lo=0.0)
+    if weight is not None and weight.dtype != x.dtype:
+        # PyTorch: result = (x·rsqrt(mean(x²) + ε)).type_as(x); result = (result·weight).type_as(x)
+        return cast(rms_norm(x, ns, None, eps) * weight, x.dtype)
     n, d = _rows(x, ns)
     params = [weight] if weight is not None else []
     return RMSNorm.apply(x, *params, n=n, d=d, eps=eps)
@@ -250,7 +262,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     elif running_mean is None:
         raise RuntimeError(f"{fn}: running_mean and running_var must be defined in evaluation mode "
                            f"(training=False)")
-    x, weight, bias = _common_dtype([x, weight, bias])
+    _same_dtype(x, fn, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     params = [p for p in (weight, bias) if p is not None]
     y = BatchNorm.apply(x, *params, has_weight=weight is not None, has_bias=bias is not None, training=training,
                         running_mean=None if running_mean is None else running_mean._data,
