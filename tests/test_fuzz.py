@@ -8,6 +8,9 @@ forward values, shape and dtype, and the gradients of the inputs' base tensors a
 the NumPy reference (and, for float64 contiguous inputs, ``tg.gradcheck``); with torch it also runs the same call
 in torch and compares everything with it. Where the reference (or torch) raises, tinygradnb must raise
 ValueError, TypeError, IndexError or RuntimeError; ``test_bad_calls`` checks that for generated bad calls.
+
+``run``, ``check`` and ``check_bad`` take a ``device`` for the tinygradnb tensors (torch stays on the CPU):
+tests/cuda/test_fuzz.py runs these tables on ``cuda``.
 """
 import functools
 import operator
@@ -147,6 +150,30 @@ def draw_arg(draw, shape, dtype, domain="real", grad=True, layouts=True, salt=0)
 
 
 # ----------------------------------------------------------------------------------------------- the check
+class OnDevice:
+    """tinygradnb with its constructors placing tensors on ``device``, so that a call written as ``fn(m, ...)``
+    (``m.tensor(labels)``, ``m.zeros(shape)``) builds every tensor it makes there."""
+    MAKERS = frozenset(["tensor", "zeros", "ones", "full", "empty", "arange", "rand", "randn"])
+
+    def __init__(self, device):
+        self.device, self.__name__ = device, f"tinygradnb[{device}]"
+
+    def __getattr__(self, name):
+        f = getattr(tg, name)
+        return functools.partial(f, device=self.device) if name in self.MAKERS else f
+
+
+def lib(m, device="cpu"):
+    """The library a case's calls use: torch (always on the CPU), tinygradnb itself on the CPU, else an
+    ``OnDevice``."""
+    return m if m is not tg or device == "cpu" else OnDevice(device)
+
+
+def base_sees_writes(device, layout):
+    """Whether an in-place write into the view reaches its base: on ``cuda`` a transpose is a copy (README)."""
+    return not (device == "cuda" and layout == "transposed")
+
+
 def _np(t):
     return t.detach().numpy() if torch is not None and isinstance(t, torch.Tensor) else t.numpy()
 
@@ -155,16 +182,18 @@ def _dtype(t):
     return str(t.dtype).replace("torch.", "")
 
 
-def run(m, case):
-    """Build the inputs in library ``m``, call the op (one tensor or a tuple of them, as ``x.max(dim)``) and
-    backpropagate fixed cotangents; return the outputs, their dtypes, the bases' gradients (None where none
-    arrived; no list when nothing needs grad) and the bases after the call."""
+def run(m, case, device="cpu"):
+    """Build the inputs in library ``m`` (tinygradnb's on ``device``), call the op (one tensor or a tuple of them,
+    as ``x.max(dim)``) and backpropagate fixed cotangents; return the outputs, their dtypes, the bases' gradients
+    (None where none arrived; no list when nothing needs grad) and the bases after the call."""
+    m = lib(m, device)
     bases = [m.tensor(a.base(), requires_grad=a.grad) for a in case.args]
     xs = [a.view(b) for a, b in zip(case.args, bases)]
     outs = case.fn(m, *xs)
     outs = list(outs) if isinstance(outs, tuple) else [outs]
     for o in outs:
         assert isinstance(o, m.Tensor), f"{m.__name__}: expected a Tensor, got {type(o).__name__}"
+        assert m is torch or o.device == device, f"{m.__name__}: the output is on {o.device!r}"
     vals, dts = [_np(o).copy() for o in outs], [_dtype(o) for o in outs]
     grads = None
     if any(a.grad for a in case.args) and not case.writes:
@@ -229,9 +258,9 @@ def close(got, want, dtype, what, tol=TOL):
                                err_msg=what)
 
 
-def raises(m, case):
+def raises(m, case, device="cpu"):
     try:
-        run(m, case)
+        run(m, case, device)
     except Exception as e:     # noqa: BLE001 (any error: the caller decides whether it is one PyTorch raises)
         return e
     return None
@@ -244,9 +273,10 @@ def assert_clean_error(e, what):
                              f"ValueError/TypeError/IndexError/RuntimeError: {e}") from e
 
 
-def check(case):
-    """Forward values, shapes and dtypes, and the bases' gradients of tinygradnb against NumPy, tg.gradcheck and
-    (when importable) torch; where NumPy or torch raises, tinygradnb must raise a clean error."""
+def check(case, device="cpu"):
+    """Forward values, shapes and dtypes, and the bases' gradients of tinygradnb (its tensors on ``device``)
+    against NumPy, tg.gradcheck and (when importable) torch; where NumPy or torch raises, tinygradnb must raise a
+    clean error."""
     arrays = [a.values for a in case.args]
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -258,15 +288,16 @@ def check(case):
         if isinstance(refs, Exception) or t_err is not None:
             assert torch is None or (isinstance(refs, Exception) and t_err is not None), \
                 f"the reference and torch disagree on whether {case} is valid: {refs!r} / {t_err!r}"
-            assert_clean_error(raises(tg, case), repr(case))
+            assert_clean_error(raises(tg, case, device), repr(case))
             return
-        outs, dts, grads, bases = run(tg, case)
+        outs, dts, grads, bases = run(tg, case, device)
         want_dts = as_list(case.dtype)
         assert len(outs) == len(refs), f"{len(outs)} outputs, expected {len(refs)}"
         assert dts == want_dts, f"result dtype {dts}, expected {want_dts}"
         for k, (o, r, d) in enumerate(zip(outs, refs, dts)):
             close(o, r, d, f"output {k} vs NumPy")
-        if case.writes:
+        writes = case.writes and base_sees_writes(device, case.args[0].layout)
+        if writes:
             a = case.args[0]
             close(bases[0], a.embed(a.base(), refs[0].astype(a.dtype)), dts[0], "the view's base after the write")
         if grads is not None:
@@ -277,14 +308,15 @@ def check(case):
                           GRAD_TOL)
             if case.grads is None and sum(a.values.size for a in case.args if a.grad) <= 32 and \
                     all(a.dtype == "float64" and a.layout == "contiguous" for a in case.args if a.grad):
-                tensors = [tg.tensor(a.values.astype(a.dtype), requires_grad=a.grad) for a in case.args]
-                assert tg.gradcheck(lambda *xs: case.fn(tg, *xs), tensors)
+                m = lib(tg, device)
+                tensors = [m.tensor(a.values.astype(a.dtype), requires_grad=a.grad) for a in case.args]
+                assert tg.gradcheck(lambda *xs: case.fn(m, *xs), tensors)
         if torch is not None:
             t_outs, t_dts, t_grads, t_bases = run(torch, case)
             assert dts == t_dts, f"result dtype {dts}, torch gives {t_dts}"
             for k, (o, r, d) in enumerate(zip(outs, t_outs, dts)):
                 close(o, r, d, f"output {k} vs torch")
-            if case.writes:
+            if writes:
                 close(bases[0], t_bases[0], dts[0], "the view's base after the write vs torch")
             if grads is not None:
                 for a, g, tgr in zip(case.args, grads, t_grads):
@@ -922,17 +954,23 @@ BAD_CALLS = {
 }
 
 
-@pytest.mark.parametrize("name", BAD_CALLS)
-@settings(FUZZ, max_examples=4)
-@given(data=st.data())
-def test_bad_calls(name, data):
-    desc, fn = data.draw(BAD_CALLS[name], label=name)
+def check_bad(desc, fn, device="cpu"):
+    """``fn(m)`` raises in torch; tinygradnb (its tensors on ``device``) must raise a clean error."""
     if torch is not None:
         with pytest.raises(Exception):
             fn(torch)
     try:
-        fn(tg)
+        fn(lib(tg, device))
+        if device != "cpu":
+            tg.cuda.synchronize()      # GPU argument checks report at the next synchronisation
     except Exception as e:  # noqa: BLE001
         assert_clean_error(e, desc)
     else:
         pytest.fail(f"{desc}: torch raises, tinygradnb returned a result")
+
+
+@pytest.mark.parametrize("name", BAD_CALLS)
+@settings(FUZZ, max_examples=4)
+@given(data=st.data())
+def test_bad_calls(name, data):
+    check_bad(*data.draw(BAD_CALLS[name], label=name))
