@@ -379,9 +379,13 @@ def _neg(x):
     return -x
 
 
+_EXP_MAX = math.log(np.finfo(np.float64).max)   # e^x overflows float64 above this
+
+
 @cuda.jit(device=True, inline="always")
 def _exp(x):
-    return math.exp(x)
+    """eˣ, inf above the float64 range as on a GPU (and NumPy): the simulator's Python math.exp raises there."""
+    return math.exp(x) if not x > _EXP_MAX else math.inf
 
 
 @cuda.jit(device=True, inline="always")
