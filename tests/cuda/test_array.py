@@ -59,7 +59,7 @@ def test_nan_propagation_and_special_values():
 def test_exp_overflows_to_inf(dtype):
     """exp of x > log(float64 max) (beyond the fuzz tables' values) raised
     OverflowError on the simulator (Python's math.exp) where the CPU and a GPU give inf."""
-    a = np.array([1e3, 710.0, 709.0, 3e38, -1e3, np.inf, -np.inf, np.nan], dtype)
+    a = np.array([1e3, 710.0, 3e38, -1e3, np.inf, -np.inf, np.nan], dtype)
     with np.errstate(all="ignore"):
         same(G.exp(dev(a)), C.exp(a))
     assert host(G.exp(dev(a)))[0] == np.inf
