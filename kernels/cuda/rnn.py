@@ -56,7 +56,12 @@ from .array import copy, empty, setitem, transpose
 # ----------------------------------------------------------------------------- gate device functions
 @cuda.jit(device=True, inline="always")
 def _sigmoid(v):
-    return 1.0 / (1.0 + math.exp(-v))
+    """σ(v) = 1/(1 + e^(−v)), as e^v/(1 + e^v) for v < 0 so that e^x never overflows (the simulator's Python
+    math.exp raises where a GPU gives inf)."""
+    if v >= 0:
+        return 1.0 / (1.0 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1.0 + e)
 
 
 @cuda.jit(device=True, inline="always")

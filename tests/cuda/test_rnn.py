@@ -159,3 +159,15 @@ def test_reverse_single_step_sample_equals_forward():
     r = host(G.gru_sequence_forward(dev(xw), dev(p["h"]), dev(p["w_hh"]), dev(p["b_hh"]), lens, True))
     for a, b in zip(f, r):
         np.testing.assert_array_equal(a, b)
+
+
+def test_gates_saturate_at_extreme_inputs_as_on_the_cpu():
+    import tinygradnb as tg
+    from tinygradnb import nn
+    for cls in (nn.LSTM, nn.GRU):
+        tg.manual_seed(0)
+        m = cls(1, 2)
+        x = tg.tensor([[[-1e4]], [[1e4]]])
+        want = m(x)[0].numpy()
+        got = m.to("cuda")(x.to("cuda"))[0].numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
