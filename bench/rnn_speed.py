@@ -52,7 +52,7 @@ def _bench_mode(mode, a, x_np, default_threads, torch, tg, tnn):
     with torch.no_grad():
         for name, p in ref.named_parameters():
             p.copy_(torch.from_numpy(np.ascontiguousarray(getattr(ours, name).numpy())))
-    x_ours = tg.Tensor(x_np, requires_grad=True)
+    x_ours = tg.tensor(x_np, requires_grad=True)
     x_ref = torch.from_numpy(x_np.copy()).requires_grad_(True)
 
     def step_ours():

@@ -3,7 +3,8 @@
 ``import tinygradnb`` loads only NumPy; each device's kernels (Numba for the CPU) load on first use.
 """
 from .tensor import (Tensor, Function, no_grad, enable_grad, is_grad_enabled, set_grad_enabled, inference_mode,
-                     float32, float64, int32, int64, bool_)
+                     float32, float64, int32, int64, bool_, Size, FloatTensor, DoubleTensor, LongTensor, IntTensor,
+                     BoolTensor)
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, rand, randn, zeros_like, ones_like,
                        full_like, empty_like, rand_like, randn_like, multinomial)
 from .random import manual_seed, initial_seed
@@ -12,7 +13,7 @@ from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maxi
                   var, max, min, amax, amin, argmax, argmin, reshape, permute, transpose, expand, broadcast_to,
                   squeeze, unsqueeze, flatten, concat, cat, stack, matmul, relu, sigmoid, tanh, softmax, log_softmax,
                   result_type)
-from . import nn, optim, utils, data, cuda
+from . import nn, optim, utils, data, cuda, autograd
 from .serialization import save, load
 
 float = float32

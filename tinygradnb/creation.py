@@ -1,4 +1,4 @@
-"""Tensor constructors: tensor, zeros, ones, full, arange, rand, randn, empty and their ``*_like`` twins; and
+"""Tensor constructors: tensor, zeros, ones, full, arange, eye, rand, randn, empty and their ``*_like`` twins; and
 ``multinomial``, the categorical draws from a tensor of weights."""
 import numpy as np
 
@@ -24,7 +24,7 @@ def _make(data, dev, requires_grad):
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data`` (numbers, nested lists, an array or a Tensor). Python floats
     become float32 and Python ints int64, as in PyTorch; a NumPy array keeps its dtype."""
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    return Tensor._from(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -48,7 +48,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, np.ndarray) and dev == "cpu" and data.flags.c_contiguous and data.dtype in _SUPPORTED \
             and (dtype is None or as_dtype(dtype) == data.dtype):
         return Tensor._wrap(data, "cpu", False, None)
-    return Tensor(data, dtype=dtype, device=dev)
+    return Tensor._from(data, dtype=dtype, device=dev)
 
 
 def from_numpy(array):
@@ -154,6 +154,23 @@ def multinomial(input, num_samples, replacement=False):
 
         _device.check(dev, b.reshape(b.max(status), (1,)), test)
     return Tensor._wrap(b.reshape(out, (num_samples,)) if input.ndim == 1 else out, dev, False, None)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """The (n, m) identity: 1 where row == column, else 0 (``torch.eye``; m defaults to n, dtype to float32)."""
+    for name, v in (("n", n), ("m", m)):
+        if v is None and name == "m":
+            continue
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"eye: {name} must be an int, got {type(v).__name__} {v!r}")
+        if v < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
+    n = int(n)
+    m = n if m is None else int(m)
+    dev = _device.normalize(device)
+    b = _device.backend(dev)
+    diag = b.equal(b.reshape(b.arange(n, dtype=int64), (n, 1)), b.reshape(b.arange(m, dtype=int64), (1, m)))
+    return _make(b.astype(diag, as_dtype(dtype) or float32), dev, requires_grad)
 
 
 def _float_dtype(dtype, name):

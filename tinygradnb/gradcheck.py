@@ -34,7 +34,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     def call(values, grad):
         xs = list(args)
         for i in checked:
-            xs[i] = Tensor(values[i], device=device[i], requires_grad=grad)
+            xs[i] = Tensor._from(values[i], device=device[i], requires_grad=grad)
         return xs, _outputs(fn(*xs))
 
     xs, outs = call(host, True)
@@ -49,7 +49,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     loss = None
     for o, v in zip(outs, vs):
         if o.requires_grad:
-            term = (o * Tensor(v.astype(o.dtype), device=o.device)).sum()
+            term = (o * Tensor._from(v.astype(o.dtype), device=o.device)).sum()
             loss = term if loss is None else loss + term
     analytic = {}
     if loss is not None:

@@ -217,6 +217,13 @@ class Function:
             ctx._saved = saved
         return result
 
+    def name(self):
+        """PyTorch's name of the node: the op's name with ``Backward0`` (``AddBackward0``)."""
+        return type(self).__name__ + "Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
     def check_saved(self):
         """``RuntimeError`` (PyTorch's message) if an array this op saved was changed in place since forward."""
         for vc, v, i in self._saved:
@@ -231,16 +238,20 @@ class Function:
 
 class _Released:
     """Stands in for a Function whose saved arrays were freed by ``backward``."""
+    _n_out = 1
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
 
     def __init__(self, name):
         self.name = name
 
 
 def _release(ctx):
-    name = type(ctx).__name__
+    name = ctx.name()
     ctx.__dict__.clear()
     ctx.__class__ = _Released
-    ctx.name = name
+    ctx.name = lambda: name
 
 
 class Tensor:
@@ -250,7 +261,40 @@ class Tensor:
                  "__weakref__")
     __array_priority__ = 1000  # NumPy defers ``ndarray (op) Tensor`` to the Tensor's reflected operator
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+    def __init__(self, *args, device=None):
+        """PyTorch's legacy constructor: ``Tensor(2, 3)`` an uninitialised float32 tensor of that size,
+        ``Tensor([1, 2])`` (a sequence, array or tensor) its values as float32, ``Tensor()`` an empty one. Use
+        ``tinygradnb.tensor`` to keep the data's dtype."""
+        if not args or all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+            sizes = tuple(int(a) for a in args) if args else (0,)
+            if any(s < 0 for s in sizes):
+                raise RuntimeError(f"Tensor: sizes must be non-negative, got {sizes}")
+            b = _device.backend(_device.normalize(device))
+            self._set(b.empty(sizes, float32), _device.normalize(device))
+        elif len(args) == 1:
+            self._init(args[0], float32, device, False)
+        else:
+            raise TypeError(f"Tensor: expected sizes (ints) or one sequence of data, got {args!r}")
+
+    @classmethod
+    def _from(cls, data, dtype=None, device=None, requires_grad=False):
+        """A tensor holding a copy of ``data`` (``tinygradnb.tensor``'s rules: Python floats float32, ints int64,
+        arrays keep their dtype)."""
+        t = object.__new__(cls)
+        t._init(data, dtype, device, requires_grad)
+        return t
+
+    def _set(self, arr, dev):
+        self._data = arr
+        self.device = dev
+        self._grad = None
+        self._ctx = None
+        self._index = 0
+        self._base = None
+        self._vc = [0, 0]
+        self.requires_grad = False
+
+    def _init(self, data, dtype, device, requires_grad):
         gpu = _is_gpu_array(data)
         if device is None:
             device = "cuda" if gpu else getattr(data, "device", None)
@@ -281,14 +325,7 @@ class Tensor:
                 raise TypeError(f"data: expected numbers, nested lists of numbers or an array, got {type(data).__name__}"
                                 f" holding {arr.dtype}")
             arr = b.asarray(arr)
-        self._data = arr
-        self.device = dev
-        self._grad = None
-        self._ctx = None
-        self._index = 0
-        self._base = None
-        self._vc = [0, 0]
-        self.requires_grad = False
+        self._set(arr, dev)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -417,8 +454,16 @@ class Tensor:
         return self._ctx
 
     def size(self, dim=None):
-        """The shape (``dim=None``) or the length of one dimension, as ``torch.Tensor.size``."""
-        return self._data.shape if dim is None else self._data.shape[dim]
+        """The shape as a ``Size`` (``dim=None``) or the length of one dimension, as ``torch.Tensor.size``."""
+        shape = self._data.shape
+        if dim is None:
+            return Size(shape)
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"size(): dim must be an int, got {dim!r}")
+        n = max(len(shape), 1)
+        if not -n <= dim < n:
+            raise IndexError(f"size(): dim {dim} is out of range for a tensor with {len(shape)} dimension(s)")
+        return shape[dim] if shape else 1
 
     def numel(self):
         return self._data.size
@@ -486,6 +531,47 @@ class Tensor:
             return Tensor._wrap(data, dev, self.requires_grad, None) if self.is_leaf else _ops.to_device(self, dev)
         return _ops.cast(self, as_dtype(target))
 
+    def type(self, dtype=None):
+        """Without an argument PyTorch's type name (``'torch.FloatTensor'``, ``'torch.cuda.LongTensor'``); with a
+        dtype, a legacy type (``tinygradnb.LongTensor``) or its name, the tensor in that dtype."""
+        if dtype is None:
+            return f"torch.{'cuda.' if self.device == 'cuda' else ''}{_TYPE_NAMES[self.dtype]}"
+        if isinstance(dtype, str) and dtype.split(".")[-1] in _NAME_TYPES:
+            dtype = _NAME_TYPES[dtype.split(".")[-1]]
+        elif isinstance(dtype, _LegacyType):
+            dtype = dtype.dtype
+        return _ops.cast(self, as_dtype(dtype))
+
+    def type_as(self, other):
+        """This tensor in ``other``'s dtype."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"type_as(): other must be a Tensor, got {type(other).__name__}")
+        return _ops.cast(self, other.dtype)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A new tensor of ``data`` with this tensor's dtype and device unless given (``Tensor.new_tensor``)."""
+        return Tensor._from(data, dtype=self.dtype if dtype is None else dtype,
+                            device=self.device if device is None else device, requires_grad=requires_grad)
+
+    def _new(self, fill, size, dtype, device, requires_grad):
+        from .creation import full
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = tuple(size[0])
+        return full(size, fill, dtype=self.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype and device unless given."""
+        return self._new(0, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        """Ones of ``size`` with this tensor's dtype and device unless given."""
+        return self._new(1, size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        """``fill_value`` in a tensor of ``size`` with this tensor's dtype and device unless given."""
+        return self._new(fill_value, (size,), dtype, device, requires_grad)
+
     def float(self):
         return _ops.cast(self, float32)
 
@@ -513,7 +599,7 @@ class Tensor:
         if self.device != "cpu":
             extra += f", device='{self.device}'"
         if self._ctx is not None:
-            name = self._ctx.name if type(self._ctx) is _Released else type(self._ctx).__name__
+            name = self._ctx.name()
             extra += f", grad_fn=<{name}>"
         elif self.requires_grad:
             extra += ", requires_grad=True"
@@ -542,83 +628,139 @@ class Tensor:
         return int(self.item())
 
     # ----------------------------------------------------------------- autograd
-    def backward(self, grad=None, retain_graph=False):
-        """Accumulate d(self)/d(leaf) · ``grad`` into the ``.grad`` of every leaf that requires a gradient."""
-        if not self.requires_grad:
-            raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
-        b = _device.backend(self.device)
-        if grad is None:
-            if self._data.size != 1:
-                raise ValueError(f"backward(): grad can be omitted only for a one-element output, got shape "
-                                 f"{self.shape}; pass grad= of shape {self.shape}")
-            g = b.full(self.shape, 1, self.dtype)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, *, grad=None):
+        """Accumulate d(self)/d(leaf) · ``gradient`` into the ``.grad`` of every leaf that requires a gradient
+        (only of ``inputs`` when given), as ``torch.Tensor.backward``."""
+        run_backward([self], [grad if gradient is None else gradient], retain_graph, create_graph, inputs)
+
+
+def _seed(t, grad, b):
+    """The gradient array that starts the backward pass at ``t``."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"backward(): expected Tensors to differentiate, got {type(t).__name__}")
+    if not t.requires_grad:
+        raise RuntimeError("backward(): element 0 of tensors does not require grad and does not have a grad_fn")
+    if grad is None:
+        if t._data.size != 1:
+            raise RuntimeError(f"backward(): grad can be implicitly created only for scalar outputs, got shape "
+                               f"{tuple(t.shape)}; pass a gradient of that shape")
+        return b.full(t.shape, 1, t.dtype), False
+    g = grad._data if isinstance(grad, Tensor) else b.asarray(np.asarray(grad, dtype=t.dtype))
+    if g.shape != t.shape:
+        raise RuntimeError(f"backward(): the gradient has shape {tuple(g.shape)}, the output {tuple(t.shape)}")
+    return (g if g.dtype == t.dtype else b.astype(g, t.dtype)), True
+
+
+def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=None, accumulate=True):
+    """The backward pass from ``roots`` (tensors) seeded with ``grads`` (None for a one-element root): every op
+    reachable along edges that need a gradient runs its ``backward`` once, after all its consumers. With
+    ``accumulate`` the leaves' ``.grad`` (only those of ``inputs`` when given) receive their gradients; without
+    it nothing is written and the gradients of ``inputs`` (leaves or not; None where none arrived) are returned,
+    as ``torch.autograd.grad``."""
+    if create_graph:
+        raise RuntimeError("backward(): create_graph=True (gradients of gradients) is not supported by tinygradnb")
+    if not roots:
+        raise RuntimeError("backward(): no tensors to differentiate")
+    dev = roots[0].device if isinstance(roots[0], Tensor) else "cpu"
+    b = _device.backend(dev)
+    # How many times each gradient array was handed out in this pass. A leaf takes its gradient without a copy
+    # when the array was handed out once and is not a view: nothing else (another leaf, a saved array, the
+    # caller's gradient) can then see later in-place changes to ``.grad``.
+    handed = {}
+    leaves = {}                             # id(leaf) -> [leaf, its gradient]
+    pending = {}                            # id(op) -> [gradient per output]
+    nodes = []
+    for t, grad in zip(roots, grads):
+        g, given = _seed(t, grad, b)
+        if t.device != dev:
+            raise RuntimeError(f"backward(): all outputs must be on one device, got {dev!r} and {t.device!r}")
+        handed[id(g)] = 2 if given else 1
+        if t._ctx is None:
+            _add_grad(leaves, t, g, b)
         else:
-            g = grad._data if isinstance(grad, Tensor) else b.asarray(np.asarray(grad, dtype=self.dtype))
-            if g.shape != self.shape:
-                raise ValueError(f"backward(): grad must have the output's shape {self.shape}, got {g.shape}")
-            if g.dtype != self.dtype:
-                g = b.astype(g, self.dtype)
-        # How many times each gradient array was handed out in this pass. A leaf takes its gradient without a
-        # copy when the array was handed out once and is not a view: nothing else (another leaf, a saved array,
-        # the caller's ``grad``) can then see later in-place changes to ``.grad``.
-        handed = {id(g): 1 if grad is None else 2}
-        leaves = {}                             # id(leaf) -> [leaf, its gradient]
-        if self._ctx is None:
-            leaves[id(self)] = [self, g]
-        else:
-            # Gradients flow along the edges each op recorded at forward time — (op, output index) of each input
-            # — so an input rewritten in place later (which makes it the output of a newer op) still sends its
-            # gradient to the op that produced the value the op read.
-            order = _toposort(self._ctx)
-            pending = {id(self._ctx): [None] * self._ctx._n_out}
-            pending[id(self._ctx)][self._index] = g
-            for ctx in order:
-                outs = pending.pop(id(ctx), None)
-                if outs is None:
-                    continue
-                for t in ctx.__dict__.get("_retained", ()):        # retain_grad() on one of this op's outputs
-                    tg_ = outs[t._index]
-                    if tg_ is not None:
-                        t._grad = Tensor._wrap(b.copy(tg_) if t._grad is None else b.add(t._grad._data, tg_),
-                                               t.device, False, None)
-                ctx.check_saved()
-                in_grads = ctx.backward(outs[0]) if ctx._n_out == 1 else ctx.backward(*outs)
-                if not isinstance(in_grads, tuple):
-                    in_grads = (in_grads,)
-                for inp, ig, edge in zip(ctx.inputs, in_grads, ctx.edges):
-                    if ig is None or edge is None:
-                        continue
-                    parent, index = edge
-                    if parent is None:                          # a leaf
-                        slot = leaves.get(id(inp))
-                        if slot is None:
-                            leaves[id(inp)] = [inp, ig]
-                        else:
-                            slot[1] = ig = b.add(slot[1], ig)
-                    else:
-                        slots = pending.get(id(parent))
-                        if slots is None:
-                            slots = pending[id(parent)] = [None] * parent._n_out
-                        if slots[index] is not None:
-                            ig = b.add(slots[index], ig)
-                        slots[index] = ig
-                    handed[id(ig)] = handed.get(id(ig), 0) + 1
-                if not retain_graph:
-                    _release(ctx)
-        for t, g in leaves.values():
-            if t._grad is not None:
-                t._grad = Tensor._wrap(b.add(t._grad._data, g), t.device, False, None)
-            elif handed[id(g)] == 1 and not b.is_view(g):
-                t._grad = Tensor._wrap(g, t.device, False, None)
+            slots = pending.setdefault(id(t._ctx), [None] * t._ctx._n_out)
+            slots[t._index] = g if slots[t._index] is None else b.add(slots[t._index], g)
+            nodes.append(t._ctx)
+    wanted = None                           # what autograd.grad asks for: id(leaf) or (id(op), index) -> position
+    if inputs is not None:
+        wanted = {}
+        for k, x in enumerate(inputs):
+            if not isinstance(x, Tensor):
+                raise TypeError(f"inputs[{k}]: expected a Tensor, got {type(x).__name__}")
+            if not x.requires_grad:
+                raise RuntimeError(f"inputs[{k}]: one of the differentiated Tensors does not require grad")
+            wanted[id(x) if x._ctx is None else (id(x._ctx), x._index)] = k
+    captured = [None] * (len(inputs) if inputs is not None else 0)
+    # Gradients flow along the edges each op recorded at forward time — (op, output index) of each input — so an
+    # input rewritten in place later (which makes it the output of a newer op) still sends its gradient to the
+    # op that produced the value the op read.
+    for ctx in _toposort(nodes):
+        outs = pending.pop(id(ctx), None)
+        if outs is None:
+            continue
+        if wanted is not None:
+            for i, go in enumerate(outs):
+                k = wanted.get((id(ctx), i))
+                if k is not None and go is not None:
+                    captured[k] = go
+        if accumulate:
+            for t in ctx.__dict__.get("_retained", ()):        # retain_grad() on one of this op's outputs
+                go = outs[t._index]
+                if go is not None:
+                    t._grad = Tensor._wrap(b.copy(go) if t._grad is None else b.add(t._grad._data, go), t.device,
+                                           False, None)
+        ctx.check_saved()
+        in_grads = ctx.backward(outs[0]) if ctx._n_out == 1 else ctx.backward(*outs)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        for inp, ig, edge in zip(ctx.inputs, in_grads, ctx.edges):
+            if ig is None or edge is None:
+                continue
+            parent, index = edge
+            if parent is None:
+                ig = _add_grad(leaves, inp, ig, b)
             else:
-                t._grad = Tensor._wrap(b.copy(g), t.device, False, None)
+                slots = pending.get(id(parent))
+                if slots is None:
+                    slots = pending[id(parent)] = [None] * parent._n_out
+                if slots[index] is not None:
+                    ig = b.add(slots[index], ig)
+                slots[index] = ig
+            handed[id(ig)] = handed.get(id(ig), 0) + 1
+        if not retain_graph:
+            _release(ctx)
+    if not accumulate:
+        for t, g in leaves.values():
+            k = wanted.get(id(t))
+            if k is not None:
+                captured[k] = g
+        return [None if g is None else Tensor._wrap(b.copy(g), dev, False, None) for g in captured]
+    for t, g in leaves.values():
+        if wanted is not None and id(t) not in wanted:
+            continue
+        if t._grad is not None:
+            t._grad = Tensor._wrap(b.add(t._grad._data, g), t.device, False, None)
+        elif handed[id(g)] == 1 and not b.is_view(g):
+            t._grad = Tensor._wrap(g, t.device, False, None)
+        else:
+            t._grad = Tensor._wrap(b.copy(g), t.device, False, None)
+    return None
 
 
-def _toposort(root):
-    """The ops reachable from ``root`` along edges that need a gradient, each after every op that consumes one
+def _add_grad(leaves, t, g, b):
+    slot = leaves.get(id(t))
+    if slot is None:
+        leaves[id(t)] = [t, g]
+        return g
+    slot[1] = g = b.add(slot[1], g)
+    return g
+
+
+def _toposort(roots):
+    """The ops reachable from ``roots`` along edges that need a gradient, each after every op that consumes one
     of its outputs (no recursion)."""
     order, seen = [], set()
-    stack = [(root, False)]
+    stack = [(r, False) for r in reversed(roots)]
     while stack:
         ctx, done = stack.pop()
         if done:
@@ -628,7 +770,7 @@ def _toposort(root):
             continue
         if isinstance(ctx, _Released):
             raise RuntimeError(f"backward(): trying to backward through the graph a second time (through "
-                               f"{ctx.name}); its saved arrays were freed. Pass retain_graph=True to the "
+                               f"{ctx.name()}); its saved arrays were freed. Pass retain_graph=True to the "
                                f"first backward() to keep them.")
         seen.add(id(ctx))
         stack.append((ctx, True))
@@ -637,6 +779,50 @@ def _toposort(root):
                 stack.append((e[0], False))
     order.reverse()
     return order
+
+
+class Size(tuple):
+    """A tensor's shape (``torch.Size``): a tuple of ints."""
+
+    def __new__(cls, sizes=()):
+        return super().__new__(cls, (int(s) for s in sizes))
+
+    def __repr__(self):
+        return f"tinygradnb.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+_TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", int64: "LongTensor", int32: "IntTensor",
+               bool_: "BoolTensor"}
+_NAME_TYPES = {v: k for k, v in _TYPE_NAMES.items()}
+
+
+class _LegacyType(type):
+    """PyTorch's legacy tensor types (``torch.LongTensor``...): calling one makes a CPU tensor of its dtype
+    (``LongTensor([1, 2])``, ``FloatTensor(2, 3)`` uninitialised), ``isinstance`` checks dtype and device."""
+
+    def __call__(cls, *args):
+        if not args or all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+            t = Tensor(*args)
+            return t if cls.dtype == float32 else Tensor._from(np.empty(t.shape, cls.dtype))
+        if len(args) != 1:
+            raise TypeError(f"{cls.__name__}: expected sizes (ints) or one sequence of data, got {args!r}")
+        return Tensor._from(args[0], dtype=cls.dtype, device="cpu")
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device == "cpu"
+
+
+FloatTensor = _LegacyType("FloatTensor", (), {"dtype": float32})
+DoubleTensor = _LegacyType("DoubleTensor", (), {"dtype": float64})
+LongTensor = _LegacyType("LongTensor", (), {"dtype": int64})
+IntTensor = _LegacyType("IntTensor", (), {"dtype": int32})
+BoolTensor = _LegacyType("BoolTensor", (), {"dtype": bool_})
 
 
 from . import ops as _ops  # noqa: E402  (ops build on Tensor and Function)

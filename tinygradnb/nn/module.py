@@ -16,9 +16,9 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            data = Tensor(np.empty(0, np.float32))
+            data = Tensor._from(np.empty(0, np.float32))
         if not isinstance(data, Tensor):
-            data = Tensor(data)
+            data = Tensor._from(data)
         self._data, self.device, self._vc = data._data, data.device, data._vc
         self._grad, self._ctx, self._index, self._base, self.requires_grad = None, None, 0, None, False
         self.requires_grad_(requires_grad)

@@ -79,7 +79,7 @@ class Perceptron(Module):
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ValueError(f"Perceptron.fit: epochs must be an int >= 1, got {epochs!r}")
         if not isinstance(y, Tensor):
-            y = Tensor(np.asarray(y), device=self.weight.device)
+            y = Tensor._from(np.asarray(y), device=self.weight.device)
         if y.ndim != 1 or y.shape[0] != x.shape[0]:
             raise ValueError(f"Perceptron.fit: y must have shape ({x.shape[0]},) (one label per row of X), got "
                              f"{tuple(y.shape)}")

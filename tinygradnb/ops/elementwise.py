@@ -69,7 +69,7 @@ def as_tensor_like(x, like, dtype=None):
         dt = result_type(like, x) if dtype is None else dtype
         return Tensor._wrap(_device.backend(like.device).full((), x, dt), like.device, False, None)
     if isinstance(x, (list, tuple, np.ndarray)):
-        return Tensor(x, device=like.device)
+        return Tensor._from(x, device=like.device)
     raise TypeError(f"expected a Tensor, a number or an array, got {type(x).__name__}")
 
 

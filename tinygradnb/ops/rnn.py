@@ -36,32 +36,32 @@ def _grads(b, like, *gs):
 
 class _OneStateSequence(Function):
     """A recurrence with one state over t; inputs (XW (T, B, G·H), h0, W_hh, b_hh); outputs (out (T, B, H),
-    h_n (B, H)). ``name`` picks the kernels ``<name>_sequence_forward/backward``; ``mode`` holds their extra
+    h_n (B, H)). ``kernel`` picks the kernels ``<kernel>_sequence_forward/backward``; ``mode`` holds their extra
     arguments (the Elman nonlinearity)."""
-    name = None
+    kernel = None
 
     def forward(self, xw, h0, w_hh, b_hh, lengths, reverse, mode=()):
         b = self.b
         xw, h0 = b.contiguous(xw), b.contiguous(h0)
-        out, hs, *saved = getattr(b, self.name + "_sequence_forward")(xw, h0, w_hh, b_hh, lengths, *mode, reverse)
+        out, hs, *saved = getattr(b, self.kernel + "_sequence_forward")(xw, h0, w_hh, b_hh, lengths, *mode, reverse)
         self.args = (hs, *saved, w_hh, lengths, *mode, reverse)
         self.outs = (out, b.getitem(hs, xw.shape[0]))
         return self.outs
 
     def backward(self, g_out, g_h):
         b = self.b
-        dxw, dw, db, dh0 = getattr(b, self.name + "_sequence_backward")(*_grads(b, self.outs, g_out, g_h), *self.args)
+        dxw, dw, db, dh0 = getattr(b, self.kernel + "_sequence_backward")(*_grads(b, self.outs, g_out, g_h), *self.args)
         return dxw, dh0, dw, db
 
 
 class RNNSequence(_OneStateSequence):
     """Elman recurrence h_t = φ(XW_t + h_{t−1}·W_hhᵀ + b_hh) over t (mode = (relu,))."""
-    name = "rnn"
+    kernel = "rnn"
 
 
 class GRUSequence(_OneStateSequence):
     """GRU recurrence over t (XW (T, B, 3H))."""
-    name = "gru"
+    kernel = "gru"
 
 
 class LSTMSequence(Function):
