@@ -229,3 +229,56 @@ def test_error_bool():
 def test_error_no_tensor():
     with pytest.raises(TypeError, match=r"matmul: expected a Tensor operand"):
         matmul(np.ones((2, 2)), np.ones((2, 2)))
+
+
+# ---------------------------------------------------------------------------------------------------- named products
+EINSUM = [("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]),
+          ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]), ("i,j->ij", [(3,), (4,)]), ("ij->ji", [(2, 3)]),
+          ("ij->", [(2, 3)]), ("ij,ij->i", [(2, 3), (2, 3)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+          ("ij,jk", [(2, 3), (3, 4)]), ("abc,cd->abd", [(2, 3, 4), (4, 5)]), ("ij,kj->ikj", [(2, 3), (4, 3)]),
+          ("i,i->", [(3,), (3,)]), ("ijk,k->ij", [(2, 3, 0), (0,)])]
+
+
+@pytest.mark.parametrize("eq,shapes", EINSUM, ids=[e for e, _ in EINSUM])
+def test_einsum_against_numpy(eq, shapes):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    out = tg.einsum(eq, *[tg.tensor(a) for a in arrays])
+    want = np.einsum(eq, *arrays)
+    assert out.shape == want.shape
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12, atol=1e-12)
+    assert tg.gradcheck(lambda *xs: tg.einsum(eq, *xs), [tg.tensor(a, requires_grad=True) for a in arrays])
+    assert tg.einsum(eq, [tg.tensor(a) for a in arrays]).shape == want.shape      # operands as one list
+
+
+def test_einsum_errors():
+    a = tg.ones(2, 3)
+    with pytest.raises(ValueError, match="operand"):
+        tg.einsum("ij,jk->ik", a)
+    with pytest.raises(ValueError, match="do not match"):
+        tg.einsum("ijk->i", a)
+    with pytest.raises(RuntimeError, match="size 3 and 2"):
+        tg.einsum("ij,jk->ik", a, tg.ones(2, 2))
+    with pytest.raises(ValueError, match="ellipsis"):
+        tg.einsum("...j->j", a)
+    with pytest.raises(ValueError, match="diagonal"):
+        tg.einsum("ii->i", tg.ones(2, 2))
+
+
+def test_mm_bmm_mv_dot_outer_follow_torch():
+    rng = np.random.default_rng(1)
+    a, b, v, w = (rng.standard_normal(s) for s in ((2, 3), (3, 4), (3,), (3,)))
+    ta, tb, tv, tw = (tg.tensor(x, requires_grad=True) for x in (a, b, v, w))
+    np.testing.assert_allclose(tg.mm(ta, tb).numpy(), a @ b)
+    np.testing.assert_allclose(ta.mv(tv).numpy(), a @ v)
+    assert tg.dot(tv, tw).shape == () and np.isclose(tg.dot(tv, tw).item(), v @ w)
+    np.testing.assert_allclose(tv.outer(tw).numpy(), np.outer(v, w))
+    x, y = rng.standard_normal((2, 2, 3)), rng.standard_normal((2, 3, 4))
+    np.testing.assert_allclose(tg.bmm(tg.tensor(x), tg.tensor(y)).numpy(), x @ y)
+    assert tg.gradcheck(lambda p, q: tg.outer(p, q) + tg.dot(p, q), [tv, tw])
+    # torch 2.13: RuntimeError for wrong ranks, no broadcasting in mm/bmm, unequal dot lengths
+    for bad in (lambda: tg.mm(ta, tv), lambda: tg.bmm(tg.ones(2, 2, 3), tg.ones(1, 3, 4)),
+                lambda: tg.mv(ta, tb), lambda: tg.dot(tv, tg.ones(2, dtype=tg.float64)),
+                lambda: tg.outer(ta, tv)):
+        with pytest.raises(RuntimeError):
+            bad()

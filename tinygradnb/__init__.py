@@ -7,12 +7,15 @@ from .tensor import (Tensor, Function, no_grad, enable_grad, is_grad_enabled, se
                      BoolTensor)
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, rand, randn, zeros_like, ones_like,
                        full_like, empty_like, rand_like, randn_like, multinomial)
+from .creation import eye
+from .ops import (split, chunk, unbind, repeat_interleave, flip, roll, triu, tril, gather, scatter, scatter_add,
+                  index_select, masked_fill, masked_select)
 from .random import manual_seed, initial_seed
 from .gradcheck import gradcheck, GradcheckError
 from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where, sum, mean,
                   var, max, min, amax, amin, argmax, argmin, reshape, permute, transpose, expand, broadcast_to,
                   squeeze, unsqueeze, flatten, concat, cat, stack, matmul, relu, sigmoid, tanh, softmax, log_softmax,
-                  result_type)
+                  result_type, mm, bmm, mv, dot, outer, einsum)
 from . import nn, optim, utils, data, cuda, autograd
 from .serialization import save, load
 

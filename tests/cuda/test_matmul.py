@@ -103,3 +103,19 @@ def test_op_mixed_dtypes_raise_and_integer_products_keep_their_dtype_on_the_devi
     lin = F.linear(xd, wd, tg.tensor(np.arange(4, dtype=np.int64), device="cuda"))
     assert lin.dtype == tg.int64
     np.testing.assert_array_equal(lin.numpy(), x @ w.T + np.arange(4))
+
+
+def test_einsum_and_named_products_on_cuda_match_cpu():
+    import tinygradnb as tg
+    rng = np.random.default_rng(0)
+    q, k = rng.standard_normal((2, 2, 3, 4)), rng.standard_normal((2, 2, 5, 4))
+    grads = []
+    for device in ("cpu", "cuda"):
+        tq = tg.tensor(q, device=device, requires_grad=True)
+        tk = tg.tensor(k, device=device, requires_grad=True)
+        out = tg.einsum("bhqd,bhkd->bhqk", tq, tk)
+        (out * out).sum().backward()
+        grads.append((out.numpy(), tq.grad.numpy(), tk.grad.numpy(),
+                      tg.outer(tq[0, 0, 0], tk[0, 0, 0]).detach().numpy()))
+    for c, g in zip(*grads):
+        np.testing.assert_allclose(g, c, rtol=1e-10, atol=1e-12)

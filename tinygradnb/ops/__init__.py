@@ -4,11 +4,14 @@ from .. import creation as _creation, device as _device
 from .elementwise import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where,
                           cast, to_device, greater, greater_equal, less, less_equal, equal, not_equal, result_type)
 from .reduce import sum, mean, var, max, min, amax, amin, argmax, argmin
-from .matmul import matmul
+from .matmul import matmul, mm, bmm, mv, dot, outer, einsum
 from .activation import relu, sigmoid, tanh
 from .loss import softmax, log_softmax
 from .shape import (reshape, permute, transpose, expand, broadcast_to, squeeze, unsqueeze, flatten, concat, cat,
                     stack, getitem, setitem, write_back, view, clone, contiguous)
+from .shape import (split, chunk, unbind, repeat, repeat_interleave, expand_as, flip, roll, triu, tril, gather,
+                    scatter, scatter_add, index_select, masked_fill, masked_select, add_, sub_, mul_, div_, fill_,
+                    copy_, clamp_, masked_fill_, uniform_, normal_)
 
 
 def _reflected(fn):
@@ -79,6 +82,7 @@ _METHODS = {
     "__pow__": pow, "__rpow__": _reflected(pow), "__neg__": neg,
     "__gt__": greater, "__ge__": greater_equal, "__lt__": less, "__le__": less_equal,
     "__matmul__": matmul, "__rmatmul__": _reflected(matmul), "matmul": matmul,
+    "mm": mm, "bmm": bmm, "mv": mv, "dot": dot, "outer": outer,
     "__eq__": equal, "__ne__": not_equal, "__getitem__": getitem, "__setitem__": setitem,
     "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg,
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "clamp": clamp, "clip": clamp,
@@ -88,6 +92,13 @@ _METHODS = {
     "reshape": reshape, "view": view, "clone": clone, "contiguous": contiguous, "permute": permute, "transpose": transpose, "expand": expand,
     "squeeze": squeeze, "unsqueeze": unsqueeze, "flatten": flatten,
     "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax, "log_softmax": log_softmax,
+    "split": split, "chunk": chunk, "unbind": unbind, "repeat": repeat, "repeat_interleave": repeat_interleave,
+    "expand_as": expand_as, "flip": lambda self, *dims: flip(self, dims[0] if len(dims) == 1 and
+                                                          isinstance(dims[0], (tuple, list)) else dims),
+    "roll": roll, "triu": triu, "tril": tril, "gather": gather, "scatter": scatter, "scatter_add": scatter_add,
+    "index_select": index_select, "masked_fill": masked_fill, "masked_select": masked_select,
+    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "fill_": fill_, "copy_": copy_, "clamp_": clamp_,
+    "clip_": clamp_, "masked_fill_": masked_fill_, "uniform_": uniform_, "normal_": normal_,
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

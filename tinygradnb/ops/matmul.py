@@ -21,7 +21,7 @@ import numpy as np
 
 from ..tensor import Function, Tensor, bool_
 from ._util import broadcast_shape, sum_to, prod
-from .elementwise import as_tensor_like
+from .elementwise import as_tensor_like, mul
 
 
 # PyTorch's C++ names of the dtypes, which its dtype-mismatch messages print ("float != double").
@@ -179,3 +179,129 @@ def linear(x, weight, bias=None):
     x2 = x if x.ndim == 2 else x.reshape(prod(lead), x.shape[-1])
     y = Linear.apply(x2, weight) if bias is None else Linear.apply(x2, weight, bias)
     return y if x.ndim == 2 else y.reshape(lead + (weight.shape[0],))
+
+
+# ----------------------------------------------------------------------------- named products and einsum
+def _rank(fn, x, name, ranks):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}: {name} must be a Tensor, got {type(x).__name__}")
+    if x.ndim not in ranks:
+        want = " or ".join(f"{r}-D" for r in ranks)
+        raise RuntimeError(f"{fn}: {name} must be {want}, got a {x.ndim}-D tensor of shape {tuple(x.shape)}")
+
+
+def mm(input, mat2):
+    """The product of two matrices (``torch.mm``: both 2-D, no broadcasting)."""
+    _rank("mm", input, "input", (2,))
+    _rank("mm", mat2, "mat2", (2,))
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched matrix products of (B, n, m) and (B, m, p) (``torch.bmm``: one batch size, no broadcasting)."""
+    _rank("bmm", input, "input", (3,))
+    _rank("bmm", mat2, "mat2", (3,))
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: input {tuple(input.shape)}, mat2 {tuple(mat2.shape)}")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    """Matrix · vector (``torch.mv``)."""
+    _rank("mv", input, "input", (2,))
+    _rank("mv", vec, "vec", (1,))
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    """Σ_i a_i b_i of two 1-D tensors of one length (``torch.dot``), a 0-d tensor."""
+    _rank("dot", input, "input", (1,))
+    _rank("dot", other, "other", (1,))
+    if input.shape != other.shape:
+        raise RuntimeError(f"dot: expected both vectors to have the same number of elements, got "
+                           f"{input.shape[0]} and {other.shape[0]}")
+    return matmul(input, other)
+
+
+def outer(input, vec2):
+    """out_ij = a_i b_j of two 1-D tensors (``torch.outer``)."""
+    _rank("outer", input, "input", (1,))
+    _rank("outer", vec2, "vec2", (1,))
+    return mul(input.reshape(-1, 1), vec2.reshape(1, -1))
+
+
+def _parse_einsum(equation, operands):
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: equation must be a string, got {type(equation).__name__}")
+    eq = equation.replace(" ", "")
+    if "." in eq:
+        raise ValueError("einsum: '...' (ellipsis) is not supported; name every dimension")
+    lhs, arrow, out = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise ValueError(f"einsum: the equation has {len(ins)} operand(s), got {len(operands)} tensor(s)")
+    sizes = {}
+    for k, (spec, x) in enumerate(zip(ins, operands)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"einsum: operand {k} must be a Tensor, got {type(x).__name__}")
+        if not all(c.isalpha() for c in spec) or len(spec) != x.ndim:
+            raise ValueError(f"einsum: subscripts {spec!r} do not match operand {k} of shape {tuple(x.shape)}")
+        if len(set(spec)) != len(spec):
+            raise ValueError(f"einsum: a repeated subscript within one operand ({spec!r}: a diagonal) is not "
+                             f"supported")
+        for c, s in zip(spec, x.shape):
+            if sizes.setdefault(c, s) != s:
+                raise RuntimeError(f"einsum: subscript {c!r} has size {sizes[c]} and {s} in different operands")
+    if not arrow:                                   # implicit output: the letters seen once, in alphabetical order
+        out = "".join(sorted(c for c in sizes if lhs.count(c) == 1))
+    if len(set(out)) != len(out) or any(c not in sizes for c in out):
+        raise ValueError(f"einsum: output subscripts {out!r} must be distinct letters of the operands")
+    return ins, out, sizes
+
+
+def _einsum_pair(a, sa, b, sb, keep):
+    """a (subscripts sa) times b (sb), summing the letters in neither ``keep`` nor the other operand first and
+    the shared letters not in ``keep`` by one batched matrix product; returns (result, its subscripts)."""
+    def reduce_own(x, s, other):
+        axes = tuple(i for i, c in enumerate(s) if c not in keep and c not in other)
+        if axes:
+            x, s = x.sum(dim=axes), "".join(c for c in s if c in keep or c in other)
+        return x, s
+    a, sa = reduce_own(a, sa, sb)
+    b, sb = reduce_own(b, sb, sa)
+    batch = [c for c in sa if c in sb and c in keep]
+    contract = [c for c in sa if c in sb and c not in keep]
+    left = [c for c in sa if c not in sb]
+    right = [c for c in sb if c not in sa]
+    size = dict(zip(sa, a.shape), **dict(zip(sb, b.shape)))
+
+    def n(cs):
+        p = 1
+        for c in cs:
+            p *= size[c]
+        return p
+    a3 = a.permute(*[sa.index(c) for c in batch + left + contract]).reshape(n(batch), n(left), n(contract))
+    b3 = b.permute(*[sb.index(c) for c in batch + contract + right]).reshape(n(batch), n(contract), n(right))
+    out = matmul(a3, b3).reshape(*[size[c] for c in batch + left + right])
+    return out, "".join(batch + left + right)
+
+
+def einsum(equation, *operands):
+    """Σ over the subscripts missing from the output of the product of the operands (``torch.einsum``), e.g.
+    ``'ij,jk->ik'``, ``'bij,bjk->bik'``, ``'bhqd,bhkd->bhqk'``, ``'i,j->ij'``, ``'ij->ji'``, ``'ij->'``; operands
+    are contracted pairwise from the left, each pair as one batched matrix product. Not supported: ``...`` and a
+    subscript repeated within one operand (diagonals)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum: expected at least one operand")
+    ins, out, _ = _parse_einsum(equation, operands)
+    x, sx = operands[0], ins[0]
+    for k in range(1, len(operands)):
+        later = set(out).union(*ins[k + 1:])
+        x, sx = _einsum_pair(x, sx, operands[k], ins[k], later)
+    extra = [i for i, c in enumerate(sx) if c not in out]
+    if extra:
+        x = x.sum(dim=tuple(extra))
+        sx = "".join(c for c in sx if c in out)
+    return x.permute(*[sx.index(c) for c in out]) if sx != out else x
