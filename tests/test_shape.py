@@ -233,3 +233,599 @@ def test_clone_and_contiguous():
     assert k.numpy().flags.c_contiguous and k.tolist() == t.tolist()
     assert x.contiguous() is x
     assert tg.gradcheck(lambda a: a.reshape(2, 3).transpose(0, 1).contiguous() * a.reshape(3, 2).clone(), [x])
+
+
+# ============================================================================= issue #12: shape/indexing ops
+import tinygradnb.nn.functional as F  # noqa: E402
+from opcheck import check_op, inputs  # noqa: E402
+
+
+def _t(a, **kw):
+    return tg.tensor(np.asarray(a), **kw)
+
+
+# ----------------------------------------------------------------------------- split, chunk, unbind
+def test_split_values_and_views():
+    x = tg.arange(5)
+    assert [p.tolist() for p in tg.split(x, 2)] == [[0, 1], [2, 3], [4]]          # torch 2.13
+    assert [p.tolist() for p in x.split([1, 4])] == [[0], [1, 2, 3, 4]]
+    assert [p.shape for p in tg.split(tg.arange(0), 2)] == [(0,)]                  # one empty piece
+    assert [p.shape for p in tg.split(tg.arange(0), 0)] == [(0,)]
+    assert [p.shape for p in tg.split(x, [5, 0])] == [(5,), (0,)]
+    m = tg.arange(6.0).reshape(2, 3)
+    a, b = tg.split(m, 2, dim=1)
+    assert a.tolist() == [[0.0, 1.0], [3.0, 4.0]] and b.tolist() == [[2.0], [5.0]]
+    a[0, 0] = 9.0                                              # a view, as torch's: the write reaches m
+    assert m[0, 0].item() == 9.0
+
+
+def test_chunk_and_unbind_values():
+    assert [p.tolist() for p in tg.chunk(tg.arange(5), 3)] == [[0, 1], [2, 3], [4]]          # torch 2.13
+    assert [p.tolist() for p in tg.arange(6).chunk(4)] == [[0, 1], [2, 3], [4, 5]]           # fewer pieces
+    assert [p.tolist() for p in tg.chunk(tg.arange(5), 10)] == [[0], [1], [2], [3], [4]]
+    assert [p.shape for p in tg.chunk(tg.arange(0), 3)] == [(0,)] * 3
+    assert [p.shape for p in tg.chunk(tg.zeros(2, 0), 3, 1)] == [(2, 0)] * 3
+    m = tg.arange(6.0).reshape(2, 3)
+    assert [p.tolist() for p in tg.unbind(m, 1)] == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+    assert len(m.unbind()) == 2
+    assert tg.unbind(tg.zeros(0, 3)) == ()
+    u = m.unbind(0)[1]
+    u += 1.0                                                   # a view
+    assert m.tolist() == [[0.0, 1.0, 2.0], [4.0, 5.0, 6.0]]
+
+
+def test_split_chunk_unbind_gradients():
+    x = tg.tensor(inputs([(4, 5)])[0], requires_grad=True)
+    assert tg.gradcheck(lambda t: tg.split(t, [1, 3], 0)[1] * tg.split(t, 2, 1)[0].sum(), [x])
+    assert tg.gradcheck(lambda t: tg.chunk(t, 3, 1)[1] * tg.stack(tg.unbind(t[:, :2], 0)[::-1], 0), [x])
+
+
+def test_split_chunk_unbind_errors():
+    x = tg.arange(5)
+    with pytest.raises(RuntimeError, match="split_size can only be 0"):
+        tg.split(x, 0)                                         # torch 2.13: RuntimeError
+    with pytest.raises(RuntimeError, match="non-negative"):
+        tg.split(x, -1)
+    with pytest.raises(RuntimeError, match="sum exactly to 5"):
+        tg.split(x, [2, 2])
+    with pytest.raises(RuntimeError, match="non-negative"):
+        tg.split(x, [2, -1, 4])
+    with pytest.raises(RuntimeError, match="at least a 1-dimensional"):
+        tg.split(tg.tensor(1.0), 1)
+    with pytest.raises(IndexError):
+        tg.split(tg.zeros(2, 3), 2, 2)
+    with pytest.raises(TypeError, match="split_size_or_sections"):
+        tg.split(x, 2.0)
+    with pytest.raises(RuntimeError, match="greater than 0"):
+        tg.chunk(x, 0)
+    with pytest.raises(TypeError, match="chunks"):
+        tg.chunk(x, 2.0)
+    with pytest.raises(IndexError):
+        tg.unbind(tg.tensor(1.0))
+
+
+# ----------------------------------------------------------------------------- repeat, repeat_interleave
+def test_repeat_against_numpy():
+    check_op(lambda t: t.repeat(2, 1, 3), lambda a: np.tile(a, (2, 1, 3)), (2, 3))
+    check_op(lambda t: t.repeat((1, 2)), lambda a: np.tile(a, (1, 2)), (3, 2))
+    assert tg.zeros(2, 3).repeat(0, 2).shape == (0, 6)                      # torch 2.13
+    assert tg.tensor(1.0).repeat(3).tolist() == [1.0, 1.0, 1.0]
+    assert tg.arange(3).repeat(2).tolist() == [0, 1, 2, 0, 1, 2]
+    with pytest.raises(RuntimeError, match="can not be smaller"):
+        tg.zeros(2, 3).repeat(2)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        tg.zeros(2, 3).repeat(-1, 2)
+    with pytest.raises(TypeError, match="repeats"):
+        tg.zeros(2, 3).repeat()
+
+
+def test_repeat_interleave_against_numpy():
+    check_op(lambda t: tg.repeat_interleave(t, 2), lambda a: np.repeat(a, 2), (2, 3))
+    check_op(lambda t: t.repeat_interleave(3, dim=1), lambda a: np.repeat(a, 3, axis=1), (2, 3))
+    reps = tg.tensor([1, 2, 0])
+    check_op(lambda t: tg.repeat_interleave(t, reps, dim=1), lambda a: np.repeat(a, [1, 2, 0], axis=1), (2, 3))
+    check_op(lambda t: tg.repeat_interleave(t, tg.tensor([2], dtype=tg.int32), dim=0),
+             lambda a: np.repeat(a, 2, axis=0), (2, 3))
+    assert tg.repeat_interleave(tg.tensor([1, 2, 3])).tolist() == [0, 1, 1, 2, 2, 2]     # torch 2.13
+    assert tg.repeat_interleave(tg.tensor(3.0), 2).tolist() == [3.0, 3.0]
+    assert tg.repeat_interleave(tg.ones(2, 3), 2, dim=1, output_size=6).shape == (2, 6)
+    x = tg.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError, match="same size as input along dim"):
+        tg.repeat_interleave(x, tg.tensor([1, 2]), dim=1)
+    with pytest.raises(RuntimeError, match="can not be negative"):
+        tg.repeat_interleave(x, tg.tensor([-1, 2]), dim=0)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        tg.repeat_interleave(x, -1)
+    with pytest.raises(RuntimeError, match="integer tensor"):
+        tg.repeat_interleave(x, tg.tensor([1.0, 2.0]), dim=0)
+    with pytest.raises(RuntimeError, match="output_size"):
+        tg.repeat_interleave(x, 2, dim=1, output_size=5)
+    with pytest.raises(IndexError):
+        tg.repeat_interleave(tg.tensor(3.0), 2, dim=0)
+
+
+# ----------------------------------------------------------------------------- expand_as, flip, roll
+def test_expand_as_flip_roll_against_numpy():
+    y = tg.zeros(3, 2, 4)
+    check_op(lambda t: t.expand_as(y) * 1.0, lambda a: np.broadcast_to(a, (3, 2, 4)), (2, 1))
+    check_op(lambda t: tg.flip(t, (0, 2)), lambda a: a[::-1, :, ::-1], (2, 3, 4))
+    check_op(lambda t: t.flip(1), lambda a: a[:, ::-1], (2, 3))
+    check_op(lambda t: t.flip(-1, 0), lambda a: a[::-1, ::-1], (2, 3))
+    check_op(lambda t: tg.roll(t, 1), lambda a: np.roll(a, 1), (2, 3))
+    check_op(lambda t: tg.roll(t, (1, -1), (0, 1)), lambda a: np.roll(a, (1, -1), (0, 1)), (2, 3))
+    check_op(lambda t: t.roll(-7, 1), lambda a: np.roll(a, -7, 1), (2, 3))
+    check_op(lambda t: tg.roll(t, (1, 2), (1, 1)), lambda a: np.roll(a, 3, 1), (2, 4))
+    assert tg.flip(tg.tensor(1.0), (0,)).item() == 1.0 and tg.flip(tg.ones(2, 3), []).shape == (2, 3)
+    assert tg.roll(tg.zeros(0, 3), 1, 0).shape == (0, 3) and tg.roll(tg.tensor(1.0), 1).item() == 1.0
+    x = tg.arange(6.0).reshape(2, 3)
+    f = x.flip(0)
+    f[0, 0] = 100.0                                      # flip and roll copy, as torch's
+    assert x[1, 0].item() == 3.0
+
+
+def test_expand_as_flip_roll_errors():
+    x = tg.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError):
+        x.expand_as(tg.zeros(3, 3))                      # torch 2.13: RuntimeError
+    with pytest.raises(TypeError, match="dims"):
+        tg.flip(x, 1)                                    # torch.flip needs a tuple (the method takes ints)
+    with pytest.raises(RuntimeError, match="multiple times"):
+        tg.flip(x, (0, 0))
+    with pytest.raises(IndexError):
+        tg.flip(x, (2,))
+    with pytest.raises(RuntimeError, match="must align"):
+        tg.roll(x, (1, 2), (0,))
+    with pytest.raises(RuntimeError, match="must align"):
+        tg.roll(x, 1, (0, 0))
+    with pytest.raises(RuntimeError, match="shifts"):
+        tg.roll(x, (), ())
+    with pytest.raises(IndexError):
+        tg.roll(tg.tensor(1.0), 1, 0)
+
+
+# ----------------------------------------------------------------------------- triu, tril, eye
+def test_triu_tril_against_numpy():
+    for k in (0, 1, -1, 10, -10):
+        check_op(lambda t: tg.triu(t, k), lambda a: np.triu(a, k), (3, 4))
+        check_op(lambda t: t.tril(k), lambda a: np.tril(a, k), (2, 4, 3))
+    assert tg.triu(tg.ones(2, 2, dtype=tg.bool)).tolist() == [[True, True], [False, True]]   # torch 2.13: bool
+    assert tg.tril(tg.arange(4).reshape(2, 2)).dtype == tg.int64
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        tg.triu(tg.arange(3))
+    with pytest.raises(TypeError, match="diagonal"):
+        tg.triu(tg.ones(2, 2), 1.5)
+
+
+def test_eye():
+    assert tg.eye(3).tolist() == np.eye(3).tolist() and tg.eye(3).dtype == tg.float32     # torch 2.13
+    assert tg.eye(2, 3).tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    assert tg.eye(0).shape == (0, 0)
+    assert tg.eye(2, dtype=tg.int64).tolist() == [[1, 0], [0, 1]] and tg.eye(2, dtype=tg.bool).dtype == tg.bool
+    assert tg.eye(2, requires_grad=True).requires_grad
+    with pytest.raises(RuntimeError, match="n must be greater or equal to 0"):
+        tg.eye(-1)
+    with pytest.raises(RuntimeError, match="m must be greater or equal to 0"):
+        tg.eye(2, -1)
+    with pytest.raises(TypeError, match="n must be an int"):
+        tg.eye(2.0)
+
+
+# ----------------------------------------------------------------------------- gather, scatter, index_select
+IDX = np.array([[0, 0, 2], [1, 0, 1]])
+
+
+def _scatter_np(a, dim, idx, src, add=False):
+    out = a.copy()
+    for pos in np.ndindex(*idx.shape):
+        tgt = list(pos)
+        tgt[dim] = idx[pos]
+        if add:
+            out[tuple(tgt)] += src[pos]
+        else:
+            out[tuple(tgt)] = src[pos]
+    return out
+
+
+def test_gather_against_numpy():
+    check_op(lambda t: tg.gather(t, 1, _t(IDX)), lambda a: np.take_along_axis(a, IDX, 1), (2, 4))
+    check_op(lambda t: t.gather(0, _t(IDX[:, :2].T.copy())), lambda a: np.take_along_axis(a, IDX[:, :2].T, 0),
+             (3, 2))
+    i32 = _t(IDX, dtype=tg.int32)
+    assert tg.gather(tg.arange(8.0).reshape(2, 4), 1, i32).tolist() == [[0.0, 0.0, 2.0], [5.0, 4.0, 5.0]]
+    # index smaller than the input apart from dim; 0-d cases as torch 2.13
+    assert tg.gather(tg.arange(6.0).reshape(2, 3), 1, tg.zeros(1, 4, dtype=tg.int64)).shape == (1, 4)
+    assert tg.gather(tg.arange(6.0).reshape(2, 3), 1, tg.zeros(0, 4, dtype=tg.int64)).shape == (0, 4)
+    assert tg.gather(tg.tensor(5.0), 0, tg.tensor(0)).shape == ()
+    assert tg.gather(tg.tensor(5.0), 0, tg.tensor([0, 0])).tolist() == [5.0, 5.0]
+    assert tg.gather(tg.tensor([5.0, 6.0]), 0, tg.tensor(1)).item() == 6.0
+    # repeated indices accumulate in the gradient
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    tg.gather(x, 0, tg.tensor([2, 2, 0])).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 2.0]
+
+
+def test_scatter_and_scatter_add_against_numpy():
+    src = inputs([(2, 3)], seed=3)[0]
+    check_op(lambda t, s: tg.scatter(t, 1, _t(IDX[:, 1:]), s), lambda a, s: _scatter_np(a, 1, IDX[:, 1:], s),
+             (2, 4), (2, 3))
+    check_op(lambda t, s: t.scatter_add(1, _t(IDX), s), lambda a, s: _scatter_np(a, 1, IDX, s, add=True),
+             (2, 4), (2, 3))
+    check_op(lambda t: tg.scatter(t, 0, _t([[0, 1], [2, 0]]), value=2.5),
+             lambda a: _scatter_np(a, 0, np.array([[0, 1], [2, 0]]), np.full((2, 2), 2.5)), (3, 2))
+    check_op(lambda t: t.scatter(0, _t([[1]]), 7), lambda a: _scatter_np(a, 0, np.array([[1]]), np.full((1, 1), 7)),
+             (3, 2))
+    # torch 2.13's values
+    x = tg.arange(6.0).reshape(2, 3)
+    i = tg.tensor([[0, 0], [1, 0]])
+    v = tg.tensor([[10.0, 20.0, 30.0], [40.0, 50.0, 60.0]])
+    assert x.scatter_add(1, i, v).tolist() == [[30.0, 1.0, 2.0], [53.0, 44.0, 5.0]]
+    assert x.long().scatter(1, i, 7.5).tolist() == [[7, 1, 2], [7, 7, 5]]
+    assert x.scatter(0, tg.tensor([[0], [1], [0]]), tg.ones(3, 1)).tolist() == [[1.0, 1.0, 2.0], [1.0, 4.0, 5.0]]
+    assert x.scatter(1, i.int(), 1.0).tolist() == [[1.0, 1.0, 2.0], [1.0, 1.0, 5.0]]
+    assert x.long().scatter_add(1, i, v.long()).tolist() == [[30, 1, 2], [53, 44, 5]]
+    # gradients as torch's: input's with the written places zeroed; src's gathered (also where a write lost)
+    w = tg.arange(6.0).reshape(2, 3) + 1
+    for op, gx in ((tg.scatter, [[0.0, 2.0, 3.0], [0.0, 0.0, 6.0]]), (tg.scatter_add, [[1.0, 2.0, 3.0],
+                                                                                      [4.0, 5.0, 6.0]])):
+        xg = tg.tensor(x.numpy(), requires_grad=True)
+        s = tg.tensor([[10.0, 20.0], [40.0, 50.0]], requires_grad=True)
+        (op(xg, 1, i, s) * w).sum().backward()
+        assert xg.grad.tolist() == gx and s.grad.tolist() == [[1.0, 1.0], [5.0, 4.0]]
+
+
+def test_index_select_against_numpy():
+    check_op(lambda t: tg.index_select(t, 1, tg.tensor([2, 0, 2])), lambda a: a[:, [2, 0, 2]], (2, 3))
+    check_op(lambda t: t.index_select(0, tg.tensor([1], dtype=tg.int32)), lambda a: a[[1]], (2, 3))
+    assert tg.index_select(tg.arange(6.0).reshape(2, 3), 1, tg.tensor(2)).shape == (2, 1)     # torch 2.13
+    assert tg.index_select(tg.tensor(4.0), 0, tg.tensor([0])).shape == ()
+    assert tg.index_select(tg.ones(2, 3), 0, tg.tensor([], dtype=tg.int64)).shape == (0, 3)
+
+
+def test_gather_scatter_index_errors():
+    x = tg.arange(6.0).reshape(2, 3)
+    i = tg.tensor([[0, 0], [1, 0]])
+    with pytest.raises(RuntimeError, match="index 3 is out of bounds for dimension 1 with size 3"):
+        tg.gather(x, 1, tg.tensor([[3]]))                 # torch 2.13: RuntimeError, same words
+    with pytest.raises(RuntimeError, match="index -1 is out of bounds"):
+        tg.gather(x, 1, tg.tensor([[-1]]))
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        tg.gather(x, 1, tg.tensor([0]))
+    with pytest.raises(RuntimeError, match="no larger than input"):
+        tg.gather(x, 1, tg.zeros(3, 1, dtype=tg.int64))
+    with pytest.raises(RuntimeError, match="int32 or int64"):
+        tg.gather(x, 1, i.float())
+    with pytest.raises(TypeError, match="index"):
+        tg.gather(x, 1, 0)
+    with pytest.raises(IndexError):
+        tg.gather(x, 2, i)
+    with pytest.raises(RuntimeError, match="self.dtype to be equal to src.dtype"):
+        x.scatter(1, i, tg.tensor([[10, 20, 30], [40, 50, 60]]))
+    with pytest.raises(RuntimeError, match="same number of dimensions as src"):
+        x.scatter(1, i, tg.tensor(9.0))
+    with pytest.raises(RuntimeError, match="no larger than src"):
+        x.scatter(1, i, tg.tensor([[1.0]]))
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        x.scatter(1, tg.tensor([[3]]), tg.tensor([[1.0]]))
+    with pytest.raises(TypeError, match="src"):
+        x.scatter_add(1, i, 1.0)
+    with pytest.raises(RuntimeError, match="reduce"):
+        x.scatter(1, i, tg.ones(2, 2), reduce="add")
+    with pytest.raises(IndexError, match="vector"):
+        tg.index_select(x, 1, tg.tensor([[2]]))
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        tg.index_select(x, 1, tg.tensor([3]))
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        tg.index_select(x, 1, tg.tensor([-1]))
+    with pytest.raises(RuntimeError, match="int32 or int64"):
+        tg.index_select(x, 1, tg.tensor([1.0]))
+
+
+def test_gather_guards_its_index():
+    x = tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64, requires_grad=True)
+    i = tg.tensor([0, 2])
+    y = tg.gather(x, 0, i).sum()
+    i[0] = 1                                       # torch 2.13 saves the index: backward refuses the change
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+# ----------------------------------------------------------------------------- masked_fill, masked_select
+M = np.array([True, False, True])
+
+
+def test_masked_fill_and_select_against_numpy():
+    check_op(lambda t: tg.masked_fill(t, _t(M), 9.5), lambda a: np.where(M, 9.5, a), (2, 3))
+    check_op(lambda t: t.masked_fill(_t(M), tg.tensor(-2.0, dtype=tg.float64)), lambda a: np.where(M, -2.0, a),
+             (2, 3))
+    check_op(lambda t: tg.masked_select(t, _t(M)), lambda a: a[np.broadcast_to(M, a.shape)], (2, 3))
+    check_op(lambda t: t.masked_select(_t(np.array([[True], [False]]))), lambda a: a[0], (2, 3))
+    x = tg.arange(6).reshape(2, 3)
+    assert x.masked_fill(_t(M), 9.5).tolist() == [[9, 1, 9], [9, 4, 9]]            # torch 2.13: stays int64
+    assert x.masked_fill(_t(M), tg.tensor(9.5)).dtype == tg.int64
+    assert x.float().masked_fill(_t(M), True).tolist() == [[1.0, 1.0, 1.0], [1.0, 4.0, 1.0]]
+    assert tg.zeros(3).masked_fill(tg.ones(2, 3, dtype=tg.bool), 1).shape == (2, 3)     # both broadcast
+    assert tg.masked_select(tg.zeros(3), tg.ones(2, 3, dtype=tg.bool)).shape == (6,)
+    assert tg.masked_select(tg.tensor(3.0), tg.tensor(True)).tolist() == [3.0]
+    # a 0-d value tensor gets the gradient summed where the mask holds (torch 2.13: 4)
+    v = tg.tensor(2.0, requires_grad=True)
+    (tg.zeros(2, 3).masked_fill(_t(M), v) * tg.arange(3.0)).sum().backward()
+    assert v.grad.item() == 4.0
+    vv = tg.tensor(2.0, dtype=tg.float64, requires_grad=True)
+    xx = tg.tensor(inputs([(2, 3)])[0], requires_grad=True)
+    assert tg.gradcheck(lambda a, b: a.masked_fill(_t(M), b), [xx, vv])
+
+
+def test_masked_errors():
+    x = tg.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError, match="0-dimensional value tensor"):
+        x.masked_fill(_t(M), tg.tensor([9.0]))
+    with pytest.raises(RuntimeError, match="boolean masks"):
+        x.masked_fill(_t(M).int(), 9)
+    with pytest.raises(RuntimeError, match="broadcast"):
+        x.masked_fill(tg.ones(2, dtype=tg.bool), 1)
+    with pytest.raises(TypeError, match="value"):
+        x.masked_fill(_t(M), "a")
+    with pytest.raises(RuntimeError, match="boolean masks"):
+        tg.masked_select(x, _t(M).int())
+
+
+# ----------------------------------------------------------------------------- F.pad, F.one_hot
+PADS = [
+    ((1, 2), "constant"), ((1, 1, 2, 0), "constant"), ((-1, 1), "constant"), ((-3, 0), "constant"),
+    ((1, 1), "reflect"), ((2, 2), "reflect"), ((-1, 1), "reflect"), ((1, 2), "replicate"), ((-1, 1), "replicate"),
+    ((1, 2), "circular"), ((3, 0), "circular"), ((-1, 2, 1, -1), "circular"), ((2, -1, 0, 1), "reflect"),
+]
+_NP_MODE = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _pad_np(a, pads, mode, value=0.0):
+    width = [(0, 0)] * a.ndim
+    for i in range(len(pads) // 2):
+        width[a.ndim - 1 - i] = (pads[2 * i], pads[2 * i + 1])
+    crop = tuple(slice(max(-lo, 0), a.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(width))
+    a = a[crop]
+    width = [(max(lo, 0), max(hi, 0)) for lo, hi in width]
+    kw = {"constant_values": value} if mode == "constant" else {}
+    return np.pad(a, width, mode=_NP_MODE[mode], **kw)
+
+
+@pytest.mark.parametrize("pads,mode", PADS)
+def test_pad_against_numpy(pads, mode):
+    check_op(lambda t: F.pad(t, pads, mode=mode), lambda a: _pad_np(a, pads, mode), (2, 3, 4))
+
+
+def test_pad_values_as_torch():
+    x = tg.arange(6.0).reshape(2, 3)
+    assert F.pad(x, (1, 2), value=3).tolist() == [[3.0, 0.0, 1.0, 2.0, 3.0, 3.0], [3.0, 3.0, 4.0, 5.0, 3.0, 3.0]]
+    assert F.pad(x.long(), (1, 0), value=3.5).tolist() == [[3, 0, 1, 2], [3, 3, 4, 5]]     # torch 2.13
+    assert F.pad(x[None], (1, 1, 1, 0), mode="reflect").tolist() == [[[4.0, 3.0, 4.0, 5.0, 4.0],
+                                                                      [1.0, 0.0, 1.0, 2.0, 1.0],
+                                                                      [4.0, 3.0, 4.0, 5.0, 4.0]]]
+    assert F.pad(x, (1, 1), mode="replicate", value=0.0).shape == (2, 5)
+    assert F.pad(tg.zeros(2, 0), (1, 1)).shape == (2, 2) and F.pad(tg.tensor(1.0), ()).item() == 1.0
+    assert F.pad(x.to(tg.bool), (1, 1), value=1).tolist() == [[True, False, True, True, True], [True] * 5]
+    assert F.pad(tg.zeros(2, 3, 4, 5, 6), (1, 1, 1, 1, 1, 1), mode="reflect").shape == (2, 3, 6, 7, 8)
+    assert F.pad(tg.zeros(2, 3, 4, 5), (1, 1, 1, 1, 1, 1), mode="replicate").shape == (2, 5, 6, 7)
+    assert F.pad(x, [1, 0], "reflect").tolist() == [[1.0, 0.0, 1.0, 2.0], [4.0, 3.0, 4.0, 5.0]]
+
+
+def test_pad_errors():
+    x = tg.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError, match="divisible by 2"):
+        F.pad(x, (1,))
+    with pytest.raises(RuntimeError, match="two times the input dimension"):
+        F.pad(x, (1, 1, 1, 1, 1, 1))
+    with pytest.raises(RuntimeError, match="negative size"):
+        F.pad(x, (-2, -2))
+    with pytest.raises(TypeError, match="pad"):
+        F.pad(x, (1.0, 0))
+    with pytest.raises(RuntimeError, match="less than the corresponding input dimension"):
+        F.pad(x, (3, 0), mode="reflect")
+    with pytest.raises(NotImplementedError, match="not supported"):           # torch 2.13: NotImplementedError
+        F.pad(x, (1, 1, 1, 1), mode="reflect")
+    with pytest.raises(NotImplementedError):
+        F.pad(x[0], (1, 2), mode="replicate")
+    with pytest.raises(RuntimeError, match="value"):
+        F.pad(x, (1, 1), mode="reflect", value=2.0)
+    with pytest.raises(RuntimeError, match="wrapping around more than once"):
+        F.pad(x[None], (4, 0), mode="circular")
+    with pytest.raises(NotImplementedError, match="padding mode"):
+        F.pad(x, (1, 1), mode="foo")
+    with pytest.raises(RuntimeError, match="non-zero dimensions"):
+        F.pad(tg.zeros(2, 0), (1, 1), mode="reflect")
+    with pytest.raises(RuntimeError, match="two times"):
+        F.pad(tg.tensor(1.0), (1, 1))
+
+
+def test_one_hot():
+    assert F.one_hot(tg.tensor([0, 2, 1])).tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]      # torch 2.13
+    assert F.one_hot(tg.tensor([0, 2, 1]), 4).shape == (3, 4) and F.one_hot(tg.tensor([0, 2])).dtype == tg.int64
+    assert F.one_hot(tg.tensor([], dtype=tg.int64), 3).shape == (0, 3)
+    assert F.one_hot(tg.tensor(2)).tolist() == [0, 0, 1]
+    assert F.one_hot(tg.tensor([[0, 1]]), num_classes=3).shape == (1, 2, 3)
+    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+        F.one_hot(tg.tensor([0, 2, 1]), 2)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        F.one_hot(tg.tensor([0, -2, 1]))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        F.one_hot(tg.tensor([0, -2, 1]), 3)
+    with pytest.raises(RuntimeError, match="int64"):
+        F.one_hot(tg.tensor([0, 2, 1]).int())
+    with pytest.raises(RuntimeError, match="empty tensor"):
+        F.one_hot(tg.tensor([], dtype=tg.int64))
+    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+        F.one_hot(tg.tensor([0]), 0)
+
+
+# ----------------------------------------------------------------------------- in-place methods
+def test_inplace_method_values_as_torch():
+    def x():
+        return tg.arange(6.0).reshape(2, 3)
+
+    def ln():
+        return tg.arange(6).reshape(2, 3)
+    y = x()
+    v0 = y._version
+    assert y.add_(1, alpha=2) is y and y.tolist() == [[2.0, 3.0, 4.0], [5.0, 6.0, 7.0]]       # torch 2.13
+    assert y._version == v0 + 1
+    assert x().add_(tg.ones(3), alpha=0.5).tolist() == [[0.5, 1.5, 2.5], [3.5, 4.5, 5.5]]
+    assert x().sub_(1, alpha=2).tolist() == [[-2.0, -1.0, 0.0], [1.0, 2.0, 3.0]]
+    assert x().mul_(2).tolist() == [[0.0, 2.0, 4.0], [6.0, 8.0, 10.0]]
+    assert x().div_(2).tolist() == [[0.0, 0.5, 1.0], [1.5, 2.0, 2.5]]
+    assert ln().fill_(3.7).tolist() == [[3, 3, 3], [3, 3, 3]] and ln().fill_(-3.7).tolist()[0] == [-3, -3, -3]
+    assert x().fill_(tg.tensor(3)).tolist() == [[3.0] * 3] * 2 and x().fill_(True).tolist() == [[1.0] * 3] * 2
+    assert x().copy_(tg.tensor([1, 2, 3])).tolist() == [[1.0, 2.0, 3.0]] * 2
+    assert ln().copy_(tg.tensor([1.7, -2.7, 3.0])).tolist() == [[1, -2, 3]] * 2
+    assert x().to(tg.bool).copy_(tg.tensor([0.0, 2.0, 0.5])).tolist() == [[False, True, True]] * 2
+    assert x().copy_(5).tolist() == [[5.0] * 3] * 2
+    assert x().clamp_(1, 4).tolist() == [[1.0, 1.0, 2.0], [3.0, 4.0, 4.0]]
+    assert ln().clamp_(max=2).tolist() == [[0, 1, 2], [2, 2, 2]]
+    assert x().masked_fill_(_t(M), 7).tolist() == [[7.0, 1.0, 7.0], [7.0, 4.0, 7.0]]
+    z = tg.zeros(2, 3, dtype=tg.float64)
+    z.copy_(tg.ones(3, dtype=tg.float32) * 0.1)
+    assert z.dtype == tg.float64 and z[0, 0].item() == float(np.float32(0.1))
+    m = x()
+    m[1].fill_(-1.0)                                         # through a basic slice: reaches the base
+    assert m.tolist() == [[0.0, 1.0, 2.0], [-1.0, -1.0, -1.0]]
+
+
+def test_inplace_method_errors_as_torch():
+    def ln():
+        return tg.arange(6).reshape(2, 3)
+    with pytest.raises(RuntimeError, match="alpha must not be a floating point"):
+        ln().add_(1, alpha=0.5)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        ln().add_(1.5)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        ln().mul_(2.5)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        ln().div_(2)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        ln().clamp_(max=1.5)
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        tg.zeros(2, 3).add_(tg.ones(2, 2, 3))
+    with pytest.raises(RuntimeError, match="does not broadcast"):
+        tg.zeros(2, 3).copy_(tg.ones(2))
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        tg.zeros(3).masked_fill_(tg.ones(2, 3, dtype=tg.bool), 1)
+    with pytest.raises(RuntimeError, match="0-dimensional value tensor"):
+        tg.zeros(3).fill_(tg.tensor([3.0]))
+    with pytest.raises(TypeError, match="value"):
+        tg.zeros(3).fill_("a")
+    with pytest.raises(TypeError, match="other"):
+        tg.zeros(3).add_("a")
+    with pytest.raises(RuntimeError, match="from=3.0 > to=2.0"):
+        tg.zeros(3).uniform_(3, 2)
+    with pytest.raises(RuntimeError, match="std >= 0.0"):
+        tg.zeros(3).normal_(0, -1)
+    with pytest.raises(NotImplementedError):
+        ln().uniform_()
+    with pytest.raises(NotImplementedError):
+        ln().normal_()
+    w = tg.ones(3, requires_grad=True)
+    for op in (lambda: w.add_(1), lambda: w.fill_(0), lambda: w.uniform_(), lambda: w.copy_(tg.zeros(3))):
+        with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+            op()
+
+
+def test_uniform_and_normal_draw_from_the_seeded_stream():
+    tg.manual_seed(5)
+    u = tg.zeros(1000, dtype=tg.float64).uniform_(2, 3)
+    tg.manual_seed(5)
+    ref = tg.rand(1000, dtype=tg.float64) * 1.0 + 2.0
+    np.testing.assert_allclose(u.numpy(), ref.numpy(), rtol=1e-15)
+    assert 2.0 <= u.numpy().min() and u.numpy().max() < 3.0
+    assert tg.zeros(3).uniform_(**{"from": -1, "to": 0}).numpy().max() <= 0.0
+    tg.manual_seed(5)
+    n = tg.zeros(2000).normal_(1.5, 0.5)
+    tg.manual_seed(5)
+    np.testing.assert_allclose(n.numpy(), (tg.randn(2000) * 0.5 + 1.5).numpy(), rtol=1e-6)
+    assert abs(n.numpy().mean() - 1.5) < 0.05 and abs(n.numpy().std() - 0.5) < 0.05
+    assert tg.zeros(2, 3).normal_(std=0).tolist() == [[0.0] * 3] * 2
+    with tg.no_grad():
+        w = tg.ones(3, requires_grad=True)
+        w.uniform_()
+    assert w.requires_grad and w.is_leaf
+
+
+def _copy_square(a):
+    y = tg.zeros(3)
+    y.copy_(a * 3)
+    return (y * y).sum()
+
+
+def _copy_broadcast(a):
+    y = tg.zeros(2, 3)
+    y.copy_(a * 3)
+    return y.sum()
+
+
+def _fill_tensor(a):
+    y = tg.ones(3) * 1
+    y.fill_(a[0])
+    return (y * tg.arange(3.0)).sum()
+
+
+def _clamp_(a):
+    y = a * 1
+    y.clamp_(1.5, 2.5)
+    return y.sum()
+
+
+def _add_alpha(a):
+    y = a * 1
+    y.add_(a, alpha=3)
+    return y.sum()
+
+
+def _sub_alpha(a):
+    y = a * 1
+    y.sub_(a * a, alpha=3)
+    return y.sum()
+
+
+def _uniform_in_graph(a):
+    y = a * 2
+    y.uniform_()
+    return y.sum() * 0 + (a * 1).sum()
+
+
+def _mul_div(a):
+    y = a * 1
+    y.mul_(a)
+    y.div_(a + 1)
+    return y.sum()
+
+
+# (fn, torch 2.13's gradient of a = [1, 2, 3])
+INPLACE_METHODS = [
+    (_copy_square, [18.0, 36.0, 54.0]), (_copy_broadcast, [6.0, 6.0, 6.0]), (_fill_tensor, [3.0, 0.0, 0.0]),
+    (_clamp_, [0.0, 1.0, 0.0]), (_add_alpha, [4.0, 4.0, 4.0]), (_sub_alpha, [-5.0, -11.0, -17.0]),
+    (_uniform_in_graph, [1.0, 1.0, 1.0]), (_mul_div, [0.75, 8 / 9, 15 / 16]),
+]
+
+
+@pytest.mark.parametrize("fn,grad", INPLACE_METHODS, ids=[c[0].__name__ for c in INPLACE_METHODS])
+def test_inplace_methods_in_the_graph_follow_torch(fn, grad):
+    a = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    fn(a).backward()
+    np.testing.assert_allclose(a.grad.numpy(), grad, rtol=1e-6)
+
+
+def test_inplace_methods_gradcheck():
+    def f(a, v):
+        y = a * 1
+        y.add_(v[:3], alpha=2)
+        y.mul_(v[1])
+        y[1:].masked_fill_(_t([True, False]), v[0])
+        y.clamp_(-1.0, 1.5)
+        z = tg.zeros(2, 3, dtype=tg.float64)
+        z.copy_(y)
+        z[0].fill_(v[2])
+        return z
+    a = tg.tensor([0.3, -0.7, 1.1], dtype=tg.float64, requires_grad=True)
+    v = tg.tensor([0.4, 1.3, -0.2, 0.9], dtype=tg.float64, requires_grad=True)
+    assert tg.gradcheck(f, [a, v])
+    x64 = tg.tensor(inputs([(4, 5)])[0], requires_grad=True)
+    assert tg.gradcheck(lambda t: tg.gather(t, 1, _t(IDX)) + tg.scatter_add(t, 1, _t(IDX), t[:2, :3] * 2)[:2, :3],
+                        [x64])

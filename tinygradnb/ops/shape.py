@@ -1113,8 +1113,11 @@ def pad(input, pad, mode="constant", value=None):
             j = np.where(j >= n, 2 * (n - 1) - j, j)
         elif mode == "replicate":
             j = np.clip(j, 0, n - 1)
-        else:
-            j = j % n
+        else:                   # wraps within what is left after cropping, as PyTorch
+            a, m = max(-lo, 0), n - max(-lo, 0) - max(-hi, 0)
+            if m <= 0:
+                raise RuntimeError(f"{fn}: circular padding {(lo, hi)} crops all of dimension {d} (size {n})")
+            j = (np.arange(-max(lo, 0), m + max(hi, 0), dtype=np.int64) % m) + a
         out = _get(out, (slice(None),) * d + (b.asarray(j),), True)
     return out
 
