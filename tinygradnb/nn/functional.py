@@ -5,4 +5,5 @@ from ..ops.loss import (softmax, log_softmax, cross_entropy, mse_loss,  # noqa: 
                         binary_cross_entropy_with_logits)
 from ..ops.norm import layer_norm, rms_norm, batch_norm  # noqa: F401
 from ..ops.embedding import embedding, dropout  # noqa: F401
+from ..ops.shape import pad, one_hot  # noqa: F401
 from .attention import scaled_dot_product_attention  # noqa: F401,E402
