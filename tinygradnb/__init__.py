@@ -16,6 +16,8 @@ from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maxi
                   var, max, min, amax, amin, argmax, argmin, reshape, permute, transpose, expand, broadcast_to,
                   squeeze, unsqueeze, flatten, concat, cat, stack, matmul, relu, sigmoid, tanh, softmax, log_softmax,
                   result_type, mm, bmm, mv, dot, outer, einsum)
+from .ops import (sin, cos, tan, rsqrt, sign, floor, ceil, round, trunc, log2, log1p, exp2, expm1, reciprocal,
+                  square)
 from . import nn, optim, utils, data, cuda, autograd
 from .serialization import save, load
 

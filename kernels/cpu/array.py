@@ -4,10 +4,14 @@ These are the operations without a Numba kernel of their own; on the CPU they ar
 vectorised loops are what a hand-written ``@njit`` loop would compile to). A GPU backend provides the same names.
 Every function takes and returns plain arrays; none of them knows about Tensor or autograd.
 """
+import builtins
 import sys
 
 import numpy as np
 from numba import njit
+
+from .. import formulas
+from ._map import map_
 
 # Allocation and conversion.
 asarray = np.asarray
@@ -45,10 +49,56 @@ exp = np.exp
 log = np.log
 sqrt = np.sqrt
 abs = np.abs
-sign = np.sign
+sin = np.sin
+cos = np.cos
+tan = np.tan
+floor = np.floor
+ceil = np.ceil
+trunc = np.trunc
+log2 = np.log2
+log1p = np.log1p
+exp2 = np.exp2
+expm1 = np.expm1
+square = np.square
 maximum = np.maximum
 minimum = np.minimum
 clip = np.clip
+
+
+def rsqrt(a):
+    """out = 1/√x (inf at +0, −inf at −0, NaN below 0); integer inputs give float64."""
+    return np.divide(1.0, np.sqrt(a))
+
+
+def reciprocal(a):
+    """out = 1/x (±inf at ±0); integer inputs give float64 (``np.reciprocal`` would divide integers)."""
+    return np.divide(1.0, a)
+
+
+def round(a, decimals=0):
+    """out = x rounded to ``decimals`` decimal places, halves to even (PyTorch's round): rint(x) for 0,
+    rint(x · 10^d)/10^d for d > 0, rint(x / 10^(−d)) · 10^(−d) for d < 0, in a's float dtype (10^d rounded to
+    it, as PyTorch's opmath)."""
+    if decimals == 0:
+        return np.rint(a)
+    dt = a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
+    with np.errstate(over="ignore"):
+        p = dt.type(np.float64(10.0) ** builtins.abs(int(decimals)))
+    a = a.astype(dt, copy=False)
+    return np.rint(a / p) * p if decimals < 0 else np.rint(a * p) / p
+
+
+@njit(cache=True)
+def _sign_flat(x):
+    """sign of every element of a 1-D array (``formulas.sign``), in its dtype."""
+    return map_(formulas.sign, x)
+
+
+def sign(a):
+    """out = sign(x) = [x > 0] − [x < 0] ∈ {−1, 0, 1}, in a's dtype: 0 at NaN and +0 at −0 (PyTorch's sign;
+    ``np.sign`` keeps NaN)."""
+    a = np.asarray(a)
+    return _sign_flat(contiguous(a).reshape(-1)).reshape(a.shape)
 where = np.where
 greater = np.greater
 greater_equal = np.greater_equal
@@ -234,4 +284,6 @@ def index_stats(a, skip, has_skip):
     return out
 
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in ("np", "sys", "njit")]
+__all__ = [name for name in dir() if not name.startswith("_") and name not in ("np", "sys", "njit", "builtins",
+                                                                              "formulas", "map_")]
+

@@ -32,6 +32,8 @@ from llvmlite import ir
 from numba import get_num_threads, njit, types
 from numba.extending import intrinsic, overload
 
+from .. import formulas
+
 _F = np.float32
 _LOG2E = _F(1.44269504088896341)
 _C1 = _F(0.693359375)          # ln 2 split: C1 exact in a few bits, C1 + C2 ≈ ln 2
@@ -134,17 +136,10 @@ def sigmoid_f32(x):
     return n / (_ONE + e)
 
 
-@njit(inline="always")
-def sigmoid_f64(x):
-    """σ(x) for float64 x with libm exp, evaluated so that exp never sees a positive argument."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
 
 
 def vtanh(x):
-    """tanh x inside ``@njit`` code: the vectorisable form for float32, ``math.tanh`` for float64."""
+    """tanh x inside ``@njit`` code: the vectorisable form for float32, ``formulas.tanh`` (libm) for float64."""
     return math.tanh(x)
 
 
@@ -153,12 +148,13 @@ def _vtanh_overload(x):
     if x == types.float32:
         return lambda x: tanh_f32(x)
     if isinstance(x, types.Float):
-        return lambda x: math.tanh(x)
+        return lambda x: formulas.tanh(x)
     return None
 
 
 def vsigmoid(x):
-    """σ(x) = 1/(1 + e^(−x)) inside ``@njit`` code: the vectorisable form for float32, libm exp for float64."""
+    """σ(x) = 1/(1 + e^(−x)) inside ``@njit`` code: the vectorisable form for float32, ``formulas.sigmoid`` (libm
+    exp) for float64."""
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
@@ -167,7 +163,7 @@ def _vsigmoid_overload(x):
     if x == types.float32:
         return lambda x: sigmoid_f32(x)
     if isinstance(x, types.Float):
-        return lambda x: sigmoid_f64(x)
+        return lambda x: formulas.sigmoid(x)
     return None
 
 

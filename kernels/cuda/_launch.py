@@ -85,6 +85,77 @@ def launch_rows(kernel, rows, *args):
     kernel[min(rows, MAX_BLOCKS), ROW_THREADS](*args)
 
 
+# ----------------------------------------------------------------------------- generic element-wise launchers
+_ELEMENTWISE = {}              # ("map" or "zip", formula, number of parameters) -> kernel
+def map_kernel(fn, nparams=0):
+    """The kernel out[i] = fn(x[i], p₁, …, p_k) over 1-D arrays (one thread per element, grid-stride), for a scalar
+    formula ``fn`` of ``kernels/formulas.py`` with k = ``nparams`` (0 to 3) scalar parameters; its arguments are
+    (x, p₁, …, p_k, out). Registered as ``map_<formula>``. The formula is an inline ``@njit`` function: a GPU
+    compiles it into the kernel as a device function, the simulator calls the compiled CPU formula (so it computes
+    what the CPU computes). Build kernels at import (module level), so that the PTX check finds them; asking again
+    for the same formula returns the same kernel."""
+    key = ("map", fn, nparams)
+    if key in _ELEMENTWISE:
+        return _ELEMENTWISE[key]
+    if nparams == 0:
+        def kernel(x, out):
+            for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+                out[i] = fn(x[i])
+    elif nparams == 1:
+        def kernel(x, a, out):
+            for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+                out[i] = fn(x[i], a)
+    elif nparams == 2:
+        def kernel(x, a, b, out):
+            for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+                out[i] = fn(x[i], a, b)
+    elif nparams == 3:
+        def kernel(x, a, b, c, out):
+            for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+                out[i] = fn(x[i], a, b, c)
+    else:
+        raise ValueError(f"map_kernel: at most 3 scalar parameters, got {nparams}")
+    _ELEMENTWISE[key] = jit(kernel, name=f"map_{fn.__name__}")
+    return _ELEMENTWISE[key]
+
+
+def zip_kernel(fn, nparams=0):
+    """The kernel out[i] = fn(x[i], y[i], p₁, …, p_k) over two 1-D arrays of one length, as ``map_kernel``; its
+    arguments are (x, y, p₁, …, p_k, out). Registered as ``zip_<formula>``."""
+    key = ("zip", fn, nparams)
+    if key in _ELEMENTWISE:
+        return _ELEMENTWISE[key]
+    if nparams == 0:
+        def kernel(x, y, out):
+            for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+                out[i] = fn(x[i], y[i])
+    elif nparams == 1:
+        def kernel(x, y, a, out):
+            for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+                out[i] = fn(x[i], y[i], a)
+    elif nparams == 2:
+        def kernel(x, y, a, b, out):
+            for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+                out[i] = fn(x[i], y[i], a, b)
+    elif nparams == 3:
+        def kernel(x, y, a, b, c, out):
+            for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+                out[i] = fn(x[i], y[i], a, b, c)
+    else:
+        raise ValueError(f"zip_kernel: at most 3 scalar parameters, got {nparams}")
+    _ELEMENTWISE[key] = jit(kernel, name=f"zip_{fn.__name__}")
+    return _ELEMENTWISE[key]
+
+
+def run_map(kernel, dtype, *arrays_and_params):
+    """A new 1-D device array ``out`` of ``dtype`` and the length of the first array, filled by
+    ``kernel(*arrays_and_params, out)`` (a ``map_kernel`` or ``zip_kernel``)."""
+    n = arrays_and_params[0].size
+    out = cuda.device_array(n, np.dtype(dtype))
+    launch(kernel, n, *arrays_and_params, out)
+    return out
+
+
 # ----------------------------------------------------------------------------- block reductions (device functions)
 @cuda.jit(device=True, inline="always")
 def block_sum(part, t, v):

@@ -25,7 +25,8 @@ import operator
 import numpy as np
 from numba import cuda, float64, int64
 
-from ._launch import ROW_THREADS, block_max, block_sum, jit, launch, launch_rows
+from .. import formulas as _f
+from ._launch import ROW_THREADS, block_max, block_sum, jit, launch, launch_rows, map_kernel, run_map
 
 MAXD = 8  # most dimensions an element-wise operand may have after merging contiguous axes
 
@@ -363,68 +364,17 @@ def not_equal(a, b):
     return _binary("not_equal", a, b, out_dtype=np.bool_)
 
 
-_UNARY = {}
-
-
-def _make_unary(name, op):
-    @jit(name=f"_unary_{name}")
-    def kernel(a, out):
-        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-            out[i] = op(a[i])
-    _UNARY[name] = kernel
-
-
-@cuda.jit(device=True, inline="always")
-def _neg(x):
-    return -x
-
-
-_EXP_MAX = math.log(np.finfo(np.float64).max)   # e^x overflows float64 above this
-
-
-@cuda.jit(device=True, inline="always")
-def _exp(x):
-    """eˣ, inf above the float64 range as on a GPU (and NumPy): the simulator's Python math.exp raises there."""
-    return math.exp(x) if not x > _EXP_MAX else math.inf
-
-
-@cuda.jit(device=True, inline="always")
-def _log(x):
-    return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
-
-
-@cuda.jit(device=True, inline="always")
-def _sqrt(x):
-    return math.sqrt(x) if x >= 0 else math.nan
-
-
-_builtin_abs = builtins.abs
-
-
-@cuda.jit(device=True, inline="always")
-def _abs(x):
-    return _builtin_abs(x)
-
-
-@cuda.jit(device=True, inline="always")
-def _sign(x):
-    return 1 if x > 0 else (-1 if x < 0 else x)   # 0 and NaN map to themselves
-
-
-@cuda.jit(device=True, inline="always")
-def _not(x):
-    return not x
-
-
-for _name, _op in [("negative", _neg), ("exp", _exp), ("log", _log), ("sqrt", _sqrt), ("abs", _abs),
-                   ("sign", _sign), ("logical_not", _not)]:
-    _make_unary(_name, _op)
+# Unary element-wise math: the scalar formulas of kernels/formulas.py run by the generic ``map_kernel`` launcher
+# (one thread per element); the output dtype follows NumPy's (the CPU backend's): floats keep theirs, integer and
+# bool inputs of a float function give float64.
+_UNARY = {name: map_kernel(getattr(_f, name)) for name in (
+    "neg", "exp", "log", "sqrt", "absolute", "sign", "logical_not", "sin", "cos", "tan", "rsqrt", "floor", "ceil",
+    "rint", "trunc", "log2", "log1p", "exp2", "expm1", "reciprocal", "square")}
+_ROUND_DECIMALS = map_kernel(_f.round_decimals, 2)
 
 
 def _unary(name, a, out_dtype):
-    out = cuda.device_array(a.shape, np.dtype(out_dtype))
-    launch(_UNARY[name], a.size, _flat(a), _flat(out))
-    return out
+    return reshape(run_map(_UNARY[name], out_dtype, _flat(a)), tuple(a.shape))
 
 
 def _float_dtype(dt):
@@ -434,11 +384,11 @@ def _float_dtype(dt):
 
 def negative(a):
     """out = −a."""
-    return _unary("negative", a, a.dtype)
+    return _unary("neg", a, a.dtype)
 
 
 def exp(a):
-    """out = eˣ."""
+    """out = eˣ (inf on overflow)."""
     return _unary("exp", a, _float_dtype(a.dtype))
 
 
@@ -454,17 +404,94 @@ def sqrt(a):
 
 def abs(a):
     """out = |x|."""
-    return _unary("abs", a, a.dtype)
+    return _unary("absolute", a, a.dtype)
 
 
 def sign(a):
-    """out = sign(x) ∈ {−1, 0, 1} (NaN stays NaN)."""
+    """out = sign(x) = [x > 0] − [x < 0] ∈ {−1, 0, 1}, in a's dtype: 0 at NaN and +0 at −0 (PyTorch's sign)."""
     return _unary("sign", a, a.dtype)
 
 
 def logical_not(a):
     """out = not x (bool)."""
     return _unary("logical_not", a, np.bool_)
+
+
+def sin(a):
+    """out = sin x."""
+    return _unary("sin", a, _float_dtype(a.dtype))
+
+
+def cos(a):
+    """out = cos x."""
+    return _unary("cos", a, _float_dtype(a.dtype))
+
+
+def tan(a):
+    """out = tan x."""
+    return _unary("tan", a, _float_dtype(a.dtype))
+
+
+def rsqrt(a):
+    """out = 1/√x (inf at +0, −inf at −0, NaN below 0)."""
+    return _unary("rsqrt", a, _float_dtype(a.dtype))
+
+
+def floor(a):
+    """out = ⌊x⌋ (−0 stays −0)."""
+    return _unary("floor", a, _float_dtype(a.dtype))
+
+
+def ceil(a):
+    """out = ⌈x⌉ (ceil(−0.5) = −0)."""
+    return _unary("ceil", a, _float_dtype(a.dtype))
+
+
+def trunc(a):
+    """out = x rounded toward zero (trunc(−0.5) = −0)."""
+    return _unary("trunc", a, _float_dtype(a.dtype))
+
+
+def round(a, decimals=0):
+    """out = x rounded to ``decimals`` decimal places, halves to even (PyTorch's round): rint(x) for 0,
+    rint(x · 10^d)/10^d for d > 0, rint(x / 10^(−d)) · 10^(−d) for d < 0, in a's float dtype (10^d rounded to
+    it)."""
+    dt = _float_dtype(a.dtype)
+    if decimals == 0:
+        return _unary("rint", a, dt)
+    with np.errstate(over="ignore"):
+        p = dt.type(np.float64(10.0) ** builtins.abs(int(decimals)))
+    return reshape(run_map(_ROUND_DECIMALS, dt, _flat(a), p, bool(decimals < 0)), tuple(a.shape))
+
+
+def log2(a):
+    """out = log₂ x (−inf at 0, NaN below)."""
+    return _unary("log2", a, _float_dtype(a.dtype))
+
+
+def log1p(a):
+    """out = ln(1 + x)."""
+    return _unary("log1p", a, _float_dtype(a.dtype))
+
+
+def exp2(a):
+    """out = 2ˣ."""
+    return _unary("exp2", a, _float_dtype(a.dtype))
+
+
+def expm1(a):
+    """out = eˣ − 1."""
+    return _unary("expm1", a, _float_dtype(a.dtype))
+
+
+def reciprocal(a):
+    """out = 1/x (±inf at ±0; integer inputs give float64)."""
+    return _unary("reciprocal", a, _float_dtype(a.dtype))
+
+
+def square(a):
+    """out = x² in a's dtype (integers stay integers)."""
+    return _unary("square", a, a.dtype)
 
 
 def clip(a, lo, hi):
@@ -956,4 +983,7 @@ __all__ = ["asarray", "empty", "zeros", "full", "arange", "copy", "contiguous", 
            "subtract", "multiply", "divide", "power", "negative", "exp", "log", "sqrt", "abs", "sign", "maximum",
            "minimum", "clip", "where", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
            "logical_not", "sum", "max", "min", "argmax", "argmin", "max_argmax", "min_argmin", "reshape", "is_view",
-           "transpose", "broadcast_to", "concatenate", "getitem", "setitem", "index_add", "index_stats"]
+           "transpose", "broadcast_to", "concatenate", "getitem", "setitem", "index_add", "index_stats", "sin", "cos",
+           "tan", "rsqrt", "floor", "ceil", "trunc", "round", "log2", "log1p", "exp2", "expm1", "reciprocal",
+           "square"]
+

@@ -9,3 +9,5 @@ from .rnn import RNNBase, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell  # noqa: F4
 from .layers import (Identity, Linear, Embedding, Dropout, ReLU, Sigmoid, Tanh, LeakyReLU, GELU,  # noqa: F401
                      Softmax, LogSoftmax, Flatten, LayerNorm, RMSNorm, BatchNorm1d, Residual, CrossEntropyLoss,
                      MSELoss, BCEWithLogitsLoss)
+from .activation import (SiLU, ELU, SELU, CELU, Hardtanh, ReLU6, Hardswish, Hardsigmoid, Mish,  # noqa: F401,E402
+                         Softsign, LogSigmoid)

@@ -7,3 +7,5 @@ from ..ops.norm import layer_norm, rms_norm, batch_norm  # noqa: F401
 from ..ops.embedding import embedding, dropout  # noqa: F401
 from ..ops.shape import pad, one_hot  # noqa: F401
 from .attention import scaled_dot_product_attention  # noqa: F401,E402
+from ..ops.activation import (silu, elu, selu, celu, hardtanh, relu6, hardswish, hardsigmoid, mish,  # noqa: F401,E402
+                             softsign, logsigmoid)

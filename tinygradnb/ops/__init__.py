@@ -7,6 +7,8 @@ from .reduce import sum, mean, var, max, min, amax, amin, argmax, argmin
 from .matmul import matmul, mm, bmm, mv, dot, outer, einsum
 from .activation import relu, sigmoid, tanh
 from .loss import softmax, log_softmax
+from .elementwise import (sin, cos, tan, rsqrt, sign, floor, ceil, round, trunc, log2, log1p, exp2, expm1,
+                          reciprocal, square)
 from .shape import (reshape, permute, transpose, expand, broadcast_to, squeeze, unsqueeze, flatten, concat, cat,
                     stack, getitem, setitem, write_back, view, clone, contiguous)
 from .shape import (split, chunk, unbind, repeat, repeat_interleave, expand_as, flip, roll, triu, tril, gather,
@@ -92,6 +94,9 @@ _METHODS = {
     "reshape": reshape, "view": view, "clone": clone, "contiguous": contiguous, "permute": permute, "transpose": transpose, "expand": expand,
     "squeeze": squeeze, "unsqueeze": unsqueeze, "flatten": flatten,
     "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax, "log_softmax": log_softmax,
+    "sin": sin, "cos": cos, "tan": tan, "rsqrt": rsqrt, "sign": sign, "floor": floor, "ceil": ceil, "round": round,
+    "trunc": trunc, "log2": log2, "log1p": log1p, "exp2": exp2, "expm1": expm1, "reciprocal": reciprocal,
+    "square": square,
     "split": split, "chunk": chunk, "unbind": unbind, "repeat": repeat, "repeat_interleave": repeat_interleave,
     "expand_as": expand_as, "flip": lambda self, *dims: flip(self, dims[0] if len(dims) == 1 and
                                                           isinstance(dims[0], (tuple, list)) else dims),

@@ -434,3 +434,229 @@ def _compare(name):
 
 greater, greater_equal, less, less_equal, equal, not_equal = (
     _compare(n) for n in ("greater", "greater_equal", "less", "less_equal", "equal", "not_equal"))
+
+
+# ----------------------------------------------------------------------------- unary math
+_LN2 = 0.6931471805599453
+
+
+class _Unary(Function):
+    """y = f(x) with the backend primitive ``prim``; subclasses give the derivative from x (``self.x``) or from
+    y (``self.out``) and declare which one they keep."""
+    prim = None
+
+    def forward(self, x):
+        self.x = x
+        self.out = getattr(self.b, self.prim)(x)
+        return self.out
+
+
+class Sin(_Unary):
+    prim, saves_inputs, saves_output = "sin", (0,), False
+
+    def backward(self, g):      # d sin x = cos x
+        return self.b.multiply(g, self.b.cos(self.x))
+
+
+class Cos(_Unary):
+    prim, saves_inputs, saves_output = "cos", (0,), False
+
+    def backward(self, g):      # d cos x = −sin x
+        return self.b.negative(self.b.multiply(g, self.b.sin(self.x)))
+
+
+class Tan(_Unary):
+    prim, saves_inputs, saves_output = "tan", (), True
+
+    def backward(self, g):      # d tan x = 1 + tan² x
+        b = self.b
+        return b.multiply(g, b.add(b.multiply(self.out, self.out), 1))
+
+
+class Rsqrt(_Unary):
+    prim, saves_inputs, saves_output = "rsqrt", (), True
+
+    def backward(self, g):      # d x^(−1/2) = −½ · (x^(−1/2))³
+        b, y = self.b, self.out
+        return b.multiply(b.multiply(g, -0.5), b.multiply(y, b.multiply(y, y)))
+
+
+class Log2(_Unary):
+    prim, saves_inputs, saves_output = "log2", (0,), False
+
+    def backward(self, g):      # d log₂ x = 1/(x ln 2)
+        return self.b.divide(g, self.b.multiply(self.x, _LN2))
+
+
+class Log1p(_Unary):
+    prim, saves_inputs, saves_output = "log1p", (0,), False
+
+    def backward(self, g):      # d ln(1 + x) = 1/(1 + x)
+        return self.b.divide(g, self.b.add(self.x, 1))
+
+
+class Exp2(_Unary):
+    prim, saves_inputs, saves_output = "exp2", (), True
+
+    def backward(self, g):      # d 2ˣ = 2ˣ ln 2
+        return self.b.multiply(g, self.b.multiply(self.out, _LN2))
+
+
+class Expm1(_Unary):
+    prim, saves_inputs, saves_output = "expm1", (), True
+
+    def backward(self, g):      # d (eˣ − 1) = eˣ = y + 1
+        return self.b.multiply(g, self.b.add(self.out, 1))
+
+
+class Reciprocal(_Unary):
+    prim, saves_inputs, saves_output = "reciprocal", (), True
+
+    def backward(self, g):      # d (1/x) = −1/x² = −y²
+        b = self.b
+        return b.negative(b.multiply(g, b.multiply(self.out, self.out)))
+
+
+class Square(_Unary):
+    prim, saves_inputs, saves_output = "square", (0,), False
+
+    def backward(self, g):      # d x² = 2x
+        return self.b.multiply(g, self.b.multiply(self.x, 2))
+
+
+class Piecewise(Function):
+    """sign, floor, ceil, round, trunc: piecewise constant, so their gradient is zero everywhere (as PyTorch's)."""
+    saves_inputs, saves_output = (), False
+
+    def forward(self, x, prim, kw):
+        self.shape, self.dtype = x.shape, x.dtype
+        return getattr(self.b, prim)(x, **kw)
+
+    def backward(self, g):
+        return self.b.zeros(self.shape, self.dtype)
+
+
+def _float_op(fn, name, x):
+    return fn.apply(_float_input(x, name))
+
+
+def sin(input):
+    """sin x element-wise (integer and bool inputs give float32, as PyTorch); gradient cos x."""
+    return _float_op(Sin, "sin", input)
+
+
+def cos(input):
+    """cos x element-wise; gradient −sin x."""
+    return _float_op(Cos, "cos", input)
+
+
+def tan(input):
+    """tan x element-wise; gradient 1 + tan² x."""
+    return _float_op(Tan, "tan", input)
+
+
+def rsqrt(input):
+    """1/√x element-wise (inf at 0, −inf at −0.0, NaN below 0, as PyTorch); gradient −½ x^(−3/2)."""
+    return _float_op(Rsqrt, "rsqrt", input)
+
+
+def log2(input):
+    """log₂ x element-wise; gradient 1/(x ln 2)."""
+    return _float_op(Log2, "log2", input)
+
+
+def log1p(input):
+    """ln(1 + x) element-wise, accurate for small x; gradient 1/(1 + x)."""
+    return _float_op(Log1p, "log1p", input)
+
+
+def exp2(input):
+    """2ˣ element-wise; gradient 2ˣ ln 2."""
+    return _float_op(Exp2, "exp2", input)
+
+
+def expm1(input):
+    """eˣ − 1 element-wise, accurate for small x; gradient eˣ."""
+    return _float_op(Expm1, "expm1", input)
+
+
+def reciprocal(input):
+    """1/x element-wise (integer inputs give float32, as PyTorch); gradient −1/x²."""
+    return _float_op(Reciprocal, "reciprocal", input)
+
+
+def square(input):
+    """x² element-wise (``torch.square``: integers stay integers, bool gives int64); gradient 2x."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"square: expected a Tensor, got {type(input).__name__}")
+    if input.dtype.kind == "b":
+        input = cast(input, int64)
+    return Square.apply(input)
+
+
+def _piecewise(x, name, prim, **kw):
+    return Piecewise.apply(x, prim=prim, kw=kw)
+
+
+def _copy(x):
+    return Tensor._wrap(_device.backend(x.device).copy(x._data), x.device, False, None)
+
+
+def sign(input):
+    """−1, 0 or 1 by the sign of x (``torch.sign``): 0 at NaN and at −0.0, in x's dtype (integers stay integers,
+    bool stays bool); zero gradient."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"sign: expected a Tensor, got {type(input).__name__}")
+    if input.dtype.kind == "b":
+        return _copy(input)
+    return _piecewise(input, "sign", "sign")
+
+
+def _rounding(x, name):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind == "b":
+        raise RuntimeError(f"{name}: not implemented for bool tensors (as in PyTorch)")
+    return x
+
+
+def floor(input):
+    """⌊x⌋ element-wise (``torch.floor``; integer tensors: an unchanged copy); zero gradient."""
+    x = _rounding(input, "floor")
+    return _copy(x) if x.dtype.kind in "iu" else _piecewise(x, "floor", "floor")
+
+
+def ceil(input):
+    """⌈x⌉ element-wise (``torch.ceil``; integer tensors: an unchanged copy); zero gradient."""
+    x = _rounding(input, "ceil")
+    return _copy(x) if x.dtype.kind in "iu" else _piecewise(x, "ceil", "ceil")
+
+
+def trunc(input):
+    """x rounded toward zero (``torch.trunc``; integer tensors: an unchanged copy); zero gradient."""
+    x = _rounding(input, "trunc")
+    return _copy(x) if x.dtype.kind in "iu" else _piecewise(x, "trunc", "trunc")
+
+
+class _DefaultDecimals(int):
+    """``round``'s default ``decimals`` (0): PyTorch's round of an integer tensor works only without the argument."""
+
+    def __repr__(self):
+        return "0"
+
+
+_DECIMALS_0 = _DefaultDecimals(0)
+
+
+def round(input, *, decimals=_DECIMALS_0):
+    """x rounded to ``decimals`` decimal places, halves to even (``torch.round``: round(2.5) = 2, round(−0.5) = −0.0;
+    for d ≠ 0 PyTorch's rint(x · 10^d)/10^d, or rint(x / 10^(−d)) · 10^(−d) for d < 0, in x's dtype); zero gradient.
+    An integer tensor without ``decimals``: an unchanged copy; with it, a RuntimeError (as in PyTorch)."""
+    x = _rounding(input, "round")
+    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
+        raise TypeError(f"round: decimals must be an int, got {type(decimals).__name__}")
+    if x.dtype.kind in "iu":
+        if decimals is not _DECIMALS_0:
+            raise RuntimeError(f"round: decimals is not implemented for {x.dtype} tensors (as in PyTorch)")
+        return _copy(x)
+    return _piecewise(x, "round", "round", decimals=int(decimals))
