@@ -679,3 +679,403 @@ def test_vectorised_activations_match_numpy(dtype):
     assert np.all(sig_parts >= 0) and np.all(sig_parts <= 1) and np.all(np.abs(gates) <= 1)
     np.testing.assert_allclose(h_new, gates[3 * nh:] * np.tanh(c_new.astype(np.float64)),
                                rtol=1e-6 if dtype == np.float32 else 1e-14, atol=1e-30)
+
+
+# ----------------------------------------------------------------------------- packed sequences (nn.utils.rnn)
+from tinygradnb.nn.utils import rnn as U  # noqa: E402
+from tinygradnb.nn.utils.rnn import (PackedSequence, pack_padded_sequence, pack_sequence,  # noqa: E402
+                                     pad_packed_sequence, pad_sequence, unpack_sequence, unpad_sequence)
+
+
+def _ints(t):
+    """A tensor's values as a list, after checking it is a CPU int64 tensor."""
+    assert t.device == "cpu" and t.dtype == tg.int64
+    return t.numpy().tolist()
+
+
+def test_utils_keeps_clip_grad_norm_and_exposes_rnn():
+    from tinygradnb.nn.utils import clip_grad_norm_
+    assert clip_grad_norm_ is tg.utils.clip_grad_norm_
+    assert tg.nn.utils.rnn.pack_padded_sequence is pack_padded_sequence
+
+
+def test_pack_padded_sequence_unsorted_batch_first_as_torch():
+    # torch 2.13: the example of pad_packed_sequence's docstring
+    seq = tg.tensor([[1, 2, 0], [3, 0, 0], [4, 5, 6]])
+    packed = pack_padded_sequence(seq, [2, 1, 3], batch_first=True, enforce_sorted=False)
+    assert isinstance(packed, PackedSequence) and isinstance(packed, tuple)
+    assert packed._fields == ("data", "batch_sizes", "sorted_indices", "unsorted_indices")
+    assert packed.data.dtype == tg.int64 and packed.data.numpy().tolist() == [4, 1, 3, 5, 2, 6]
+    assert _ints(packed.batch_sizes) == [3, 2, 1]
+    assert _ints(packed.sorted_indices) == [2, 0, 1] and _ints(packed.unsorted_indices) == [1, 2, 0]
+    assert repr(packed).startswith("PackedSequence(data=tensor([4, 1, 3, 5, 2, 6]), batch_sizes=tensor([3, 2, 1])")
+    padded, lengths = pad_packed_sequence(packed, batch_first=True)
+    assert padded.numpy().tolist() == [[1, 2, 0], [3, 0, 0], [4, 5, 6]] and padded.dtype == tg.int64
+    assert _ints(lengths) == [2, 1, 3]
+    data, batch_sizes, sorted_indices, unsorted_indices = packed           # a named tuple unpacks
+    assert data is packed.data and sorted_indices is packed.sorted_indices
+
+
+def test_pack_padded_sequence_sorted_time_major_as_torch():
+    x = tg.arange(12.0).reshape(3, 4, 1)                                   # T = 3, B = 4
+    for lengths in ([3, 2, 2, 1], (3, 2, 2, 1), tg.tensor([3, 2, 2, 1]), np.array([3, 2, 2, 1], np.int32),
+                    tg.tensor([3, 2, 2, 1], dtype=tg.int32)):
+        packed = pack_padded_sequence(x, lengths)
+        # torch 2.13: data [0, 1, 2, 3, 4, 5, 6, 8], batch_sizes [4, 3, 1], no indices
+        assert packed.data.shape == (8, 1) and packed.data.dtype == tg.float32
+        assert packed.data.numpy()[:, 0].tolist() == [0, 1, 2, 3, 4, 5, 6, 8]
+        assert _ints(packed.batch_sizes) == [4, 3, 1]
+        assert packed.sorted_indices is None and packed.unsorted_indices is None
+    # torch 2.13: float lengths convert to int64 (as torch.as_tensor(lengths, dtype=torch.int64))
+    assert _ints(pack_padded_sequence(x, [3.0, 2, 2, 1]).batch_sizes) == [4, 3, 1]
+    # torch 2.13: with no trailing dimension the data is 1-D
+    packed = pack_padded_sequence(tg.arange(4.0).reshape(4, 1), [4])
+    assert packed.data.shape == (4,) and _ints(packed.batch_sizes) == [1, 1, 1, 1]
+
+
+def test_pack_padded_sequence_ties_keep_their_order():
+    """enforce_sorted=False sorts by decreasing length, equal lengths in their original order (torch's CPU sort)."""
+    x = tg.arange(12.0).reshape(3, 4)
+    packed = pack_padded_sequence(x, [1, 3, 1, 3], enforce_sorted=False)
+    # torch 2.13: data [1, 3, 0, 2, 5, 7, 9, 11], batch_sizes [4, 2, 2], sorted [1, 3, 0, 2], unsorted [2, 0, 3, 1]
+    assert packed.data.numpy().tolist() == [1, 3, 0, 2, 5, 7, 9, 11]
+    assert _ints(packed.batch_sizes) == [4, 2, 2]
+    assert _ints(packed.sorted_indices) == [1, 3, 0, 2] and _ints(packed.unsorted_indices) == [2, 0, 3, 1]
+    packed = pack_padded_sequence(x, [2, 2, 2, 2], enforce_sorted=False)
+    assert _ints(packed.sorted_indices) == [0, 1, 2, 3] and _ints(packed.batch_sizes) == [4, 4]
+
+
+def test_pad_packed_sequence_total_length_padding_value_batch_first():
+    x = tg.arange(12.0).reshape(3, 4, 1)
+    packed = pack_padded_sequence(x, [2, 3, 1, 2], enforce_sorted=False)
+    # torch 2.13: pad_packed_sequence(packed)
+    padded, lengths = pad_packed_sequence(packed)
+    assert padded.shape == (3, 4, 1) and _ints(lengths) == [2, 3, 1, 2]
+    assert padded.numpy()[..., 0].tolist() == [[0, 1, 2, 3], [4, 5, 0, 7], [0, 9, 0, 0]]
+    # torch 2.13: pad_packed_sequence(packed, batch_first=True, padding_value=-1, total_length=4)
+    padded, lengths = pad_packed_sequence(packed, batch_first=True, padding_value=-1, total_length=4)
+    assert padded.shape == (4, 4, 1) and padded.dtype == tg.float32
+    assert padded.numpy()[..., 0].tolist() == [[0, 4, -1, -1], [1, 5, 9, -1], [2, -1, -1, -1], [3, 7, -1, -1]]
+    # torch 2.13: an integer batch pads with the padding value converted to its dtype (2.5 -> 2)
+    packed = pack_padded_sequence(tg.arange(12).reshape(3, 4, 1), [3, 2, 2, 1])
+    padded, _ = pad_packed_sequence(packed, padding_value=2.5)
+    assert padded.dtype == tg.int64
+    assert padded.numpy()[..., 0].tolist() == [[0, 1, 2, 3], [4, 5, 6, 2], [8, 2, 2, 2]]
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("enforce_sorted,lengths", [(True, [5, 3, 3, 1]), (False, [2, 5, 1, 4]),
+                                                    (False, [4, 4, 4, 4])])
+def test_pack_then_pad_is_the_identity_on_valid_rows(batch_first, enforce_sorted, lengths):
+    x = RNG.standard_normal((4, 5, 2, 3) if batch_first else (5, 4, 2, 3))
+    packed = pack_padded_sequence(tg.tensor(x), lengths, batch_first=batch_first, enforce_sorted=enforce_sorted)
+    assert packed.data.shape == (sum(lengths), 2, 3)
+    padded, lens = pad_packed_sequence(packed, batch_first=batch_first, padding_value=7.0)
+    assert _ints(lens) == list(lengths)
+    got = padded.numpy()
+    for b, ln in enumerate(lengths):
+        row, want = (got[b], x[b]) if batch_first else (got[:, b], x[:, b])
+        np.testing.assert_array_equal(row[:ln], want[:ln])
+        assert (row[ln:] == 7.0).all()
+    assert unpack_sequence(packed)[1].shape == (lengths[1], 2, 3)
+    for s, ln, b in zip(unpack_sequence(packed), lengths, range(4)):
+        np.testing.assert_array_equal(s.numpy(), (x[b] if batch_first else x[:, b])[:ln])
+
+
+def test_pack_and_pad_are_differentiable():
+    """pad_packed_sequence(pack_padded_sequence(x)) passes gradients to the valid rows of x and none to the rest."""
+    x = tg.tensor(RNG.standard_normal((4, 3, 2)), requires_grad=True)
+    lengths = [2, 4, 1]
+
+    def fn(x):
+        packed = pack_padded_sequence(x, lengths, enforce_sorted=False)
+        return pad_packed_sequence(packed, padding_value=0.5, total_length=5)[0] * 3.0
+    assert tg.gradcheck(fn, [x])
+    w = RNG.standard_normal((5, 3, 2))
+    (fn(x) * tg.tensor(w)).sum().backward()
+    want = np.zeros((4, 3, 2))
+    for b, ln in enumerate(lengths):
+        want[:ln, b] = 3.0 * w[:ln, b]
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-15)
+    seqs = [tg.tensor(RNG.standard_normal((n, 2)), requires_grad=True) for n in (3, 1, 2)]
+    assert tg.gradcheck(lambda *s: pack_sequence(list(s), enforce_sorted=False).data, seqs)
+    assert tg.gradcheck(lambda *s: pad_sequence(list(s), True, -1.0, "left"), seqs)
+
+
+def test_pad_sequence_as_torch():
+    a, b = tg.ones(2, 2), tg.ones(3, 2)
+    # torch 2.13: pad_sequence([ones(2, 2), ones(3, 2)]) -> (3, 2, 2), zeros at [2, 0]
+    out = pad_sequence([a, b])
+    assert out.shape == (3, 2, 2) and out.dtype == tg.float32
+    assert out.numpy().tolist() == [[[1, 1], [1, 1]], [[1, 1], [1, 1]], [[0, 0], [1, 1]]]
+    # torch 2.13: padding_side='left', batch_first=True, padding_value=5
+    out = pad_sequence([a, b], padding_side="left", batch_first=True, padding_value=5)
+    assert out.numpy().tolist() == [[[5, 5], [1, 1], [1, 1]], [[1, 1], [1, 1], [1, 1]]]
+    # torch 2.13: the first sequence's dtype; an int batch rounds the padding value toward zero
+    assert pad_sequence([a, b.double()]).dtype == tg.float32
+    assert pad_sequence([b.long(), a]).dtype == tg.int64
+    out = pad_sequence([tg.tensor([1, 1]), tg.tensor([1, 1, 1])], padding_value=2.7)
+    assert out.dtype == tg.int64 and out.numpy().tolist() == [[1, 1], [1, 1], [2, 1]]
+    # torch 2.13: a tensor is the sequence of its rows; a tuple works; empty sequences pad fully
+    assert pad_sequence(tg.ones(2, 3)).shape == (3, 2)
+    assert pad_sequence((tg.ones(0, 2), tg.ones(0, 2))).shape == (0, 2, 2)
+    out = pad_sequence([tg.ones(0, 2), tg.ones(2, 2)], batch_first=True)
+    assert out.numpy().tolist() == [[[0, 0], [0, 0]], [[1, 1], [1, 1]]]
+    # torch 2.13: pack_sequence([[1, 2, 3], [4, 5], [6]]) -> data [1, 4, 6, 2, 5, 3], batch_sizes [3, 2, 1]
+    packed = pack_sequence([tg.tensor([1, 2, 3]), tg.tensor([4, 5]), tg.tensor([6])])
+    assert packed.data.numpy().tolist() == [1, 4, 6, 2, 5, 3] and _ints(packed.batch_sizes) == [3, 2, 1]
+    packed = pack_sequence([tg.ones(2), tg.ones(3)], enforce_sorted=False)
+    assert _ints(packed.batch_sizes) == [2, 2, 1] and _ints(packed.sorted_indices) == [1, 0]
+    padded = pad_sequence([tg.tensor([1.0, 2.0]), tg.tensor([3.0])])
+    assert [s.numpy().tolist() for s in unpad_sequence(padded, tg.tensor([2, 1]))] == [[1, 2], [3]]
+    assert padded.shape == (2, 2)                                         # left as it was
+
+
+def test_packed_sequence_construction_and_to():
+    data, bs = tg.ones(3), tg.tensor([2, 1])
+    p = PackedSequence(data, bs)
+    assert p.sorted_indices is None and p.unsorted_indices is None
+    # torch 2.13: unsorted_indices is the inverse of sorted_indices when not given
+    p = PackedSequence(data, bs, tg.tensor([1, 2, 0]))
+    assert _ints(p.unsorted_indices) == [2, 0, 1]
+    p = PackedSequence((data, bs))                                        # the (data, batch_sizes) pair form
+    assert p.data is data and p.batch_sizes is bs
+    with pytest.raises(TypeError, match="pair"):
+        PackedSequence(data)
+    x = tg.tensor(RNG.standard_normal((3, 2)), dtype=tg.float32)
+    p = pack_padded_sequence(x, [3, 1], enforce_sorted=False)
+    assert p.to(tg.float32) is p and p.to("cpu") is p and p.cpu() is p
+    q = p.to(tg.float64)
+    assert isinstance(q, PackedSequence) and q.data.dtype == tg.float64
+    assert q.batch_sizes is p.batch_sizes and q.sorted_indices is p.sorted_indices
+    assert p.double().data.dtype == tg.float64 and q.float().data.dtype == tg.float32
+    assert p.to(dtype=tg.float64).data.dtype == tg.float64 and p.to(tg.zeros(1, dtype=tg.float64)).data.dtype \
+        == tg.float64
+    assert not p.is_cuda
+    assert U.invert_permutation(None) is None
+    assert _ints(U.invert_permutation(tg.tensor([2, 0, 1]))) == [1, 2, 0]
+    with pytest.raises(RuntimeError, match="permutation"):
+        U.invert_permutation(tg.tensor([0, 0, 1]))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        p.to(memory_format=None)
+
+
+def test_pack_padded_sequence_errors_as_torch():
+    x = tg.arange(12.0).reshape(3, 4, 1)
+    # torch 2.13: RuntimeError for unsorted lengths, naming enforce_sorted and how to fix it
+    with pytest.raises(RuntimeError, match="must be sorted in decreasing order when `enforce_sorted` is True. "
+                                           "You can pass `enforce_sorted=False`"):
+        pack_padded_sequence(x, [3, 2, 3, 1])
+    with pytest.raises(RuntimeError, match="enforce_sorted=False"):
+        pack_sequence([tg.ones(2), tg.ones(3)])
+    for sort in (True, False):
+        with pytest.raises(RuntimeError, match="Length of all samples has to be greater than 0"):
+            pack_padded_sequence(x, [3, 2, 2, 0], enforce_sorted=sort)
+    with pytest.raises(RuntimeError, match="Length of all samples has to be greater than 0"):
+        pack_sequence([tg.ones(2), tg.ones(0)], enforce_sorted=False)
+    # torch 2.13 reads past the input for a length > T; here it is an error naming T
+    with pytest.raises(RuntimeError, match="lengths must be at most the input's sequence length T=3"):
+        pack_padded_sequence(x, [4, 2, 2, 1])
+    with pytest.raises(RuntimeError, match=r"T=4 \(dim 1"):
+        pack_padded_sequence(x, [5, 2, 2], batch_first=True)
+    for lengths in ([3, 2, 2], [3, 2, 2, 1, 1]):
+        with pytest.raises(RuntimeError, match=r"Expected `len\(lengths\)` to be equal to batch_size, but got "
+                                               rf"{len(lengths)} \(batch_size=4\)"):
+            pack_padded_sequence(x, lengths)
+    for lengths in (tg.tensor([[3, 2, 2, 1]]), 3):
+        with pytest.raises(RuntimeError, match="'lengths' argument should be a 1D CPU int64 tensor"):
+            pack_padded_sequence(x, lengths)
+    with pytest.raises(RuntimeError, match="Cannot pack empty tensors"):
+        pack_padded_sequence(x[:0], [3, 2, 2, 1])
+    with pytest.raises(RuntimeError, match="Cannot pack empty tensors"):
+        pack_padded_sequence(x[:, :0], [], enforce_sorted=False)
+    with pytest.raises(IndexError, match="at least 2 dimensions"):
+        pack_padded_sequence(tg.arange(4.0), [1])
+    with pytest.raises(TypeError, match="input must be a Tensor"):
+        pack_padded_sequence([[1.0]], [1])
+    with pytest.raises(TypeError, match="lengths"):
+        pack_padded_sequence(x, ["a", "b", "c", "d"])
+    with pytest.raises(TypeError, match="enforce_sorted must be a bool"):
+        pack_padded_sequence(x, [3, 2, 2, 1], enforce_sorted="no")
+
+
+def test_pad_packed_sequence_and_pad_sequence_errors_as_torch():
+    packed = pack_padded_sequence(tg.arange(12.0).reshape(3, 4), [3, 2, 2, 1])
+    # torch 2.13: ValueError naming total_length and the longest length
+    with pytest.raises(ValueError, match="Expected total_length to be at least the length of the longest sequence "
+                                         "in input, but got total_length=2 and max sequence length being 3"):
+        pad_packed_sequence(packed, total_length=2)
+    with pytest.raises(TypeError, match="total_length must be an int"):
+        pad_packed_sequence(packed, total_length=3.0)
+    with pytest.raises(TypeError, match="sequence must be a PackedSequence"):
+        pad_packed_sequence(tg.ones(3, 2))
+    with pytest.raises(RuntimeError, match="batch_sizes sum to 8 but data has 7 rows"):
+        pad_packed_sequence(PackedSequence(packed.data[:7], packed.batch_sizes))
+    with pytest.raises(RuntimeError, match="non-increasing"):
+        pad_packed_sequence(PackedSequence(packed.data, tg.tensor([1, 3, 4])))
+    # torch 2.13: RuntimeError messages of pad_sequence
+    with pytest.raises(RuntimeError, match="Expected padding_side to be one of left or right, but got middle."):
+        pad_sequence([tg.ones(2)], padding_side="middle")
+    with pytest.raises(RuntimeError, match="received an empty list of sequences"):
+        pad_sequence([])
+    with pytest.raises(RuntimeError, match="received an empty list of sequences"):
+        pack_sequence([])
+    with pytest.raises(RuntimeError, match="Expected iterable for input sequences"):
+        pad_sequence(5)
+    with pytest.raises(RuntimeError, match=r"sequences\[1\] has shape \(3, 3\), expected \(L, \*\(2,\)\)"):
+        pad_sequence([tg.ones(2, 2), tg.ones(3, 3)])
+    with pytest.raises(RuntimeError, match=r"sequences\[0\] is a 0-d tensor"):
+        pad_sequence([tg.tensor(1.0)])
+    with pytest.raises(TypeError, match="expected Tensor as element 1 in argument 0, but got list"):
+        pad_sequence([tg.ones(2), [3.0]])
+    with pytest.raises(TypeError, match="padding_value must be a number"):
+        pad_sequence([tg.ones(2)], padding_value="0")
+
+
+# ----------------------------------------------------------------------------- modules on PackedSequences
+def _torch_setup(cls, **kw):
+    """The weights and input of the hard-coded torch 2.13 cases: every parameter, in named_parameters order, and
+    then x (3, 3, 2) drawn from default_rng(2024) (U(-0.7, 0.7) and standard normal)."""
+    rng = np.random.default_rng(2024)
+    m = cls(2, 2, dtype=tg.float64, **kw)
+    with tg.no_grad():
+        for _, p in m.named_parameters():
+            p.data = tg.tensor(rng.uniform(-0.7, 0.7, p.shape))
+    return m, rng.standard_normal((3, 3, 2))
+
+
+def test_packed_lstm_bidirectional_two_layers_as_torch():
+    m, x = _torch_setup(LSTM, num_layers=2, bidirectional=True)
+    xt = tg.tensor(x, requires_grad=True)
+    out, (h_n, c_n) = m(pack_padded_sequence(xt, [2, 3, 1], enforce_sorted=False))
+    assert isinstance(out, PackedSequence)
+    assert _ints(out.batch_sizes) == [3, 2, 1]
+    assert _ints(out.sorted_indices) == [1, 0, 2] and _ints(out.unsorted_indices) == [1, 0, 2]
+    # torch 2.13: the same weights in torch.nn.LSTM(2, 2, num_layers=2, bidirectional=True, dtype=float64)
+    want_out = [[-0.1227291529, 0.1338689865, -0.0151992442, -0.3627948326],
+                [-0.1262266928, 0.1481637929, 0.0062266357, -0.2922215669],
+                [-0.1224011724, 0.1326279773, 0.0092471696, -0.1775137801],
+                [-0.1633604099, 0.221327849, -0.0084068802, -0.3009537815],
+                [-0.1590280686, 0.2219406527, 0.0179783903, -0.1728968373],
+                [-0.1577738317, 0.2721735049, 0.0020282669, -0.1763409575]]
+    want_h = [[[-0.0796727909, 0.098588016], [-0.0683866769, 0.2577785815], [-0.1543774848, 0.1203861004]],
+              [[-0.0557603201, -0.1334704736], [-0.1137332718, -0.1861511003], [-0.0530020762, -0.1144199593]],
+              [[-0.1590280686, 0.2219406527], [-0.1577738317, 0.2721735049], [-0.1224011724, 0.1326279773]],
+              [[0.0062266357, -0.2922215669], [-0.0151992442, -0.3627948326], [0.0092471696, -0.1775137801]]]
+    want_c = [[[-0.1763444436, 0.3406632007], [-0.0939292562, 0.4262189249], [-0.2747222543, 0.3358538659]],
+              [[-0.1329450884, -0.2223829086], [-0.2311867539, -0.4583880642], [-0.1202278164, -0.1876692868]],
+              [[-0.2718949097, 0.3877196772], [-0.2695497247, 0.4784870482], [-0.2047515663, 0.2204803297]],
+              [[0.0098173446, -0.5969486021], [-0.0238922369, -0.7649042637], [0.0148750666, -0.34943716]]]
+    np.testing.assert_allclose(out.data.numpy(), want_out, rtol=0, atol=2e-10)
+    np.testing.assert_allclose(h_n.numpy(), want_h, rtol=0, atol=2e-10)  # h_n in the original batch order
+    np.testing.assert_allclose(c_n.numpy(), want_c, rtol=0, atol=2e-10)
+    weights = tg.arange(1.0, 25.0).reshape(4, 3, 2).double()
+    (out.data.sum() + (h_n * weights).sum() + c_n.sum()).backward()
+    # torch 2.13: the gradients of the same loss
+    want_gx = [[[-1.1909013795, -0.815911268], [-1.1054199338, -1.175570075], [-1.5353668262, -0.1539480892]],
+               [[-0.786316174, -0.5331706692], [-0.4251979536, 0.1152525507], [0.0, 0.0]],
+               [[0.0, 0.0], [-1.1798725297, -0.9494464232], [0.0, 0.0]]]
+    want_gw = [[0.0001704713, 0.08305218], [-0.0157094407, 0.7548674525], [0.0022076191, -0.0037538173],
+               [-0.0047630791, 0.5071986707], [0.042662829, -2.3270781961], [0.0433510517, -2.3965608554],
+               [0.0018371771, 0.0290862103], [-0.0209525538, 1.7107663165]]
+    np.testing.assert_allclose(xt.grad.numpy(), want_gx, rtol=0, atol=2e-10)
+    np.testing.assert_allclose(m.weight_hh_l1_reverse.grad.numpy(), want_gw, rtol=0, atol=2e-10)
+
+
+def test_packed_gru_batch_first_with_hx_as_torch():
+    m, x = _torch_setup(GRU, batch_first=True)
+    xt = tg.tensor(x, requires_grad=True)
+    h0 = tg.tensor([[[0.5, -0.25], [0.1, 0.2], [-0.3, 0.4]]], dtype=tg.float64, requires_grad=True)
+    packed = pack_padded_sequence(xt, tg.tensor([1, 3, 2]), batch_first=True, enforce_sorted=False)
+    out, h_n = m(packed, h0)                                   # h0 in the original batch order
+    # torch 2.13: torch.nn.GRU(2, 2, batch_first=True, dtype=float64) with the same weights
+    assert _ints(out.sorted_indices) == [1, 2, 0] and _ints(out.unsorted_indices) == [2, 0, 1]
+    np.testing.assert_allclose(out.data.numpy(), [[0.1706729064, -0.2063234686], [-0.3047786624, -0.2035300904],
+                                                  [-0.0160041346, -0.4455561665], [-0.0391479239, -0.400486408],
+                                                  [-0.1959616928, -0.4137776779], [-0.2155753883, -0.5218168579]],
+                               rtol=0, atol=2e-10)
+    np.testing.assert_allclose(h_n.numpy(), [[[-0.0160041346, -0.4455561665], [-0.2155753883, -0.5218168579],
+                                              [-0.1959616928, -0.4137776779]]], rtol=0, atol=2e-10)
+    ((out.data ** 2).sum() + h_n.sum()).backward()
+    np.testing.assert_allclose(xt.grad.numpy(), [[[0.1351614718, -0.2647277487], [0, 0], [0, 0]],
+                                                 [[0.0701479861, 0.0419346826], [0.0226812168, -0.0286795134],
+                                                  [-0.0267552576, -0.1722142692]],
+                                                 [[-0.0068217078, -0.016428295], [-0.0800147832, -0.158788813],
+                                                  [0, 0]]], rtol=0, atol=2e-10)
+    np.testing.assert_allclose(h0.grad.numpy(), [[[0.6651073413, 0.1555090875], [0.2808678807, -0.4904608591],
+                                                  [-0.36479845, -0.0755023371]]], rtol=0, atol=2e-10)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("num_layers,bidirectional,batch_first,enforce_sorted,lengths", [
+    (1, False, False, True, [4, 3, 3, 1]),
+    (2, True, False, False, [2, 4, 1, 3]),
+    (2, False, True, False, [1, 4, 1, 4]),
+    (1, True, True, True, [4, 4]),
+])
+def test_packed_input_equals_the_lengths_path(mode, num_layers, bidirectional, batch_first, enforce_sorted,
+                                              lengths):
+    """A PackedSequence gives the padded-with-lengths outputs at the valid rows, h_n/c_n in the original order and
+    the same gradients for the input, the initial state and every parameter."""
+    nt, nb, ni, nh = max(lengths), len(lengths), 3, 2
+    m = make(mode, ni, nh, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
+             dtype=tg.float64)
+    dirs = 2 if bidirectional else 1
+    x = RNG.standard_normal((nb, nt, ni) if batch_first else (nt, nb, ni))
+    h0, c0 = RNG.standard_normal((2, num_layers * dirs, nb, nh))
+    g_out = RNG.standard_normal((nb, nt, dirs * nh) if batch_first else (nt, nb, dirs * nh))
+    g_h = RNG.standard_normal((num_layers * dirs, nb, nh))
+
+    def run(packed):
+        xt, ht, ct = (tg.tensor(a, requires_grad=True) for a in (x, h0, c0))
+        hx = (ht, ct) if mode == "lstm" else ht
+        if packed:
+            p = pack_padded_sequence(xt, lengths, batch_first=batch_first, enforce_sorted=enforce_sorted)
+            out, state = m(p, hx)
+            assert isinstance(out, PackedSequence) and out.batch_sizes is p.batch_sizes
+            assert out.sorted_indices is p.sorted_indices and out.data.shape == (sum(lengths), dirs * nh)
+            out = pad_packed_sequence(out, batch_first=batch_first)[0]
+        else:
+            out, state = m(xt, hx, lengths=lengths)
+        h_n = state[0] if mode == "lstm" else state
+        loss = (out * tg.tensor(g_out)).sum() + (h_n * tg.tensor(g_h)).sum()
+        if mode == "lstm":
+            loss = loss + state[1].sum()
+        m.zero_grad()
+        loss.backward()
+        grads = [xt.grad.numpy(), ht.grad.numpy()] + [p.grad.numpy() for p in m.parameters()]
+        return [out.numpy()] + [s.numpy() for s in (state if mode == "lstm" else (state,))] + grads
+
+    for got, want in zip(run(True), run(False)):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14)
+
+
+def test_packed_input_float32_and_default_state():
+    m = LSTM(3, 4)
+    seqs = [tg.randn(n, 3) for n in (2, 5, 3)]
+    out, (h_n, c_n) = m(pack_sequence(seqs, enforce_sorted=False))
+    assert out.data.dtype == tg.float32 and out.data.shape == (10, 4) and h_n.shape == c_n.shape == (1, 3, 4)
+    for b, s in enumerate(seqs):                               # each sample alone, in the original order
+        o1, (h1, _) = m(s)
+        np.testing.assert_allclose(h_n.numpy()[0, b], h1.numpy()[0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(unpack_sequence(out)[b].numpy(), o1.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_packed_input_errors():
+    m = GRU(2, 3)
+    p = pack_padded_sequence(tg.randn(3, 4, 2), [2, 3, 1, 2], enforce_sorted=False)
+    with pytest.raises(ValueError, match="lengths must be None for a PackedSequence"):
+        m(p, lengths=[2, 3, 1, 2])
+    # torch 2.13: RuntimeError "input.size(-1) must be equal to input_size. Expected 2, got 3"
+    with pytest.raises(RuntimeError, match="expected input_size=2"):
+        m(PackedSequence(tg.randn(8, 3), p.batch_sizes, p.sorted_indices))
+    # torch 2.13: RuntimeError "input must have 2 dimensions, got 3"
+    with pytest.raises(RuntimeError, match="must have 2 dimensions"):
+        m(PackedSequence(tg.randn(8, 1, 2), p.batch_sizes, p.sorted_indices))
+    # torch 2.13: ValueError "RNN input dtype (torch.float64) does not match weight dtype (torch.float32)"
+    with pytest.raises(ValueError, match="dtype float64"):
+        m(p.double())
+    with pytest.raises(RuntimeError, match=r"hx must have shape \(1, 4, 3\)"):
+        m(p, tg.zeros(1, 3, 3))
+    with pytest.raises(TypeError, match=r"hx must be a tuple \(h_0, c_0\)"):
+        LSTM(2, 3)(p, tg.zeros(1, 4, 3))

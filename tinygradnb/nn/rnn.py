@@ -10,17 +10,25 @@ and r, z, n (GRU) stacked in that order — and PyTorch's default init U(−1/�
 (num_layers·D, B, H). ``lengths`` (B,) gives each sample's valid length (PyTorch's packed-sequence semantics
 without the PackedSequence: outputs past a sample's length are 0, its h_n is its state at t = lengths[b] − 1, and
 the reverse direction reads only the valid prefix, backwards).
+
+``input`` may also be a ``PackedSequence`` (``nn.utils.rnn``): then output is a PackedSequence with the input's
+batch_sizes and indices, and h_0/h_n (c_0/c_n) are in the batch's original order, as PyTorch. It runs through the
+same lengths path (the batch unpacked to (T, B, I) in its original order, its lengths as ``lengths``), so a
+packed batch gives exactly what the padded batch with ``lengths`` gives.
 """
 import math
 import numbers
 
+import numpy as np
+
 from .. import creation
 from ..ops import rnn as R
 from ..ops.embedding import dropout as _dropout
-from ..ops.shape import concat, squeeze, stack, transpose, unsqueeze
-from ..tensor import Tensor, as_dtype, float32
+from ..ops.shape import concat, index_select, squeeze, stack, transpose, unsqueeze
+from ..tensor import Tensor, as_dtype, float32, int64
 from . import init
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence, _pack_rows, pad_packed_sequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -84,6 +92,16 @@ class RNNBase(Module):
         return [[getattr(self, n) for n in names] for names in self._flat_names]
 
     # ------------------------------------------------------------------ validation
+    def _check_features(self, x):
+        cls = type(self).__name__
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"{cls}: input of shape {x.shape} has {x.shape[-1]} features in its last dimension, "
+                               f"expected input_size={self.input_size}")
+        dt = self.weight_hh_l0.dtype
+        if x.dtype != dt:  # PyTorch: ValueError "RNN input dtype ... does not match weight dtype"
+            raise ValueError(f"{cls}: input has dtype {x.dtype}, expected {dt} like the parameters (convert the "
+                             f"input with .to({dt}) or the model with .to({x.dtype}))")
+
     def _check_input(self, x):
         cls = type(self).__name__
         if not isinstance(x, Tensor):
@@ -92,13 +110,7 @@ class RNNBase(Module):
             layout = "(B, T, input_size)" if self.batch_first else "(T, B, input_size)"
             raise ValueError(f"{cls}: input must be 3-D {layout} or unbatched 2-D (T, input_size), got shape "
                              f"{x.shape}")
-        if x.shape[-1] != self.input_size:
-            raise RuntimeError(f"{cls}: input of shape {x.shape} has {x.shape[-1]} features in its last dimension, "
-                               f"expected input_size={self.input_size}")
-        dt = self.weight_hh_l0.dtype
-        if x.dtype != dt:  # PyTorch: ValueError "RNN input dtype ... does not match weight dtype"
-            raise ValueError(f"{cls}: input has dtype {x.dtype}, expected {dt} like the parameters (convert the "
-                             f"input with .to({dt}) or the model with .to({x.dtype}))")
+        self._check_features(x)
         batched = x.ndim == 3
         if not batched:
             x = unsqueeze(x, 1)
@@ -124,10 +136,50 @@ class RNNBase(Module):
     # ------------------------------------------------------------------ forward
     def forward(self, input, hx=None, lengths=None):
         cls = type(self).__name__
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, lengths)
         x, batched = self._check_input(input)
-        nt, nb = x.shape[0], x.shape[1]
         if lengths is not None and not batched:
             raise ValueError(f"{cls}: lengths needs a batched input, got unbatched input of shape {input.shape}")
+        out, h_n, c_n = self._run(x, hx, lengths, batched)
+        lstm = self.mode == "LSTM"
+        if not batched:
+            out, h_n = squeeze(out, 1), squeeze(h_n, 1)
+            c_n = squeeze(c_n, 1) if lstm else None
+        elif self.batch_first:
+            out = transpose(out, 0, 1)
+        return (out, (h_n, c_n)) if lstm else (out, h_n)
+
+    def _forward_packed(self, input, hx, lengths):
+        """A PackedSequence through the lengths path: unpack to (T, B, I) in the original batch order, run with
+        its lengths (hx in the original order too, as PyTorch), pack the output in the input's sorted order."""
+        cls = type(self).__name__
+        if lengths is not None:
+            raise ValueError(f"{cls}: lengths must be None for a PackedSequence input (its batch_sizes give the "
+                             f"lengths)")
+        data = input.data
+        if not isinstance(data, Tensor):
+            raise TypeError(f"{cls}: the PackedSequence's data must be a Tensor, got {type(data).__name__}")
+        if data.ndim != 2:
+            raise RuntimeError(f"{cls}: a PackedSequence's data must have 2 dimensions (sum of the lengths, "
+                               f"input_size), got shape {data.shape}")
+        self._check_features(data)
+        x, lens = pad_packed_sequence(input)
+        out, h_n, c_n = self._run(x, hx, lens, True)
+        bs = input.batch_sizes.numpy()
+        order = (input.sorted_indices.numpy() if input.sorted_indices is not None else
+                 np.arange(x.shape[1])).astype(np.int64)
+        rows = _pack_rows(x.shape[0], x.shape[1], bs, order, False)
+        flat = out.reshape(x.shape[0] * x.shape[1], out.shape[2])
+        out_data = index_select(flat, 0, creation.tensor(rows, dtype=int64, device=data.device))
+        packed = PackedSequence(out_data, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
+        return (packed, (h_n, c_n)) if self.mode == "LSTM" else (packed, h_n)
+
+    def _run(self, x, hx, lengths, batched):
+        """The layers over x (T, B, I); returns (output (T, B, D·H), h_n, c_n or None), h_n and c_n
+        (num_layers·D, B, H)."""
+        cls = type(self).__name__
+        nt, nb = x.shape[0], x.shape[1]
         if lengths is not None:
             R.check_lengths(lengths, nt, nb, x.device, cls)  # fail early, naming the module
         lstm = self.mode == "LSTM"
@@ -163,14 +215,7 @@ class RNNBase(Module):
             x = outs[0] if dirs == 1 else concat(outs, axis=2)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 x = _dropout(x, self.dropout, True)
-        out, h_n = x, stack(hn, 0)
-        c_n = stack(cn, 0) if lstm else None
-        if not batched:
-            out, h_n = squeeze(out, 1), squeeze(h_n, 1)
-            c_n = squeeze(c_n, 1) if lstm else None
-        elif self.batch_first:
-            out = transpose(out, 0, 1)
-        return (out, (h_n, c_n)) if lstm else (out, h_n)
+        return x, stack(hn, 0), (stack(cn, 0) if lstm else None)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
