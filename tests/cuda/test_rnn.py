@@ -171,3 +171,76 @@ def test_gates_saturate_at_extreme_inputs_as_on_the_cpu():
         want = m(x)[0].numpy()
         got = m.to("cuda")(x.to("cuda"))[0].numpy()
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+# ----------------------------------------------------------------------------- packed sequences on cuda
+def _rnn_utils():
+    import tinygradnb as tg
+    from tinygradnb.nn.utils import rnn as U
+    return tg, U
+
+
+def test_pack_and_pad_keep_data_on_the_device_and_batch_sizes_on_the_cpu():
+    tg, U = _rnn_utils()
+    x = np.random.default_rng(0).standard_normal((4, 3, 2))
+    lengths = [2, 4, 1]
+    xc = tg.tensor(x, device="cuda", requires_grad=True)
+    packed = U.pack_padded_sequence(xc, lengths, enforce_sorted=False)
+    want = U.pack_padded_sequence(tg.tensor(x), lengths, enforce_sorted=False)
+    assert packed.is_cuda and packed.data.device == "cuda"
+    assert packed.batch_sizes.device == "cpu" and packed.batch_sizes.dtype == tg.int64
+    assert packed.sorted_indices.device == packed.unsorted_indices.device == "cuda"
+    np.testing.assert_array_equal(packed.data.numpy(), want.data.numpy())
+    np.testing.assert_array_equal(packed.sorted_indices.numpy(), want.sorted_indices.numpy())
+    padded, lens = U.pad_packed_sequence(packed, batch_first=True, padding_value=-2.0, total_length=5)
+    assert padded.device == "cuda" and lens.device == "cpu" and lens.numpy().tolist() == lengths
+    np.testing.assert_array_equal(padded.numpy(), U.pad_packed_sequence(want, True, -2.0, 5)[0].numpy())
+    w = np.random.default_rng(1).standard_normal((3, 5, 2))
+    (padded * tg.tensor(w, device="cuda")).sum().backward()
+    assert xc.grad.device == "cuda"
+    g = np.zeros_like(x)
+    for b, ln in enumerate(lengths):
+        g[:ln, b] = w[b, :ln]
+    np.testing.assert_array_equal(xc.grad.numpy(), g)
+    seqs = [tg.tensor(x[:ln, b], device="cuda") for b, ln in enumerate(lengths)]
+    out = U.pad_sequence(seqs, batch_first=True, padding_side="left")
+    assert out.device == "cuda"
+    np.testing.assert_array_equal(out.numpy(), U.pad_sequence([s.cpu() for s in seqs], True, 0.0, "left").numpy())
+
+
+def test_packed_sequence_to_moves_data_and_indices_only():
+    tg, U = _rnn_utils()
+    p = U.pack_padded_sequence(tg.randn(3, 2, 4), [1, 3], enforce_sorted=False)
+    for q in (p.to("cuda"), p.cuda()):
+        assert q.is_cuda and q.sorted_indices.device == q.unsorted_indices.device == "cuda"
+        assert q.batch_sizes is p.batch_sizes
+        np.testing.assert_array_equal(q.data.numpy(), p.data.numpy())
+        assert q.to("cuda") is q and q.cpu().data.device == "cpu" and q.cpu().sorted_indices.device == "cpu"
+    with pytest.raises(ValueError, match="batch_sizes should always be on CPU"):
+        U.PackedSequence(p.data, p.batch_sizes.to("cuda"))
+    with pytest.raises(RuntimeError, match="'lengths' argument should be a 1D CPU int64 tensor"):
+        U.pack_padded_sequence(tg.randn(3, 2, device="cuda"), tg.tensor([3, 2], device="cuda"))
+
+
+def test_packed_lstm_on_cuda_equals_the_cpu():
+    tg, U = _rnn_utils()
+    from tinygradnb import nn
+    tg.manual_seed(0)
+    m = nn.LSTM(2, 3, num_layers=2, bidirectional=True, dtype=tg.float64)
+    mc = nn.LSTM(2, 3, num_layers=2, bidirectional=True, dtype=tg.float64)
+    mc.load_state_dict(m.state_dict())
+    mc.to("cuda")
+    x = np.random.default_rng(2).standard_normal((3, 3, 2))
+    h0 = np.random.default_rng(3).standard_normal((4, 3, 3))
+    results = []
+    for model, device in ((m, "cpu"), (mc, "cuda")):
+        xt = tg.tensor(x, device=device, requires_grad=True)
+        ht = tg.tensor(h0, device=device, requires_grad=True)
+        packed = U.pack_padded_sequence(xt, [2, 3, 1], enforce_sorted=False)
+        out, (h_n, c_n) = model(packed, (ht, tg.zeros(4, 3, 3, dtype=tg.float64, device=device)))
+        assert out.data.device == h_n.device == device and out.batch_sizes.device == "cpu"
+        ((out.data ** 2).sum() + h_n.sum() + c_n.sum()).backward()
+        results.append([out.data.numpy(), h_n.numpy(), c_n.numpy(), xt.grad.numpy(), ht.grad.numpy(),
+                        model.weight_ih_l1_reverse.grad.numpy()])
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
