@@ -922,6 +922,8 @@ def test_pad_packed_sequence_and_pad_sequence_errors_as_torch():
         pack_sequence([])
     with pytest.raises(RuntimeError, match="Expected iterable for input sequences"):
         pad_sequence(5)
+    with pytest.raises(TypeError, match="0-d tensor"):
+        pad_sequence(tg.tensor(1.0))
     with pytest.raises(RuntimeError, match=r"sequences\[1\] has shape \(3, 3\), expected \(L, \*\(2,\)\)"):
         pad_sequence([tg.ones(2, 2), tg.ones(3, 3)])
     with pytest.raises(RuntimeError, match=r"sequences\[0\] is a 0-d tensor"):

@@ -303,7 +303,10 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     dtype; a tensor is taken as the sequence of its rows."""
     fn = "pad_sequence"
     if isinstance(sequences, Tensor):
-        sequences = unbind(sequences, 0) if sequences.ndim else None
+        if sequences.ndim == 0:
+            raise TypeError("pad_sequence: sequences is a 0-d tensor; pass a list of tensors or a tensor whose rows "
+                            "are the sequences")
+        sequences = unbind(sequences, 0)
     if not isinstance(sequences, Iterable):
         raise RuntimeError(f"pad_sequence: Expected iterable for input sequences, but got arg of type: "
                            f"{type(sequences)}")
@@ -371,7 +374,9 @@ def pack_sequence(sequences, enforce_sorted=True):
     """``pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)`` with each
     sequence's length, as ``torch.nn.utils.rnn.pack_sequence``."""
     if isinstance(sequences, Tensor):
-        sequences = unbind(sequences, 0) if sequences.ndim else None
+        if sequences.ndim == 0:
+            raise TypeError("pack_sequence: sequences is a 0-d tensor; pass a list of tensors")
+        sequences = unbind(sequences, 0)
     if not isinstance(sequences, Iterable):
         raise TypeError(f"pack_sequence: sequences must be a list of Tensors, got {type(sequences).__name__}")
     sequences = list(sequences)
