@@ -189,13 +189,13 @@ def test_cross_entropy_masked_logits():
 
 # bad inputs
 def test_cross_entropy_shape_mismatch():
-    with pytest.raises(ValueError, match=r"logits of shape \(4, 3\) need target of shape \(4,\), got target of "
+    with pytest.raises(ValueError, match=r"input of shape \(4, 3\) needs target of shape \(4,\), got target of "
                                          r"shape \(3,\)"):
         cross_entropy(tg.zeros(4, 3), tg.tensor([0, 1, 2]))
 
 
 def test_cross_entropy_nd_shape_mismatch():
-    with pytest.raises(ValueError, match=r"need target of shape \(2, 5\), got target of shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"needs target of shape \(2, 5\), got target of shape \(2, 3\)"):
         cross_entropy(tg.zeros(2, 3, 5), tg.tensor(np.zeros((2, 3), np.int64)))
 
 
@@ -228,12 +228,12 @@ def test_cross_entropy_bad_reduction():
 
 
 def test_cross_entropy_integer_logits():
-    with pytest.raises(TypeError, match="logits must be a float32 or float64 tensor, got int64"):
+    with pytest.raises(TypeError, match="input must be a float32 or float64 tensor, got int64"):
         cross_entropy(tg.tensor([[1, 2]]), tg.tensor([0]))
 
 
 def test_cross_entropy_0d_logits():
-    with pytest.raises(ValueError, match="logits must have a class dimension"):
+    with pytest.raises(ValueError, match="input must have a class dimension"):
         cross_entropy(tg.tensor(1.0), tg.tensor(0))
 
 
@@ -286,10 +286,16 @@ def test_bce_extreme_logits(dtype):
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, -1.0, 1.0, 0.0], atol=1e-30)
 
 
-@pytest.mark.parametrize("fn", [mse_loss, binary_cross_entropy_with_logits], ids=lambda f: f.__name__)
-def test_pointwise_loss_shape_mismatch(fn):
+def test_pointwise_loss_shape_mismatch():
+    # torch 2.13: binary_cross_entropy_with_logits raises ValueError; mse_loss broadcasts with a UserWarning
     with pytest.raises(ValueError, match=r"input shape \(2, 3\) and target shape \(3,\) must be equal"):
-        fn(tg.zeros(2, 3), tg.zeros(3))
+        binary_cross_entropy_with_logits(tg.zeros(2, 3), tg.zeros(3))
+    x = np.arange(6.0).reshape(2, 3)
+    with pytest.warns(UserWarning, match="different to the input size"):
+        out = mse_loss(tg.tensor(x), tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64), reduction="none")
+    np.testing.assert_array_equal(out.numpy(), (x - [1.0, 2.0, 3.0]) ** 2)
+    with pytest.raises(ValueError, match="do not broadcast"):
+        mse_loss(tg.zeros(2, 3), tg.zeros(2))
 
 
 @pytest.mark.parametrize("fn", [mse_loss, binary_cross_entropy_with_logits], ids=lambda f: f.__name__)
@@ -395,3 +401,346 @@ def test_cross_entropy_with_no_rows_matches_torch():
         assert z.grad.shape == (0, 3)
     assert cross_entropy(tg.zeros(0, 3), y, reduction="none").shape == (0,)
     assert cross_entropy(tg.zeros(0, 3, 2), tg.tensor(np.zeros((0, 2), np.int64)), reduction="none").shape == (0, 2)
+
+
+# ----------------------------------------------------------------------------- issue #12: nll_loss, weighted and
+# label-smoothed cross_entropy, binary_cross_entropy (+ weights), kl_div, l1, smooth_l1, huber
+from tinygradnb import nn  # noqa: E402
+from tinygradnb.ops.loss import (nll_loss, binary_cross_entropy, kl_div, l1_loss, smooth_l1_loss,  # noqa: E402
+                                 huber_loss)
+
+
+def _np_nll(lp, y, w=None, reduction="mean", ignore_index=-100):
+    """lp (N, C, ...) or (C,) log-probabilities, y class indices: −w[y]·lp[y], ignored samples 0 and uncounted."""
+    squeeze = lp.ndim == 1
+    if squeeze:
+        lp, y = lp[None], np.asarray(y)[None]
+    lpm = np.moveaxis(lp, 1, -1)
+    keep = y != ignore_index
+    safe = np.where(keep, y, 0)
+    wv = (np.ones(lp.shape[1]) if w is None else np.asarray(w))[safe] * keep
+    loss = -np.take_along_axis(lpm, safe[..., None], axis=-1)[..., 0] * wv
+    if reduction == "none":
+        return loss[0] if squeeze else loss
+    return loss.sum() if reduction == "sum" else loss.sum() / wv.sum()
+
+
+def _np_ce_full(z, y, w=None, reduction="mean", ignore_index=-100, ls=0.0):
+    """PyTorch's cross-entropy with class weights and label smoothing, in NumPy: (1 − ε)·nll + ε/C·smooth, the
+    smooth term −Σ_c w_c log p_c over kept samples with nll's denominator."""
+    axis = 0 if z.ndim == 1 else 1
+    lp = _np_log_softmax(np.moveaxis(z, axis, -1))
+    lp = np.moveaxis(lp, -1, axis)
+    out = _np_nll(lp, y, w, reduction, ignore_index)
+    if ls <= 0:
+        return out
+    c = z.shape[axis]
+    wc = np.ones(c) if w is None else np.asarray(w)
+    y_ = np.asarray(y)
+    keep = y_ != ignore_index
+    smooth = -(np.moveaxis(lp, axis, -1) * wc).sum(-1) * keep
+    if reduction == "sum":
+        smooth = smooth.sum()
+    elif reduction == "mean":
+        smooth = smooth.sum() / (wc[np.where(keep, y_, 0)] * keep).sum()
+    return (1 - ls) * out + ls / c * smooth
+
+
+NLL_CASES = [((5, 4), (5,)), ((3, 4, 2), (3, 2)), ((4,), ())]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape,tshape", NLL_CASES, ids=str)
+def test_nll_loss_forward_and_grad(shape, tshape, reduction, weighted):
+    rng = np.random.default_rng(7)
+    lp = rng.normal(size=shape)
+    y = rng.integers(0, 4, size=tshape)
+    if y.ndim:
+        y.reshape(-1)[0] = 2                      # ignore_index 2 below drops these
+    w = rng.uniform(0.5, 2.0, 4) if weighted else None
+    yt = tg.tensor(y)
+    for ii in (-100, 2):
+        if ii == 2 and not y.ndim:
+            continue
+        check_op(lambda a: nll_loss(a, yt, None if w is None else tg.tensor(w, dtype=a.dtype), reduction=reduction,
+                                    ignore_index=ii),
+                 lambda a: _np_nll(a, y, w, reduction, ii), arrays=[lp])
+
+
+@pytest.mark.parametrize("ls", [0.0, 0.25, 1.0])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 2), (4,)], ids=str)
+def test_cross_entropy_weight_and_label_smoothing(shape, reduction, weighted, ls):
+    rng = np.random.default_rng(8)
+    z = rng.normal(size=shape) * 2
+    tshape = () if len(shape) == 1 else (shape[0],) + shape[2:]
+    y = rng.integers(0, 4, size=tshape)
+    if y.ndim:
+        y.reshape(-1)[1] = -100
+    w = rng.uniform(0.5, 2.0, 4) if weighted else None
+    yt = tg.tensor(y)
+    check_op(lambda a: cross_entropy(a, yt, None if w is None else tg.tensor(w, dtype=a.dtype), reduction=reduction,
+                                     label_smoothing=ls),
+             lambda a: _np_ce_full(a, y, w, reduction, -100, ls), arrays=[z])
+
+
+def test_cross_entropy_weight_label_smoothing_ignore_index_match_torch():
+    # torch 2.13: F.cross_entropy(z, y, w, label_smoothing=0.3) with a −100 target, float64
+    z = np.array([[1., 2, 3], [0.5, -1, 2], [0, 0, 0], [3, 1, -2]])
+    y, w = tg.tensor([2, 0, -100, 1]), tg.tensor([0.2, 1.0, 3.0], dtype=tg.float64)
+    want = {"mean": 1.2121638138816024, "sum": 5.091088018302731,
+            "none": [1.1671670303998387, 0.6751343261280079, 0.0, 3.2487866617748846]}
+    for reduction, v in want.items():
+        np.testing.assert_allclose(cross_entropy(tg.tensor(z), y, w, reduction=reduction, label_smoothing=0.3).numpy(),
+                                   v, rtol=1e-12)
+    x = tg.tensor(z, requires_grad=True)
+    cross_entropy(x, y, w, label_smoothing=0.3).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [
+        [0.049256439140323495, 0.12302755882335477, -0.17228399796367835],
+        [-0.014723185809899873, -0.018594514040098816, 0.03331769984999869], [0.0, 0.0, 0.0],
+        [0.2287315872549186, -0.1588762826001879, -0.06985530465473068]], rtol=1e-10, atol=1e-15)
+    # every target ignored: 'mean' is 0/0 = NaN, with or without weights and smoothing (torch 2.13)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(nll_loss(tg.tensor(z), tg.tensor([-100] * 4), w).item())
+        assert np.isnan(cross_entropy(tg.tensor(z), tg.tensor([-100] * 4), w, label_smoothing=0.2).item())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_probability_targets(reduction):
+    rng = np.random.default_rng(9)
+    z, t, w = rng.normal(size=(3, 4, 2)), rng.uniform(size=(3, 4, 2)), rng.uniform(0.5, 2, 4)
+
+    def ref(a, tt):
+        lp = np.moveaxis(_np_log_softmax(np.moveaxis(a, 1, -1)), -1, 1)
+        ts = tt * 0.8 + 0.2 / 4
+        loss = -(lp * ts * w[None, :, None]).sum(1)
+        return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.sum() / 6
+    check_op(lambda a, tt: cross_entropy(a, tt, tg.tensor(w, dtype=a.dtype), reduction=reduction,
+                                         label_smoothing=0.2), ref, arrays=[z, t])
+
+
+def test_cross_entropy_and_nll_bad_arguments():
+    z, y = tg.zeros(2, 3), tg.tensor([0, 1])
+    with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0"):
+        cross_entropy(z, y, label_smoothing=1.5)
+    # torch 2.13 treats label_smoothing <= 0 as none
+    assert cross_entropy(z, y, label_smoothing=-0.1).item() == pytest.approx(np.log(3.0))
+    for fn in (nll_loss, cross_entropy):
+        with pytest.raises(RuntimeError, match="weight tensor should be defined either for all 3 classes"):
+            fn(z, y, tg.ones(2))
+        with pytest.raises(RuntimeError, match="expected weight of the input's dtype float32, got float64"):
+            fn(z, y, tg.ones(3, dtype=tg.float64))
+        with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'weight'"):
+            fn(z, y, tg.ones(3, requires_grad=True))
+        with pytest.raises(ValueError, match=r"class index 3, outside \[0, 3\)"):
+            fn(z, tg.tensor([0, 3]))
+        with pytest.raises(TypeError, match="weight must be a Tensor or None"):
+            fn(z, y, [1.0, 1.0, 1.0])
+    with tg.no_grad():                            # no graph: a weight that requires grad is fine
+        nll_loss(z, y, tg.ones(3, requires_grad=True))
+
+
+def test_legacy_size_average_and_reduce():
+    z, y = tg.tensor(np.arange(6.0).reshape(2, 3)), tg.tensor([0, 2])
+    assert nll_loss(z, y, size_average=False).item() == -(0.0 + 5.0)
+    assert nll_loss(z, y, reduce=False).tolist() == [-0.0, -5.0]
+    assert nll_loss(z, y, size_average=True, reduce=True).item() == -2.5
+
+
+# binary cross-entropy of probabilities
+def _np_bce(x, t, w=None):
+    out = -(t * np.maximum(np.log(x), -100) + (1 - t) * np.maximum(np.log1p(-x), -100))
+    return out if w is None else out * w
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_cross_entropy_forward_and_grad(reduction, weighted):
+    rng = np.random.default_rng(10)
+    x, t, w = rng.uniform(0.05, 0.95, (3, 4)), rng.uniform(0, 1, (3, 4)), rng.uniform(0.5, 2, (4,))
+    check_op(lambda a, b: binary_cross_entropy(a, b, tg.tensor(w, dtype=a.dtype) if weighted else None,
+                                               reduction=reduction),
+             lambda a, b: _reduce(_np_bce(a, b, w if weighted else None), reduction), arrays=[x, t])
+
+
+def test_binary_cross_entropy_clamps_log_as_torch():
+    # torch 2.13: logs clamped to >= −100; gradients (x − t)/max((1 − x)x, 1e-12 as float32), target: log(1−x) − log x
+    x = tg.tensor([0., 1, 1e-50, 0.5, 1], dtype=tg.float64, requires_grad=True)
+    t = tg.tensor([1., 0, 1, 0.3, 1], dtype=tg.float64, requires_grad=True)
+    with np.errstate(divide="ignore"):
+        loss = binary_cross_entropy(x, t, reduction="none")
+        loss.sum().backward()
+    np.testing.assert_allclose(loss.numpy(), [100.0, 100.0, 100.0, 0.6931471805599453, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), [-1000000003995.8029, 1000000003995.8029, -1000000003995.8029, 0.8,
+                                                0.0], rtol=1e-12)
+    np.testing.assert_allclose(t.grad.numpy(), [np.inf, -np.inf, 115.12925464970229, 0.0, -np.inf], rtol=1e-12)
+
+
+def test_binary_cross_entropy_bad_arguments():
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        binary_cross_entropy(tg.tensor([0.5, 1.5]), tg.tensor([0.0, 1.0]))
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        binary_cross_entropy(tg.tensor([0.5, np.nan]), tg.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match="different to the input size"):
+        binary_cross_entropy(tg.tensor([0.5, 0.5]), tg.tensor([0.0]))
+    with pytest.raises(RuntimeError, match="found target dtype float64 but expected the input's float32"):
+        binary_cross_entropy(tg.tensor([0.5, 0.2]), tg.tensor([0.0, 1.0], dtype=tg.float64))
+    with pytest.raises(RuntimeError, match="does not broadcast to the input's shape"):
+        binary_cross_entropy(tg.tensor([0.5, 0.2]), tg.tensor([0.0, 1.0]), tg.ones(3, 2))
+    with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'weight'"):
+        binary_cross_entropy(tg.tensor([0.5, 0.2]), tg.tensor([0.0, 1.0]), tg.ones(2, requires_grad=True))
+
+
+def _np_bce_logits_w(x, t, w, pw):
+    log_sig = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+    return ((1 - t) * x - (1 + (pw - 1) * t) * log_sig) * w
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_with_logits_weight_and_pos_weight(reduction):
+    rng = np.random.default_rng(11)
+    x, t = rng.normal(size=(3, 4)) * 3, rng.uniform(0, 1, (3, 4))
+    w, pw = rng.uniform(0.5, 2, (3, 1)), rng.uniform(0.5, 3, (4,))
+    for wt, pwt in ((w, None), (None, pw), (w, pw)):
+        check_op(lambda a, b: binary_cross_entropy_with_logits(
+                     a, b, None if wt is None else tg.tensor(wt, dtype=a.dtype), reduction=reduction,
+                     pos_weight=None if pwt is None else tg.tensor(pwt, dtype=a.dtype)),
+                 lambda a, b: _reduce(_np_bce_logits_w(a, b, 1.0 if wt is None else wt, 1.0 if pwt is None else pwt),
+                                      reduction), arrays=[x, t])
+
+
+def test_bce_with_logits_pos_weight_at_infinite_logits_matches_torch():
+    # torch 2.13, weight 0.5 and pos_weight 2
+    x = tg.tensor([-np.inf, np.inf, 0, 50, -50], dtype=tg.float64, requires_grad=True)
+    t = tg.tensor([0., 0, 1, 1, 0], dtype=tg.float64)
+    with np.errstate(invalid="ignore"):
+        loss = binary_cross_entropy_with_logits(x, t, tg.tensor([0.5], dtype=tg.float64), reduction="none",
+                                                pos_weight=tg.tensor([2.0], dtype=tg.float64))
+        loss.sum().backward()
+    np.testing.assert_allclose(loss.numpy(), [np.nan, np.inf, 0.6931471805599453, 1.9287498479639178e-22, 0.0],
+                               rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.5, -0.5, 0.0, 9.64374923981959e-23], rtol=1e-12)
+    with pytest.raises(RuntimeError, match="argument 'pos_weight'"):
+        binary_cross_entropy_with_logits(x, t, pos_weight=tg.ones(5, dtype=tg.float64, requires_grad=True))
+
+
+# kl_div
+@pytest.mark.parametrize("log_target", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
+def test_kl_div_forward_and_grad(reduction, log_target):
+    rng = np.random.default_rng(12)
+    lp = np.log(rng.uniform(0.1, 1, (3, 4)))
+    t = rng.uniform(0.1, 1, (3, 4))
+    if log_target:
+        t = np.log(t)
+
+    def ref(a, b):
+        v = np.exp(b) * (b - a) if log_target else b * (np.log(b) - a)
+        return v.sum() / 3 if reduction == "batchmean" else _reduce(v, reduction)
+    check_op(lambda a, b: kl_div(a, b, reduction=reduction, log_target=log_target), ref, arrays=[lp, t])
+
+
+def test_kl_div_zero_target_matches_torch():
+    # torch 2.13: xlogy(0, 0) = 0 in the value; the target's gradient there is NaN (xlogy's t/t)
+    i = tg.tensor([-1., -2, -0.5], dtype=tg.float64, requires_grad=True)
+    t = tg.tensor([0., 0.5, 0.5], dtype=tg.float64, requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        loss = kl_div(i, t, reduction="none")
+        loss.sum().backward()
+    np.testing.assert_allclose(loss.numpy(), [0.0, 0.6534264097200273, -0.09657359027997264], rtol=1e-12)
+    np.testing.assert_allclose(i.grad.numpy(), [0.0, -0.5, -0.5])
+    np.testing.assert_allclose(t.grad.numpy(), [np.nan, 2.3068528194400546, 0.8068528194400547], rtol=1e-12)
+    t2 = tg.tensor([-np.inf, -1, 0.], dtype=tg.float64)          # log_target: e^t (t − x), NaN at t = −∞
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_allclose(kl_div(i, t2, reduction="none", log_target=True).numpy(),
+                                   [np.nan, 0.36787944117144233, 0.5], rtol=1e-12)
+    assert kl_div(tg.tensor(-0.3), tg.tensor(0.4), reduction="batchmean").item() == pytest.approx(
+        0.4 * (np.log(0.4) + 0.3))                              # a 0-d input: batchmean is the sum
+    with pytest.raises(ValueError, match="reduction must be one of 'mean', 'batchmean'"):
+        kl_div(i, t, reduction="avg")
+
+
+# l1 / smooth_l1 / huber
+def _np_smooth_l1(d, beta):
+    a = np.abs(d)
+    return np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta) if beta else a
+
+
+def _np_huber(d, delta):
+    a = np.abs(d)
+    return np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+
+
+REGRESSION = [
+    ("l1", lambda a, b, r: l1_loss(a, b, reduction=r), lambda d: np.abs(d)),
+    ("smooth_l1", lambda a, b, r: smooth_l1_loss(a, b, reduction=r), lambda d: _np_smooth_l1(d, 1.0)),
+    ("smooth_l1_beta0.5", lambda a, b, r: smooth_l1_loss(a, b, reduction=r, beta=0.5), lambda d: _np_smooth_l1(d, 0.5)),
+    ("smooth_l1_beta0", lambda a, b, r: smooth_l1_loss(a, b, reduction=r, beta=0.0), lambda d: np.abs(d)),
+    ("huber", lambda a, b, r: huber_loss(a, b, reduction=r), lambda d: _np_huber(d, 1.0)),
+    ("huber_delta2", lambda a, b, r: huber_loss(a, b, reduction=r, delta=2.0), lambda d: _np_huber(d, 2.0)),
+]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name,fn,ref", REGRESSION, ids=[r[0] for r in REGRESSION])
+def test_regression_losses_forward_and_grad(name, fn, ref, reduction):
+    rng = np.random.default_rng(13)
+    x, t = rng.normal(size=(3, 5)) * 2, rng.normal(size=(3, 5))
+    check_op(lambda a, b: fn(a, b, reduction), lambda a, b: _reduce(ref(a - b), reduction), arrays=[x, t])
+
+
+def test_weighted_regression_losses_as_torch():
+    # torch 2.13: weighted l1/mse 'mean' divide by Σ weight, weighted huber 'mean' by the number of elements
+    rng = np.random.default_rng(14)
+    x, t, w = rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), rng.uniform(0.5, 2, (2, 3))
+    check_op(lambda a, b, c: l1_loss(a, b, weight=c), lambda a, b, c: (np.abs(a - b) * c).sum() / c.sum(),
+             arrays=[x, t, w])
+    check_op(lambda a, b, c: mse_loss(a, b, weight=c), lambda a, b, c: ((a - b) ** 2 * c).sum() / c.sum(),
+             arrays=[x, t, w])
+    check_op(lambda a, b, c: huber_loss(a, b, weight=c, delta=0.5), lambda a, b, c: (_np_huber(a - b, 0.5) * c).mean(),
+             arrays=[x, t, w])
+    with pytest.raises(ValueError, match="weights and input must have the same size"):
+        l1_loss(tg.zeros(2), tg.zeros(2), weight=tg.ones(1))
+
+
+def test_regression_losses_edge_cases():
+    x, t = tg.tensor([1.0, 2.0, 3.0], requires_grad=True), tg.tensor([1.0, 0.0, 3.5])
+    l1_loss(x, t, reduction="sum").backward()
+    assert x.grad.tolist() == [0.0, 1.0, -1.0]                    # sign(0) = 0, as torch
+    with pytest.raises(RuntimeError, match="does not support negative values for beta"):
+        smooth_l1_loss(x, t, beta=-1)
+    for delta in (0, -1):
+        with pytest.raises(RuntimeError, match="does not support non-positive values for delta"):
+            huber_loss(x, t, delta=delta)
+    with pytest.warns(UserWarning, match="different to the input size"):
+        out = l1_loss(tg.tensor([[1.0], [2.0]]), tg.tensor([0.0, 1.0]), reduction="none")
+    assert out.tolist() == [[1.0, 0.0], [2.0, 1.0]]               # broadcast as torch
+    assert l1_loss(tg.tensor([1.0, 2.0]), tg.tensor([0.0, 1.0], dtype=tg.float64)).dtype == tg.float64
+    assert np.isnan(huber_loss(tg.zeros(0), tg.zeros(0)).item())
+
+
+# modules
+def test_loss_modules_torch_signatures():
+    rng = np.random.default_rng(15)
+    z = tg.tensor(rng.normal(size=(4, 3)))
+    y = tg.tensor([0, 2, 1, 2])
+    w = tg.tensor([0.5, 1.0, 2.0], dtype=tg.float64)
+    assert nn.NLLLoss(w, None, 2)(z, y).item() == pytest.approx(nll_loss(z, y, w, ignore_index=2).item())
+    m = nn.CrossEntropyLoss(w, label_smoothing=0.1, reduction="sum")
+    assert m(z, y).item() == pytest.approx(cross_entropy(z, y, w, reduction="sum", label_smoothing=0.1).item())
+    assert "weight" in m.state_dict() and m.reduction == "sum"
+    assert nn.CrossEntropyLoss(reduce=False)(z, y).shape == (4,)
+    p, t = tg.tensor([0.2, 0.7], dtype=tg.float64), tg.tensor([0.0, 1.0], dtype=tg.float64)
+    assert nn.BCELoss(tg.tensor([2.0, 1.0], dtype=tg.float64))(p, t).item() == pytest.approx(
+        (2 * -np.log(0.8) - np.log(0.7)) / 2)
+    pw = tg.tensor([3.0, 1.0], dtype=tg.float64)
+    assert nn.BCEWithLogitsLoss(pos_weight=pw)(p, t).item() == pytest.approx(
+        binary_cross_entropy_with_logits(p, t, pos_weight=pw).item())
+    assert nn.KLDivLoss(reduction="batchmean", log_target=True)(p, t).item() == pytest.approx(
+        kl_div(p, t, reduction="batchmean", log_target=True).item())
+    assert nn.L1Loss()(p, t).item() == pytest.approx(0.25)
+    assert nn.MSELoss(reduction="sum")(p, t).item() == pytest.approx(0.04 + 0.09)
+    assert nn.SmoothL1Loss(beta=0.5)(p, t).item() == pytest.approx((0.04 + 0.09) / 2)
+    assert nn.HuberLoss("sum", 0.25)(p, t).item() == pytest.approx(0.02 + 0.25 * (0.3 - 0.125))

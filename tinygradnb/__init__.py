@@ -10,6 +10,7 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, full, empty, 
 from .creation import eye
 from .ops import (split, chunk, unbind, repeat_interleave, flip, roll, triu, tril, gather, scatter, scatter_add,
                   index_select, masked_fill, masked_select)
+from .ops import std, logsumexp, norm, any, all, cumsum, cumprod, sort, argsort, topk  # noqa: A004
 from .random import manual_seed, initial_seed
 from .gradcheck import gradcheck, GradcheckError
 from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where, sum, mean,

@@ -287,3 +287,73 @@ def index_stats(a, skip, has_skip):
 __all__ = [name for name in dir() if not name.startswith("_") and name not in ("np", "sys", "njit", "builtins",
                                                                               "formulas", "map_")]
 
+
+# Scans and sorts along one axis (cumsum, cumprod and its gradient, sort/argsort/topk); the CUDA twins walk each
+# line of the (outer, n, inner) layout sequentially.
+def _lines3(a, axis):
+    """``a`` as a C-contiguous (outer, n, inner) array with ``axis`` in the middle."""
+    shape = a.shape
+    outer = _prod(shape[:axis])
+    inner = _prod(shape[axis + 1:])
+    return np.ascontiguousarray(a).reshape(outer, shape[axis], inner)
+
+
+def cumsum(a, axis, reverse):
+    """out_i = Σ_{j ≤ i} a_j along ``axis`` (Σ_{j ≥ i} when ``reverse``: the gradient of a cumulative sum), in a's
+    dtype, sequentially from the line's start (``np.cumsum``)."""
+    if reverse:
+        return np.ascontiguousarray(np.flip(np.cumsum(np.flip(a, axis), axis=axis), axis))
+    return np.cumsum(a, axis=axis)
+
+
+def cumprod(a, axis):
+    """out_i = Π_{j ≤ i} a_j along ``axis``, in a's dtype (``np.cumprod``)."""
+    return np.cumprod(a, axis=axis)
+
+
+@njit(cache=True)
+def _cumprod_backward3(x, y, g, out):
+    outer, n, inner = x.shape
+    for o in range(outer):
+        for r in range(inner):
+            z = n
+            for k in range(n):
+                if x[o, k, r] == 0:
+                    z = k
+                    break
+            for i in range(z + 1, n):
+                out[o, i, r] = 0
+            acc = 0.0
+            for i in range(z - 1, -1, -1):
+                acc += g[o, i, r] * y[o, i, r]
+                out[o, i, r] = acc / x[o, i, r]
+            if z < n:
+                p = 1.0 if z == 0 else y[o, z - 1, r]
+                s = g[o, z, r] * p
+                for j in range(z + 1, n):
+                    p *= x[o, j, r]
+                    s += g[o, j, r] * p
+                out[o, z, r] = s
+
+
+def cumprod_backward(x, y, g, axis):
+    """dx_i = Σ_{j ≥ i} g_j·∂y_j/∂x_i for y = cumprod(x) along ``axis``, per line with z its first zero:
+    (Σ_{j ≥ i} g_j y_j)/x_i for i < z; Σ_{j ≥ z} g_j·Π_{k ≤ j, k ≠ z} x_k for i = z; 0 for i > z (PyTorch's
+    cumprod_backward, exact at zeros). x, y, g: one float shape."""
+    out = np.empty(x.shape, x.dtype)
+    if x.size:
+        _cumprod_backward3(_lines3(x, axis), _lines3(y, axis), _lines3(g, axis), out.reshape(_lines3(x, axis).shape))
+    return out
+
+
+def argsort(a, axis, descending):
+    """The int64 indices that sort ``a`` along ``axis``, stable (equal elements keep their order), NaN ordered
+    above every number (last ascending, first descending), as ``torch.sort(stable=True)``."""
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable")
+    n = a.shape[axis]
+    idx = np.argsort(np.flip(a, axis), axis=axis, kind="stable")    # reversed: ties in decreasing position ...
+    return np.ascontiguousarray(np.flip(n - 1 - idx, axis))          # ... flipped back: in increasing position
+
+
+__all__ += ["cumsum", "cumprod", "cumprod_backward", "argsort"]

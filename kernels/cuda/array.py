@@ -987,3 +987,134 @@ __all__ = ["asarray", "empty", "zeros", "full", "arange", "copy", "contiguous", 
            "tan", "rsqrt", "floor", "ceil", "trunc", "round", "log2", "log1p", "exp2", "expm1", "reciprocal",
            "square"]
 
+
+# ----------------------------------------------------------------------------- scans and sorts along one axis
+def _lines3(a, axis):
+    """``a`` as a C-contiguous (outer, n, inner) device array with ``axis`` in the middle."""
+    shape = tuple(a.shape)
+    return reshape(contiguous(a), (_prod(shape[:axis]), shape[axis], _prod(shape[axis + 1:])))
+
+
+@jit
+def _scan_lines(x, out, reverse, prod):
+    """One thread per line of the (outer, n, inner) layout: out walks the line from its start (its end when
+    ``reverse``) accumulating the sum (the product when ``prod``) in x's dtype."""
+    outer, n, inner = x.shape
+    for line in range(cuda.grid(1), outer * inner, cuda.gridsize(1)):
+        o = line // inner
+        r = line - o * inner
+        k = n - 1 if reverse else 0
+        step = -1 if reverse else 1
+        acc = x[o, k, r]
+        out[o, k, r] = acc
+        for _ in range(1, n):
+            k += step
+            if prod:
+                acc = acc * x[o, k, r]
+            else:
+                acc = acc + x[o, k, r]
+            out[o, k, r] = acc
+
+
+def _scan(a, axis, reverse, prod):
+    x = _lines3(a, axis)
+    out = cuda.device_array(x.shape, x.dtype)
+    if x.shape[1]:
+        launch(_scan_lines, x.shape[0] * x.shape[2], x, out, bool(reverse), bool(prod))
+    return reshape(out, tuple(a.shape))
+
+
+def cumsum(a, axis, reverse):
+    """out_i = Σ_{j ≤ i} a_j along ``axis`` (Σ_{j ≥ i} when ``reverse``), in a's dtype; one thread per line."""
+    return _scan(a, axis, reverse, False)
+
+
+def cumprod(a, axis):
+    """out_i = Π_{j ≤ i} a_j along ``axis``, in a's dtype; one thread per line."""
+    return _scan(a, axis, False, True)
+
+
+@jit
+def _cumprod_backward_lines(x, y, g, out):
+    """One thread per line: z = the first zero of x; (Σ_{j ≥ i} g_j y_j)/x_i for i < z,
+    Σ_{j ≥ z} g_j·Π_{k ≤ j, k ≠ z} x_k at z, 0 after (the CPU twin's equations)."""
+    outer, n, inner = x.shape
+    for line in range(cuda.grid(1), outer * inner, cuda.gridsize(1)):
+        o = line // inner
+        r = line - o * inner
+        z = n
+        for k in range(n):
+            if x[o, k, r] == 0:
+                z = k
+                break
+        for i in range(z + 1, n):
+            out[o, i, r] = 0
+        acc = 0.0
+        for i in range(z - 1, -1, -1):
+            acc += g[o, i, r] * y[o, i, r]
+            out[o, i, r] = acc / x[o, i, r]
+        if z < n:
+            p = 1.0
+            if z > 0:
+                p = y[o, z - 1, r]
+            s = g[o, z, r] * p
+            for j in range(z + 1, n):
+                p *= x[o, j, r]
+                s += g[o, j, r] * p
+            out[o, z, r] = s
+
+
+def cumprod_backward(x, y, g, axis):
+    """dx of y = cumprod(x) along ``axis`` for the output gradient g, exact at zeros (as the CPU twin)."""
+    x3 = _lines3(x, axis)
+    out = cuda.device_array(x3.shape, x3.dtype)
+    if x3.size:
+        launch(_cumprod_backward_lines, x3.shape[0] * x3.shape[2], x3, _lines3(y, axis), _lines3(g, axis), out)
+    return reshape(out, tuple(x.shape))
+
+
+@jit
+def _rank_sort(x, out, descending):
+    """One thread per element v = x[o, i, r]: its sorted position is the number of elements of its line that
+    come before it (smaller, or larger when ``descending``; NaN above every number; equal ones, NaNs included,
+    before it when they stand before it: a stable order), and out there is i."""
+    outer, n, inner = x.shape
+    for e in range(cuda.grid(1), x.size, cuda.gridsize(1)):
+        o = e // (n * inner)
+        rem = e - o * n * inner
+        i = rem // inner
+        r = rem - i * inner
+        v = x[o, i, r]
+        vnan = v != v
+        rank = 0
+        for j in range(n):
+            u = x[o, j, r]
+            unan = u != u
+            if unan or vnan:
+                if unan and vnan:
+                    before = j < i
+                elif descending:
+                    before = unan
+                else:
+                    before = vnan
+            elif u == v:
+                before = j < i
+            elif descending:
+                before = u > v
+            else:
+                before = u < v
+            if before:
+                rank += 1
+        out[o, rank, r] = i
+
+
+def argsort(a, axis, descending):
+    """The int64 indices that sort ``a`` along ``axis``, stable, NaN above every number (as the CPU twin): each
+    element's rank in its line by counting, O(n) per element (correctness first, for lines of moderate length)."""
+    x = _lines3(a, axis)
+    out = cuda.device_array(x.shape, np.int64)
+    launch(_rank_sort, x.size, x, out, bool(descending))
+    return reshape(out, tuple(a.shape))
+
+
+__all__ += ["cumsum", "cumprod", "cumprod_backward", "argsort"]

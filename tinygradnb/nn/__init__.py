@@ -11,3 +11,5 @@ from .layers import (Identity, Linear, Embedding, Dropout, ReLU, Sigmoid, Tanh, 
                      MSELoss, BCEWithLogitsLoss)
 from .activation import (SiLU, ELU, SELU, CELU, Hardtanh, ReLU6, Hardswish, Hardsigmoid, Mish,  # noqa: F401,E402
                          Softsign, LogSigmoid)
+from .loss import (L1Loss, MSELoss, NLLLoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss,  # noqa: F401,E402
+                   SmoothL1Loss, HuberLoss)

@@ -7,6 +7,7 @@ from .reduce import sum, mean, var, max, min, amax, amin, argmax, argmin
 from .matmul import matmul, mm, bmm, mv, dot, outer, einsum
 from .activation import relu, sigmoid, tanh
 from .loss import softmax, log_softmax
+from .reduce import (std, logsumexp, norm, any, all, cumsum, cumprod, sort, argsort, topk)  # noqa: A004
 from .elementwise import (sin, cos, tan, rsqrt, sign, floor, ceil, round, trunc, log2, log1p, exp2, expm1,
                           reciprocal, square)
 from .shape import (reshape, permute, transpose, expand, broadcast_to, squeeze, unsqueeze, flatten, concat, cat,
@@ -104,6 +105,8 @@ _METHODS = {
     "index_select": index_select, "masked_fill": masked_fill, "masked_select": masked_select,
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "fill_": fill_, "copy_": copy_, "clamp_": clamp_,
     "clip_": clamp_, "masked_fill_": masked_fill_, "uniform_": uniform_, "normal_": normal_,
+    "std": std, "logsumexp": logsumexp, "norm": norm, "any": any, "all": all, "cumsum": cumsum,
+    "cumprod": cumprod, "sort": sort, "argsort": argsort, "topk": topk,
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
