@@ -292,3 +292,260 @@ def test_mean_and_var_of_integers_raise_as_in_torch():
         tg.zeros(3, dtype=tg.int64).var()
     with pytest.raises(TypeError, match="dim"):
         tg.ones(2, 3).sum(dim=1.5)
+
+
+# ----------------------------------------------------------------------------- issue #12: std, logsumexp, norm,
+# any/all, cumsum/cumprod, sort/argsort/topk, cosine_similarity, normalize
+import warnings  # noqa: E402
+
+import tinygradnb.nn.functional as F  # noqa: E402
+
+DIMS = [None, 0, 1, -1, (0, 2)]
+
+
+def _np_lse(a, axis, keepdims):
+    m = np.max(a, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", DIMS, ids=str)
+def test_std_and_logsumexp(dim, keepdim):
+    for corr in (0, 1, 2):
+        check_op(lambda x: tg.std(x, dim=dim, keepdim=keepdim, correction=corr),
+                 lambda a: np.std(a, axis=dim, keepdims=keepdim, ddof=corr), (3, 4, 5))
+    if dim is not None:
+        check_op(lambda x: tg.logsumexp(x, dim, keepdim), lambda a: _np_lse(a, dim, keepdim), (3, 4, 5))
+        check_op(lambda x: x.logsumexp(dim, keepdim=keepdim), lambda a: _np_lse(a, dim, keepdim), (3, 4, 5))
+
+
+def test_std_and_logsumexp_edge_cases_match_torch():
+    x = tg.tensor([1., 1, 1], dtype=tg.float64, requires_grad=True)
+    s = tg.std(x)
+    s.backward()
+    assert s.item() == 0.0 and x.grad.tolist() == [0.0, 0.0, 0.0]           # torch 2.13: gradient 0, not NaN
+    assert tg.std(tg.tensor([1., 2.]), correction=3).item() == np.inf       # torch: divides by max(0, N − c)
+    assert np.isnan(tg.std(tg.tensor([1.])).item())
+    assert tg.tensor([[1., 3.]]).std(1, unbiased=False).tolist() == [1.0]
+    with pytest.raises(RuntimeError, match="only support floating point"):
+        tg.std(tg.tensor([1, 2]))
+    # torch 2.13: rows of −inf, with +inf, with NaN; gradients NaN there
+    x = tg.tensor([[-np.inf, -np.inf], [np.inf, 1.0], [np.nan, 1.0], [-np.inf, 2.0]], dtype=tg.float64,
+                  requires_grad=True)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        out = tg.logsumexp(x, 1)
+        out.sum().backward()
+    np.testing.assert_array_equal(out.numpy(), [-np.inf, np.inf, np.nan, 2.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [[np.nan, np.nan], [np.nan, 0.0], [np.nan, np.nan], [0.0, 1.0]])
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        big = tg.logsumexp(tg.tensor([1e4, 1e4], dtype=tg.float32), 0).item()
+    assert big == pytest.approx(1e4 + np.log(2.0))
+    assert tg.logsumexp(tg.zeros(2, 0), 1).tolist() == [-np.inf, -np.inf]
+    li = tg.logsumexp(tg.tensor([1, 2, 3]), 0)
+    assert li.dtype == tg.float32 and li.item() == pytest.approx(3.4076059644443806)
+    assert tg.logsumexp(tg.tensor(2.5), 0).item() == 2.5
+    with pytest.raises(TypeError):
+        tg.logsumexp(tg.zeros(2))                                             # dim is required, as torch
+
+
+def _np_norm(a, p, axis, keepdims):
+    ab = np.abs(a)
+    if p == "fro" or p == 2:
+        return np.sqrt(np.sum(a * a, axis=axis, keepdims=keepdims))
+    if p == np.inf:
+        return np.max(ab, axis=axis, keepdims=keepdims)
+    if p == -np.inf:
+        return np.min(ab, axis=axis, keepdims=keepdims)
+    if p == 0:
+        return np.sum(a != 0, axis=axis, keepdims=keepdims).astype(float)
+    return np.sum(ab ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
+
+
+@pytest.mark.parametrize("p", ["fro", 2, 1, 3, 1.5, 0.5, np.inf, -np.inf, 0, -1], ids=str)
+@pytest.mark.parametrize("dim", [None, 1, (0, 2)], ids=str)
+def test_norm_forward_and_grad(p, dim):
+    for keepdim in (False, True):
+        check_op(lambda x: tg.norm(x, p, dim, keepdim), lambda a: _np_norm(a, p, dim, keepdim), (2, 3, 4),
+                 grad=p != 0)
+
+
+def test_norm_gradients_at_zero_and_ties_match_torch():
+    # torch 2.13 (float64): rows [0, 0, 0], [1, −3, 3], [2, 0, 0]; backward of the sum of the row norms
+    x_np = np.array([[0., 0, 0], [1, -3, 3], [2, 0, 0]])
+    want = {2: [[0, 0, 0], [0.22941573387056174, -0.6882472016116852, 0.6882472016116852], [1, 0, 0]],
+            1: [[0, 0, 0], [1, -1, 1], [1, 0, 0]],
+            np.inf: [[0, 0, 0], [0, -0.5, 0.5], [1, 0, 0]],
+            3: [[0, 0, 0], [0.06914459019566169, -0.6223013117609552, 0.6223013117609552], [1, 0, 0]],
+            0.5: [[0, 0, 0], [4.464101615137754, -2.577350269189626, 2.577350269189626], [1, 0, 0]]}
+    for p, g in want.items():
+        x = tg.tensor(x_np, requires_grad=True)
+        with np.errstate(all="ignore"):
+            tg.norm(x, p, 1).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), g, rtol=1e-12, err_msg=str(p))
+    assert x.norm().item() == pytest.approx(np.sqrt(23.0))
+    assert tg.norm(tg.tensor([3., 4.]), dtype=tg.float64).dtype == tg.float64
+
+
+def test_norm_bad_arguments():
+    with pytest.raises(RuntimeError, match="floating point"):
+        tg.norm(tg.tensor([1, 2]))
+    with pytest.raises(ValueError, match="'nuc' is not supported"):
+        tg.norm(tg.zeros(2, 2), "nuc")
+    with pytest.raises(RuntimeError, match="dimension 1 because this dimension is empty"):
+        tg.norm(tg.zeros(2, 0), np.inf, 1)
+    assert tg.norm(tg.zeros(2, 0), 2, 1).tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", ["any", "all"])
+def test_any_all(name):
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 3, (3, 4, 5)) * (rng.uniform(size=(3, 4, 5)) < 0.7)
+    ref = getattr(np, name)
+    for arr in (a, a.astype(np.float32), a > 0, np.ones((2, 3), np.int32)):
+        x = tg.tensor(arr)
+        for dim in (None, 0, 1, -1, (0, 1)):
+            if isinstance(dim, int) and dim >= arr.ndim:
+                continue
+            for keepdim in (False, True):
+                out = getattr(tg, name)(x, dim, keepdim)
+                want = ref(arr, axis=dim, keepdims=keepdim)
+                assert out.dtype == tg.bool_ and out.shape == want.shape
+                np.testing.assert_array_equal(out.numpy(), want)
+    # torch 2.13: NaN is true; an empty reduction is False for any, True for all; a 0-d tensor over dim 0
+    assert getattr(tg, name)(tg.tensor([np.nan])).item() is True
+    assert getattr(tg, name)(tg.zeros(0)).item() is (name == "all")
+    assert getattr(tg.tensor(0.0), name)(0).shape == ()
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumsum_cumprod_forward_and_grad(dim):
+    check_op(lambda x: tg.cumsum(x, dim), lambda a: np.cumsum(a, axis=dim), (3, 4, 5))
+    check_op(lambda x: x.cumprod(dim), lambda a: np.cumprod(a, axis=dim), (3, 4, 5))
+    rng = np.random.default_rng(4)
+    a = rng.uniform(-2, 2, (3, 4, 5))
+    a[0, 0, 0] = a[1, 2, 3] = a[1, 2, 1] = 0.0
+    a[2, :, 2] = 0.0
+    a[:, 1, 4] = 0.0
+    check_op(lambda x: tg.cumprod(x, dim), lambda b: np.cumprod(b, axis=dim), arrays=[a])   # gradcheck at zeros
+
+
+def test_cumsum_cumprod_dtypes_and_edge_cases_match_torch():
+    # torch 2.13: integer and bool inputs give int64; dtype= converts first; a 0-d tensor is itself
+    for arr in (np.array([1, 2, 3], np.int32), np.array([True, True, False])):
+        out = tg.cumsum(tg.tensor(arr), 0)
+        assert out.dtype == tg.int64 and out.tolist() == np.cumsum(arr).tolist()
+        assert tg.cumprod(tg.tensor(arr), 0).dtype == tg.int64
+    assert tg.cumsum(tg.tensor([1, 2]), 0, dtype=tg.float64).tolist() == [1.0, 3.0]
+    assert tg.cumsum(tg.tensor(2.5), 0).item() == 2.5 and tg.cumsum(tg.tensor(2.5), -1).shape == ()
+    assert tg.cumsum(tg.zeros(2, 0), 1).shape == (2, 0) and tg.cumprod(tg.zeros(0, 2), 0).shape == (0, 2)
+    x = tg.tensor([2., 0, 3, 0, 5], dtype=tg.float64, requires_grad=True)
+    y = tg.cumprod(x, 0)
+    y.backward(tg.tensor([1., 2, 3, 4, 5], dtype=tg.float64))
+    assert y.tolist() == [2.0, 0.0, 0.0, 0.0, 0.0] and x.grad.tolist() == [1.0, 22.0, 0.0, 0.0, 0.0]
+    with pytest.raises(TypeError):
+        tg.cumsum(tg.zeros(3))                                # dim is required
+    with pytest.raises(IndexError):
+        tg.cumsum(tg.zeros(3), 1)
+
+
+def _np_sort(a, axis, descending):
+    """Stable sort with NaN above every number (torch's order), written with np.lexsort-free keys."""
+    idx = np.argsort(a, axis=axis, kind="stable")
+    if descending:
+        n = a.shape[axis]
+        idx = np.flip(n - 1 - np.argsort(np.flip(a, axis), axis=axis, kind="stable"), axis)
+    return np.take_along_axis(a, idx, axis), idx
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_sort_argsort_topk_forward_and_grad(dim, descending):
+    check_op(lambda x: tg.sort(x, dim, descending).values, lambda a: _np_sort(a, dim, descending)[0], (3, 4, 5))
+    check_op(lambda x: x.topk(2, dim, largest=descending).values,
+             lambda a: np.take(_np_sort(a, dim, descending)[0], [0, 1], axis=dim), (3, 4, 5))
+    rng = np.random.default_rng(5)
+    a = np.round(rng.normal(size=(3, 4, 5)) * 2) / 2               # ties
+    a[0, 0, 0] = a[1, 1, 1] = a[1, 2, 1] = np.nan
+    for arr in (a, (a * 2).astype(np.int64) if False else np.nan_to_num(a * 2).astype(np.int64), a > 0):
+        vals, idx = _np_sort(arr if arr.dtype != bool else arr.astype(np.int64), dim, descending)
+        r = tg.sort(tg.tensor(arr), dim=dim, descending=descending, stable=True)
+        assert type(r).__name__ == "sort" and r._fields == ("values", "indices")
+        assert r.values.dtype == tg.tensor(arr).dtype and r.indices.dtype == tg.int64
+        np.testing.assert_array_equal(r.values.numpy(), vals.astype(arr.dtype))
+        np.testing.assert_array_equal(r.indices.numpy(), idx)
+        np.testing.assert_array_equal(tg.argsort(tg.tensor(arr), dim, descending).numpy(), idx)
+
+
+def test_sort_topk_edge_cases_match_torch():
+    # torch 2.13: NaN sorts last ascending and first descending; ties in original order with stable=True
+    x = tg.tensor([3., np.nan, 1, 3, 2, 1, np.nan])
+    assert tg.argsort(x, stable=True).tolist() == [2, 5, 4, 0, 3, 1, 6]
+    assert tg.argsort(x, descending=True, stable=True).tolist() == [1, 6, 0, 3, 4, 2, 5]
+    r = tg.sort(tg.tensor([True, False, True]), descending=True)
+    assert r.values.tolist() == [True, True, False] and r.indices.tolist() == [0, 2, 1]
+    t = tg.topk(tg.tensor([1.0, 5.0, np.nan, 2.0]), 2)
+    assert type(t).__name__ == "topk" and t.indices.tolist() == [2, 1]
+    assert tg.topk(tg.tensor([1.0, 5.0, 2.0]), 2, largest=False).values.tolist() == [1.0, 2.0]
+    s0 = tg.sort(tg.tensor(3.0))
+    assert s0.values.shape == () and s0.indices.item() == 0
+    assert tg.topk(tg.tensor(3.0), 1).values.item() == 3.0
+    assert tg.topk(tg.zeros(2, 3), 0).values.shape == (2, 0)
+    assert tg.sort(tg.zeros(0, 3), 1).values.shape == (0, 3)
+    for k in (4, -1):
+        with pytest.raises(RuntimeError, match="selected index k out of range"):
+            tg.topk(tg.zeros(2, 3), k)
+    x = tg.tensor([[3.0, 1.0, 2.0]], requires_grad=True)                 # the gradient goes to the picked places
+    tg.topk(x, 2).values.backward(tg.tensor([[10.0, 20.0]]))
+    assert x.grad.tolist() == [[10.0, 0.0, 20.0]]
+
+
+def _np_cos(a, b, axis, eps):
+    a, b = np.broadcast_arrays(a, b)                # torch broadcasts before taking the norms
+    na = np.maximum(np.sqrt((a * a).sum(axis, keepdims=True)), eps)
+    nb = np.maximum(np.sqrt((b * b).sum(axis, keepdims=True)), eps)
+    return ((a / na) * (b / nb)).sum(axis)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cosine_similarity_and_normalize(dim):
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=(1, 4))
+    check_op(lambda x, y: F.cosine_similarity(x, y, dim), lambda x, y: _np_cos(x, y, dim, 1e-8), arrays=[a, b])
+    # a binding eps is outside the gradient (torch's clamp_min_ under no_grad): values only here, torch's
+    # gradients in the test below
+    check_op(lambda x, y: F.cosine_similarity(x, y, dim, eps=0.5), lambda x, y: _np_cos(x, y, dim, 0.5),
+             arrays=[a * 0.1, b], grad=False)
+    for p in (2, 1, 3, np.inf):
+        check_op(lambda x: F.normalize(x, p, dim),
+                 lambda x: x / np.maximum(_np_norm(x, p, dim, True), 1e-12), arrays=[a])
+        check_op(lambda x: F.normalize(x, p, dim, eps=0.3),
+                 lambda x: x / np.maximum(_np_norm(x, p, dim, True), 0.3), arrays=[a * 0.1])
+
+
+def test_cosine_similarity_and_normalize_small_norms_match_torch():
+    # torch 2.13 (float64, eps=0.1): each input divided by its clamped norm; the clamp is outside the gradient of
+    # cosine_similarity (clamp_min_ under no_grad) but inside normalize's (clamp_min)
+    x1 = tg.tensor([[1e-3, 0.], [0., 0.], [3., 4.]], dtype=tg.float64, requires_grad=True)
+    x2 = tg.tensor([[1., 1.]], dtype=tg.float64, requires_grad=True)
+    c = F.cosine_similarity(x1, x2, eps=0.1)
+    c.sum().backward()
+    np.testing.assert_allclose(c.numpy(), [0.0070710678118654745, 0.0, 0.9899494936611665], rtol=1e-12)
+    np.testing.assert_allclose(x1.grad.numpy(), [[7.00035713374682, 7.071067811865475],
+                                                 [7.071067811865475, 7.071067811865475],
+                                                 [0.02262741699796955, -0.016970562748477136]], rtol=1e-12)
+    np.testing.assert_allclose(x2.grad.numpy(), [[-0.06717514421272198, 0.0671751442127221]], rtol=1e-10)
+    x = tg.tensor([[1e-3, 0.], [0., 0.], [3., 4.]], dtype=tg.float64, requires_grad=True)
+    n = F.normalize(x, eps=0.1)
+    n.backward(tg.tensor([[1., 2], [3, 4], [5, 6]], dtype=tg.float64))
+    np.testing.assert_allclose(n.numpy(), [[0.01, 0.0], [0.0, 0.0], [0.6, 0.8]], rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), [[10.0, 20.0], [30.0, 40.0], [0.064, -0.048]], rtol=1e-10)
+    with pytest.raises(RuntimeError, match="expected common dtype to be floating point"):
+        F.cosine_similarity(tg.tensor([[1, 2]]), tg.tensor([[1, 2]]))
+    assert F.cosine_similarity(tg.tensor([[1., 2]]), tg.tensor([[1, 2]])).item() == pytest.approx(1.0)
+    with pytest.raises(IndexError):
+        F.cosine_similarity(tg.tensor([1., 2]), tg.tensor([1., 2]))       # dim=1 of 1-D inputs
+    with pytest.raises(RuntimeError, match="floating point"):
+        F.normalize(tg.tensor([1, 2]))
