@@ -312,11 +312,12 @@ def rsqrt(x):
 
 @formula
 def trunc(x):
-    """x rounded toward zero, as x − fmod(x, 1) (exact); x itself where |x| ≥ 2^52 (already an integer, or ±inf);
-    the sign of x kept (trunc(−0.5) = −0.0); NaN stays NaN."""
+    """x rounded toward zero: the int64 conversion (exact, rounds toward zero) of |x| < 2^52; x itself where
+    |x| ≥ 2^52 (already an integer, or ±inf) and at NaN; the sign of x kept (trunc(−0.5) = −0.0). (Numba's CPU
+    target has no math.fmod, and math.trunc/floor return integers.)"""
     if not abs(x) < _INTEGRAL:
         return x
-    return math.copysign(x - math.fmod(x, 1.0), x)
+    return math.copysign(float(int(x)), x)
 
 
 @formula
@@ -339,7 +340,7 @@ def rint(x):
     f = ⌊x⌋ and d = x − f (exact), f + 1 where d > 1/2 or d = 1/2 and f is odd; the sign of x kept."""
     f = floor(x)
     d = x - f
-    up = d > 0.5 or (d == 0.5 and math.fmod(f, 2.0) != 0.0)
+    up = d > 0.5 or (d == 0.5 and (int(f) & 1) == 1)      # d = 1/2 only for |x| < 2^52
     return math.copysign(f + 1.0 if up else f, x)
 
 

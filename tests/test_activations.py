@@ -237,3 +237,216 @@ def test_integer_inputs_follow_torch():
     for fn in (F.softmax, F.log_softmax):
         with pytest.raises(RuntimeError, match="not implemented for int64"):
             fn(x, dim=0)
+
+
+# ----------------------------------------------------------------------------- PyTorch's further activations
+import tinygradnb.nn.functional as F  # noqa: E402
+from tinygradnb import nn  # noqa: E402
+
+_SELU_A, _SELU_S = 1.6732632423543772, 1.0507009873554805
+
+
+def _np_sig(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _np_elu(x, alpha=1.0, scale=1.0, input_scale=1.0):
+    return np.where(x > 0, scale * x, scale * alpha * np.expm1(input_scale * np.minimum(x, 0.0)))
+
+
+NEW_OPS = [
+    ("silu", F.silu, lambda x: x * _np_sig(x)),
+    ("elu", F.elu, _np_elu),
+    ("elu_alpha0.5", lambda x: F.elu(x, 0.5), lambda x: _np_elu(x, 0.5)),
+    ("selu", F.selu, lambda x: _np_elu(x, _SELU_A, _SELU_S)),
+    ("celu", F.celu, _np_elu),
+    ("celu_alpha2", lambda x: F.celu(x, alpha=2.0), lambda x: _np_elu(x, 2.0, 1.0, 0.5)),
+    ("hardtanh", F.hardtanh, lambda x: np.clip(x, -1.0, 1.0)),
+    ("hardtanh_-0.5_1.5", lambda x: F.hardtanh(x, -0.5, 1.5), lambda x: np.clip(x, -0.5, 1.5)),
+    ("relu6", lambda x: F.relu6(x * 4), lambda x: np.clip(x * 4, 0.0, 6.0)),
+    ("hardswish", lambda x: F.hardswish(x * 2), lambda x: 2 * x * np.clip(2 * x + 3, 0, 6) / 6),
+    ("hardsigmoid", lambda x: F.hardsigmoid(x * 2), lambda x: np.clip(2 * x + 3, 0, 6) / 6),
+    ("mish", F.mish, lambda x: x * np.tanh(np.log1p(np.exp(x)))),
+    ("softsign", F.softsign, lambda x: x / (1 + np.abs(x))),
+    ("logsigmoid", F.logsigmoid, lambda x: -np.logaddexp(0.0, -x)),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref", NEW_OPS, ids=[o[0] for o in NEW_OPS])
+@pytest.mark.parametrize("shape", [(3, 4), (5,), ()], ids=str)
+def test_new_activations_forward_and_grad(name, fn, ref, shape):
+    # the inputs (uniform in ±2, scaled by up to 4) stay clear of the kinks, where finite differences straddle them
+    check_op(fn, ref, shape, seed=len(shape) + 7)
+
+
+@pytest.mark.parametrize("name,fn,ref", NEW_OPS, ids=[o[0] for o in NEW_OPS])
+def test_new_activations_empty_and_noncontiguous(name, fn, ref):
+    assert fn(tg.zeros(2, 0, 3, dtype=tg.float64)).shape == (2, 0, 3)
+    a = np.random.default_rng(5).uniform(-2, 2, size=(4, 3))
+    x = tg.tensor(a).T
+    np.testing.assert_allclose(fn(x).numpy(), ref(a.T), rtol=1e-10, atol=1e-12)
+    assert tg.gradcheck(lambda t: fn(t.T), [tg.tensor(a, requires_grad=True)])
+
+
+# torch 2.13, float64, at x = [-inf, -1, 0, 1, inf, nan]: (forward, gradient of the sum)
+TORCH_SPECIAL_NEW = {
+    "silu": (F.silu, [NAN, -0.2689414213699951, 0.0, 0.7310585786300049, INF, NAN],
+        [NAN, 0.07232948812851325, 0.5, 0.9276705118714869, NAN, NAN]),
+    "elu": (F.elu, [-1.0, -0.6321205588285577, 0.0, 1.0, INF, NAN],
+        [0.0, 0.36787944117144233, 1.0, 1.0, 1.0, 1.0]),
+    "elu_alpha2": (lambda t: F.elu(t, 2.0), [-2.0, -1.2642411176571153, 0.0, 1.0, INF, NAN],
+        [0.0, 0.7357588823428847, 2.0, 1.0, 1.0, 1.0]),
+    "selu": (F.selu, [-1.7580993408473766, -1.1113307378125625, 0.0, 1.0507009873554805, INF, NAN],
+        [0.0, 0.646768603034814, 1.7580993408473766, 1.0507009873554805, 1.0507009873554805, 1.0507009873554805]),
+    "celu": (F.celu, [-1.0, -0.6321205588285577, 0.0, 1.0, INF, NAN],
+        [0.0, 0.36787944117144233, 1.0, 1.0, 1.0, 1.0]),
+    "celu_alpha2": (lambda t: F.celu(t, alpha=2.0), [-2.0, -0.7869386805747332, 0.0, 1.0, INF, NAN],
+        [0.0, 0.6065306597126334, 1.0, 1.0, 1.0, 1.0]),
+    "hardtanh": (F.hardtanh, [-1.0, -1.0, 0.0, 1.0, 1.0, NAN],
+        [0.0, 0.0, 1.0, 0.0, 0.0, 1.0]),
+    "relu6": (F.relu6, [0.0, 0.0, 0.0, 1.0, 6.0, NAN],
+        [0.0, 0.0, 0.0, 1.0, 0.0, 1.0]),
+    "hardswish": (F.hardswish, [NAN, -0.3333333333333333, 0.0, 0.6666666666666666, INF, NAN],
+        [0.0, 0.16666666666666669, 0.5, 0.8333333333333333, 1.0, 1.0]),
+    "hardsigmoid": (F.hardsigmoid, [0.0, 0.3333333333333333, 0.5, 0.6666666666666666, 1.0, NAN],
+        [0.0, 0.1666666716337204, 0.1666666716337204, 0.1666666716337204, 0.0, 0.0]),
+    "mish": (F.mish, [NAN, -0.30340146137410895, 0.0, 0.8650983882673103, INF, NAN],
+        [NAN, 0.059216755877395014, 0.6, 1.0490362200997922, NAN, NAN]),
+    "softsign": (F.softsign, [NAN, -0.5, 0.0, 0.5, NAN, NAN],
+        [NAN, 0.25, 1.0, 0.25, NAN, NAN]),
+    "logsigmoid": (F.logsigmoid, [-INF, -1.3132616875182228, -0.6931471805599453, -0.31326168751822286, 0.0, NAN],
+        [1.0, 0.7310585786300049, 0.5, 0.2689414213699951, 0.0, NAN]),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_SPECIAL_NEW))
+@pytest.mark.parametrize("dtype", [tg.float64, tg.float32], ids=str)
+def test_new_activations_infinities_and_nan_match_torch(name, dtype):
+    fn, want, want_grad = TORCH_SPECIAL_NEW[name]
+    x = tg.tensor(SPECIAL, dtype=dtype, requires_grad=True)
+    with np.errstate(all="ignore"):
+        y = fn(x)
+        y.backward(tg.ones_like(y))
+    assert y.dtype == dtype and x.grad.dtype == dtype
+    rtol = 1e-12 if dtype == tg.float64 else 1e-6
+    np.testing.assert_allclose(y.numpy(), want, rtol=rtol)
+    np.testing.assert_allclose(x.grad.numpy(), want_grad, rtol=rtol)
+
+
+# torch 2.13, float64: (fn, x, forward, gradient) at the kinks and boundaries
+TORCH_KINKS = {
+    "hardtanh": (F.hardtanh, [-1.0, 1.0], [-1.0, 1.0], [0.0, 0.0]),
+    "hardtanh_-2_3": (lambda t: F.hardtanh(t, -2.0, 3.0), [-2.0, 3.0], [-2.0, 3.0], [0.0, 0.0]),
+    "relu6": (F.relu6, [0.0, 6.0], [0.0, 6.0], [0.0, 0.0]),
+    "hardswish": (F.hardswish, [-3.0, 3.0], [-0.0, 3.0], [0.0, 1.0]),
+    "hardsigmoid": (F.hardsigmoid, [-3.0, 3.0], [0.0, 1.0], [0.0, 0.0]),
+    "elu": (F.elu, [0.0, -0.0], [0.0, -0.0], [1.0, 1.0]),
+    "selu": (F.selu, [0.0, -0.0], [0.0, -0.0], [1.7580993408473766, 1.7580993408473766]),
+    "celu_alpha2": (lambda t: F.celu(t, 2.0), [0.0, -0.0], [0.0, -0.0], [1.0, 1.0]),
+    "elu_alpha-1": (lambda t: F.elu(t, -1.0), [0.0, -0.5], [0.0, 0.3934693402873666], [-1.0, -0.6065306597126334]),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_KINKS))
+def test_gradients_at_kinks_match_torch(name):
+    fn, x0, want, want_grad = TORCH_KINKS[name]
+    x = tg.tensor(x0, dtype=tg.float64, requires_grad=True)
+    y = fn(x)
+    y.backward(tg.ones_like(y))
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12)
+    if name != "elu_alpha-1":   # elu(+0.0, alpha < 0) is −0.0 here ((e⁰ − 1)·α), +0.0 in torch 2.13
+        np.testing.assert_array_equal(np.signbit(y.numpy()), np.signbit(want))    # −0.0 where torch gives it
+    np.testing.assert_allclose(x.grad.numpy(), want_grad, rtol=1e-12)
+
+
+def test_hardsigmoid_gradient_is_float32_one_sixth_as_torch():
+    x = tg.tensor([0.5], dtype=tg.float64, requires_grad=True)
+    F.hardsigmoid(x).backward()
+    assert x.grad.item() == 0.1666666716337204      # torch 2.13: float(1/6f) also for float64
+
+
+def test_new_activations_integer_and_bool_inputs_follow_torch():
+    i = tg.tensor([-3, 0, 3])
+    for fn in (F.silu, F.elu, F.selu, F.celu, F.hardswish, F.hardsigmoid, F.mish, F.logsigmoid):
+        with pytest.raises(RuntimeError, match="not implemented for int64"):     # torch 2.13: NotImplementedError
+            fn(i)
+    y = F.hardtanh(i, -1.5, 1.5)                   # torch 2.13: tensor([-1, 0, 1]), int64 (bounds truncated)
+    assert y.dtype == tg.int64 and y.tolist() == [-1, 0, 1]
+    y = F.relu6(tg.tensor([-3, 2, 9], dtype=tg.int32))
+    assert y.dtype == tg.int32 and y.tolist() == [0, 2, 6]
+    y = F.softsign(tg.tensor([1, 0, 2]))           # torch 2.13: float32 [0.5, 0.0, 0.6666667]
+    assert y.dtype == tg.float32
+    np.testing.assert_allclose(y.numpy(), [0.5, 0.0, 2 / 3], rtol=1e-7)
+    b = tg.tensor([True, False])
+    for fn in (F.hardtanh, F.relu6, F.softsign, F.silu):
+        with pytest.raises(RuntimeError):          # torch 2.13: RuntimeError / NotImplementedError
+            fn(b)
+
+
+def test_new_activation_argument_errors_follow_torch():
+    x = tg.tensor([-1.0, 0.5, 2.0])
+    with pytest.raises(RuntimeError, match="alpha cannot be 0"):     # torch 2.13: RuntimeError (ZeroDivisionError)
+        F.celu(x, 0.0)
+    with pytest.raises(ValueError, match="min_val cannot be greater than max_val"):   # torch 2.13: ValueError
+        F.hardtanh(x, 2.0, 1.0)
+    np.testing.assert_array_equal(F.hardtanh(x, 1.0, 1.0).numpy(), [1.0, 1.0, 1.0])   # torch 2.13: allowed
+    with pytest.raises(TypeError, match="alpha must be a real number"):             # torch 2.13: TypeError
+        F.elu(x, "a")
+    with pytest.raises(TypeError, match="must be a Tensor"):
+        F.silu([1.0])
+    with pytest.raises(ValueError, match=r"max_val \(1.0\) must be greater than min_val \(2.0\)"):
+        nn.Hardtanh(2.0, 1.0)                      # torch 2.13: AssertionError with this message
+    # a negative alpha is accepted by torch 2.13: elu(-1, alpha=-1) = 0.6321205588285577
+    np.testing.assert_allclose(F.elu(tg.tensor([-1.0], dtype=tg.float64), -1.0).numpy(), [0.6321205588285577])
+
+
+def test_inplace_activations_write_into_the_input_and_keep_the_gradient():
+    a = np.array([-2.0, -0.5, 0.25, 3.0])
+    for fn, ref in [(F.elu, _np_elu), (F.silu, lambda v: v * _np_sig(v)), (lambda t, inplace: F.hardtanh(
+            t, -1.0, 1.0, inplace), lambda v: np.clip(v, -1, 1)), (F.relu6, lambda v: np.clip(v, 0, 6))]:
+        w = tg.tensor(a, requires_grad=True)
+        x = w * 1.0
+        y = fn(x, inplace=True)
+        assert y is x and x._version == 1
+        np.testing.assert_allclose(x.numpy(), ref(a), rtol=1e-12)
+        y.sum().backward()
+        w2 = tg.tensor(a, requires_grad=True)
+        fn(w2 * 1.0, inplace=False).sum().backward()
+        np.testing.assert_allclose(w.grad.numpy(), w2.grad.numpy(), rtol=1e-12)
+    leaf = tg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):     # torch 2.13: a leaf Variable that requires grad ...
+        F.elu(leaf, inplace=True)
+    plain = tg.tensor([-1.0, 2.0])
+    assert F.selu(plain, inplace=True) is plain
+    np.testing.assert_allclose(plain.numpy(), [-1.1113307378125625, 2.101401974710961], rtol=1e-6)
+    i = tg.tensor([-3, 0, 3])
+    assert F.hardtanh(i, -1.5, 1.5, inplace=True) is i and i.tolist() == [-1, 0, 1]
+
+
+def test_activation_modules_follow_torch():
+    x = tg.tensor(np.linspace(-4, 4, 9))
+    for m, fn in [(nn.SiLU(), F.silu), (nn.ELU(alpha=0.5), lambda t: F.elu(t, 0.5)), (nn.SELU(), F.selu),
+                  (nn.CELU(2.0), lambda t: F.celu(t, 2.0)), (nn.Hardtanh(-2, 3), lambda t: F.hardtanh(t, -2, 3)),
+                  (nn.ReLU6(), F.relu6), (nn.Hardswish(), F.hardswish), (nn.Hardsigmoid(), F.hardsigmoid),
+                  (nn.Mish(), F.mish), (nn.Softsign(), F.softsign), (nn.LogSigmoid(), F.logsigmoid)]:
+        np.testing.assert_array_equal(m(x).numpy(), fn(x).numpy())
+    # torch 2.13's reprs
+    assert repr(nn.ELU()) == "ELU(alpha=1.0)" and repr(nn.ELU(2, inplace=True)) == "ELU(alpha=2, inplace=True)"
+    assert repr(nn.Hardtanh(-2, 3)) == "Hardtanh(min_val=-2, max_val=3)" and repr(nn.ReLU6(True)) == "ReLU6(inplace=True)"
+    assert repr(nn.SiLU(inplace=True)) == "SiLU(inplace=True)" and repr(nn.Hardswish(True)) == "Hardswish()"
+    assert repr(nn.Mish()) == "Mish()" and repr(nn.CELU()) == "CELU(alpha=1.0)" and repr(nn.LogSigmoid()) == "LogSigmoid()"
+    with pytest.warns(FutureWarning):
+        m = nn.Hardtanh(min_value=-0.5)
+    assert m.min_val == -0.5
+    y = tg.tensor([-1.0, 1.0]) * 1
+    assert nn.ELU(inplace=True)(y) is y
+
+
+def test_new_activations_float32_match_float64():
+    a = np.linspace(-5, 5, 41)
+    for name, fn, _ in NEW_OPS:
+        x32 = tg.tensor(a.astype(np.float32), requires_grad=True)
+        x64 = tg.tensor(a, requires_grad=True)
+        fn(x32).sum().backward()
+        fn(x64).sum().backward()
+        np.testing.assert_allclose(x32.grad.numpy(), x64.grad.numpy(), rtol=2e-6, atol=2e-6, err_msg=name)

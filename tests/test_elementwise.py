@@ -192,3 +192,145 @@ def test_bool_negation_and_abs_raise_as_in_torch():
         -tg.tensor([True])
     with pytest.raises(RuntimeError, match="bool"):
         tg.abs(tg.tensor([True]))
+
+
+# ----------------------------------------------------------------------------- unary math (issue #12)
+INF, NAN = float("inf"), float("nan")
+MATH = [
+    ("sin", tg.sin, np.sin, False),
+    ("cos", tg.cos, np.cos, False),
+    ("tan", lambda x: tg.tan(x * 0.7), lambda x: np.tan(x * 0.7), False),
+    ("rsqrt", tg.rsqrt, lambda x: 1 / np.sqrt(x), True),
+    ("log2", tg.log2, np.log2, True),
+    ("log1p", tg.log1p, np.log1p, True),
+    ("exp2", tg.exp2, np.exp2, False),
+    ("expm1", tg.expm1, np.expm1, False),
+    ("reciprocal", tg.reciprocal, lambda x: 1 / x, True),
+    ("square_fn", tg.square, np.square, False),
+    ("methods", lambda x: x.sin() + x.cos().square() + x.expm1() - x.exp2().log2().log1p(),
+     lambda x: np.sin(x) + np.cos(x) ** 2 + np.expm1(x) - np.log1p(np.log2(np.exp2(x))), True),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref,positive", MATH, ids=[u[0] for u in MATH])
+@pytest.mark.parametrize("shape", [(3, 4), (5,), (), (2, 0, 3)], ids=str)
+def test_unary_math(name, fn, ref, positive, shape):
+    check_op(fn, ref, shape, positive=positive, grad=0 not in shape)
+
+
+PIECEWISE_POINTS = [-2.5, -1.5, -0.5, -0.0, 0.5, 1.5, 2.5, -0.3, 0.3, NAN, INF, -INF]
+# torch 2.13, float64, at PIECEWISE_POINTS: (forward, gradient of the sum)
+TORCH_UNARY = {
+    "sign": ([-1.0, -1.0, -1.0, 0.0, 1.0, 1.0, 1.0, -1.0, 1.0, 0.0, 1.0, -1.0],
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+    "floor": ([-3.0, -2.0, -1.0, -0.0, 0.0, 1.0, 2.0, -1.0, 0.0, NAN, INF, -INF],
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+    "ceil": ([-2.0, -1.0, -0.0, -0.0, 1.0, 2.0, 3.0, -0.0, 1.0, NAN, INF, -INF],
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+    "round": ([-2.0, -2.0, -0.0, -0.0, 0.0, 2.0, 2.0, -0.0, 0.0, NAN, INF, -INF],
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+    "trunc": ([-2.0, -1.0, -0.0, -0.0, 0.0, 1.0, 2.0, -0.0, 0.0, NAN, INF, -INF],
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+    "rsqrt": ([NAN, NAN, NAN, -INF, 1.414213562373095, 0.8164965809277261, 0.6324555320336759, NAN, 1.8257418583505538, NAN, 0.0, NAN],
+        [NAN, NAN, NAN, INF, -1.4142135623730947, -0.2721655269759088, -0.1264911064067352, NAN, -3.0429030972509232, NAN, -0.0, NAN]),
+    "reciprocal": ([-0.4, -0.6666666666666666, -2.0, -INF, 2.0, 0.6666666666666666, 0.4, -3.3333333333333335, 3.3333333333333335, NAN, 0.0, -0.0],
+        [-0.16000000000000003, -0.4444444444444444, -4.0, -INF, -4.0, -0.4444444444444444, -0.16000000000000003, -11.111111111111112, -11.111111111111112, NAN, -0.0, -0.0]),
+    "square": ([6.25, 2.25, 0.25, 0.0, 0.25, 2.25, 6.25, 0.09, 0.09, NAN, INF, INF],
+        [-5.0, -3.0, -1.0, -0.0, 1.0, 3.0, 5.0, -0.6, 0.6, NAN, INF, -INF]),
+    "log2": ([NAN, NAN, NAN, -INF, -1.0, 0.5849625007211562, 1.3219280948873624, NAN, -1.7369655941662063, NAN, INF, NAN],
+        [-0.5770780163555853, -0.9617966939259757, -2.8853900817779268, -INF, 2.8853900817779268, 0.9617966939259757, 0.5770780163555853, -4.808983469629878, 4.808983469629878, NAN, 0.0, -0.0]),
+    "exp2": ([0.1767766952966369, 0.3535533905932738, 0.7071067811865476, 1.0, 1.4142135623730951, 2.8284271247461903, 5.656854249492381, 0.8122523963562356, 1.2311444133449163, NAN, INF, 0.0],
+        [0.1225322679335684, 0.2450645358671368, 0.4901290717342736, 0.6931471805599453, 0.9802581434685472, 1.9605162869370945, 3.921032573874189, 0.5630104584373838, 0.8533642789721566, NAN, INF, 0.0]),
+    "sin": ([-0.5984721441039565, -0.9974949866040544, -0.479425538604203, -0.0, 0.479425538604203, 0.9974949866040544, 0.5984721441039565, -0.29552020666133955, 0.29552020666133955, NAN, NAN, NAN],
+        [-0.8011436155469337, 0.0707372016677029, 0.8775825618903728, 1.0, 0.8775825618903728, 0.0707372016677029, -0.8011436155469337, 0.955336489125606, 0.955336489125606, NAN, NAN, NAN]),
+    "cos": ([-0.8011436155469337, 0.0707372016677029, 0.8775825618903728, 1.0, 0.8775825618903728, 0.0707372016677029, -0.8011436155469337, 0.955336489125606, 0.955336489125606, NAN, NAN, NAN],
+        [0.5984721441039565, 0.9974949866040544, 0.479425538604203, 0.0, -0.479425538604203, -0.9974949866040544, -0.5984721441039565, 0.29552020666133955, -0.29552020666133955, NAN, NAN, NAN]),
+    "tan": ([0.7470222972386603, -14.101419947171719, -0.5463024898437905, -0.0, 0.5463024898437905, 14.101419947171719, -0.7470222972386603, -0.30933624960962325, 0.30933624960962325, NAN, NAN, NAN],
+        [1.5580423125717253, 199.85004452649244, 1.2984464104095248, 1.0, 1.2984464104095248, 199.85004452649244, 1.5580423125717253, 1.095688915322547, 1.095688915322547, NAN, NAN, NAN]),
+    "log1p": ([NAN, NAN, -0.6931471805599453, -0.0, 0.4054651081081644, 0.9162907318741551, 1.252762968495368, -0.35667494393873234, 0.26236426446749106, NAN, INF, NAN],
+        [-0.6666666666666666, -2.0, 2.0, 1.0, 0.6666666666666666, 0.4, 0.2857142857142857, 1.4285714285714286, 0.7692307692307692, NAN, 0.0, -0.0]),
+    "expm1": ([-0.9179150013761012, -0.7768698398515702, -0.3934693402873666, -0.0, 0.6487212707001282, 3.481689070338065, 11.182493960703473, -0.2591817793182821, 0.3498588075760031, NAN, INF, -1.0],
+        [0.08208499862389884, 0.2231301601484298, 0.6065306597126334, 1.0, 1.6487212707001282, 4.481689070338065, 12.182493960703473, 0.7408182206817179, 1.3498588075760032, NAN, INF, 0.0]),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_UNARY))
+@pytest.mark.parametrize("dtype", [tg.float64, tg.float32], ids=str)
+def test_unary_math_special_values_match_torch(name, dtype):
+    want, want_grad = TORCH_UNARY[name]
+    x = tg.tensor(PIECEWISE_POINTS, dtype=dtype, requires_grad=True)
+    with np.errstate(all="ignore"):
+        y = getattr(tg, name)(x)
+        y.backward(tg.ones_like(y))
+    assert y.dtype == dtype and x.grad.dtype == dtype
+    rtol = 1e-12 if dtype == tg.float64 else 2e-6
+    np.testing.assert_allclose(y.numpy(), want, rtol=rtol)
+    num = ~np.isnan(want)                           # −0.0 exactly where torch has it (a NaN's sign bit means nothing)
+    np.testing.assert_array_equal(np.signbit(y.numpy()[num]), np.signbit(np.array(want)[num]))
+    np.testing.assert_allclose(x.grad.numpy(), want_grad, rtol=rtol)
+
+
+def test_round_half_to_even_and_decimals_follow_torch():
+    # torch 2.13: round(x, decimals=2), round(x, decimals=-1) on float32
+    x = tg.tensor([1.2345, -1.2355, 125.0, 135.0])
+    np.testing.assert_allclose(tg.round(x, decimals=2).numpy(), np.float32([1.23, -1.24, 125.0, 135.0]))
+    np.testing.assert_array_equal(tg.round(tg.tensor([125.0, 135.0, 1234.5]), decimals=-1).numpy(), [120, 140, 1230])
+    np.testing.assert_array_equal(tg.tensor([0.5, 1.5, 2.5, -2.5]).round().numpy(), [0.0, 2.0, 2.0, -2.0])
+    big = tg.tensor([2.0 ** 52 + 1, -(2.0 ** 60), 4503599627370495.5], dtype=tg.float64)
+    np.testing.assert_array_equal(tg.round(big).numpy(), [2.0 ** 52 + 1, -(2.0 ** 60), 4503599627370496.0])
+    with pytest.raises(TypeError, match="decimals must be an int"):
+        tg.round(x, decimals=1.5)
+
+
+def test_unary_math_integer_and_bool_dtypes_follow_torch():
+    i64, i32, b = tg.tensor([1, 0, 2]), tg.tensor([1, 0, 2], dtype=tg.int32), tg.tensor([True, False])
+    for name in ("sin", "cos", "tan", "rsqrt", "log2", "log1p", "exp2", "expm1", "reciprocal"):
+        for t in (i64, i32, b):                    # torch 2.13: float32 for integer and bool inputs
+            y = getattr(tg, name)(t)
+            assert y.dtype == tg.float32, (name, t.dtype, y.dtype)
+    np.testing.assert_allclose(tg.reciprocal(i64).numpy(), [1.0, np.inf, 0.5])
+    np.testing.assert_allclose(tg.rsqrt(i64).numpy(), [1.0, np.inf, 0.7071067690849304])
+    for name in ("sign", "floor", "ceil", "round", "trunc", "square"):    # torch 2.13: integers stay integers
+        for t in (i64, i32):
+            y = getattr(tg, name)(t)
+            assert y.dtype == t.dtype, (name, t.dtype, y.dtype)
+    assert tg.sign(tg.tensor([-5, 0, 7])).tolist() == [-1, 0, 1]
+    assert tg.square(tg.tensor([-3, 4])).tolist() == [9, 16]
+    assert tg.sign(b).dtype == tg.bool_ and tg.sign(b).tolist() == [True, False]   # torch 2.13: bool
+    assert tg.square(b).dtype == tg.int64 and tg.square(b).tolist() == [1, 0]      # torch 2.13: int64
+    for name in ("floor", "ceil", "round", "trunc"):
+        with pytest.raises(RuntimeError, match="bool"):           # torch 2.13: NotImplementedError for Bool
+            getattr(tg, name)(b)
+    with pytest.raises(RuntimeError, match="decimals"):           # torch 2.13: "round_cpu" not implemented for Long
+        tg.round(i64, decimals=0)
+    y = tg.floor(i64)
+    assert y.tolist() == [1, 0, 2] and y._data is not i64._data   # a copy, as torch
+    for name in ("sin", "sign", "floor", "square"):
+        with pytest.raises(TypeError, match="Tensor"):
+            getattr(tg, name)([1.0])
+
+
+def test_piecewise_constant_ops_have_zero_gradient():
+    for name in ("sign", "floor", "ceil", "round", "trunc"):
+        x = tg.tensor([[-1.7, 0.2], [2.5, 3.0]], requires_grad=True)
+        y = getattr(x, name)()
+        assert y.requires_grad
+        (y * 3).sum().backward()
+        assert x.grad.dtype == tg.float32 and x.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_unary_math_saves_only_what_backward_reads():
+    # tan, rsqrt, exp2, expm1 and reciprocal read their output; the others their input; sign & co nothing
+    x = tg.tensor([0.5, 1.0], requires_grad=True) * 1
+    y = tg.sin(x)
+    x += 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    x = tg.tensor([0.5, 1.0], requires_grad=True) * 1
+    y = tg.reciprocal(x)
+    x += 1                                          # the output is saved, not the input
+    y.sum().backward()
+    x = tg.tensor([0.5, 1.0], requires_grad=True) * 1
+    y = tg.floor(x)
+    x += 1
+    y.sum().backward()

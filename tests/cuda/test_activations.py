@@ -8,7 +8,9 @@ from tinygradnb.kernels import cuda as G
 from conftest import dev, host, rand, tol
 
 CASES = [("relu", ()), ("leaky_relu", (0.1,)), ("sigmoid", ()), ("tanh", ()), ("softplus", (1.5, 20.0)),
-         ("softplus", (1.0, 0.5)), ("gelu", (False,)), ("gelu", (True,))]
+         ("softplus", (1.0, 0.5)), ("gelu", (False,)), ("gelu", (True,)), ("silu", ()), ("elu", (1.0, 1.0, 1.0)),
+         ("elu", (1.6732632423543772, 1.0507009873554805, 1.0)), ("elu", (2.0, 1.0, 0.5)), ("hardtanh", (-1.0, 1.0)),
+         ("hardtanh", (0.0, 6.0)), ("hardswish", ()), ("hardsigmoid", ()), ("mish", ()), ("logsigmoid", ())]
 SAVED_OUTPUT = {"sigmoid", "tanh"}     # their backward takes the forward's output, the others the input
 
 
@@ -51,3 +53,47 @@ def test_activation_infinities_and_nan_match_cpu(name, extra, dtype):
 def test_empty_input_launches_nothing():
     out = G.relu_forward(dev(np.zeros(0, np.float32)))
     assert out.shape == (0,)
+
+
+# ----------------------------------------------------------------------------- the ops on the cuda device
+import tinygradnb as tg  # noqa: E402
+import tinygradnb.nn.functional as F  # noqa: E402
+
+_SIG = lambda x: 0.5 * (1.0 + np.tanh(0.5 * x))  # noqa: E731
+OPS = [
+    ("silu", F.silu, lambda x: x * _SIG(x)),
+    ("elu", lambda t: F.elu(t, 0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0)))),
+    ("selu", F.selu, lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(np.minimum(x, 0)))),
+    ("celu", lambda t: F.celu(t, 2.0), lambda x: np.where(x > 0, x, 2.0 * np.expm1(np.minimum(x, 0) / 2.0))),
+    ("hardtanh", lambda t: F.hardtanh(t, -0.5, 1.5), lambda x: np.clip(x, -0.5, 1.5)),
+    ("relu6", lambda t: F.relu6(t * 4), lambda x: np.clip(4 * x, 0, 6)),
+    ("hardswish", lambda t: F.hardswish(t * 2), lambda x: 2 * x * np.clip(2 * x + 3, 0, 6) / 6),
+    ("hardsigmoid", lambda t: F.hardsigmoid(t * 2), lambda x: np.clip(2 * x + 3, 0, 6) / 6),
+    ("mish", F.mish, lambda x: x * np.tanh(np.log1p(np.exp(x)))),
+    ("softsign", F.softsign, lambda x: x / (1 + np.abs(x))),
+    ("logsigmoid", F.logsigmoid, lambda x: -np.logaddexp(0, -x)),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref", OPS, ids=[o[0] for o in OPS])
+def test_activation_ops_on_cuda_forward_and_gradcheck(name, fn, ref):
+    a = np.random.default_rng(4).uniform(-2, 2, size=(2, 3))
+    x = tg.tensor(a, device="cuda", requires_grad=True)
+    y = fn(x)
+    assert y.device == "cuda" and y.dtype == tg.float64
+    np.testing.assert_allclose(y.numpy(), ref(a), rtol=1e-10, atol=1e-12)
+    assert tg.gradcheck(fn, [x])
+    x32 = tg.tensor(a.astype(np.float32), device="cuda")
+    np.testing.assert_allclose(fn(x32).numpy(), ref(a), rtol=2e-5, atol=2e-6)
+
+
+def test_activation_kinks_and_inplace_on_cuda():
+    # torch 2.13's gradients at the boundaries: hardtanh 0 at ±1, relu6 0 at 0 and 6, hardswish 0 at −3 and 1 at 3
+    for fn, pts, want in [(F.hardtanh, [-1.0, 1.0, 0.0], [0.0, 0.0, 1.0]), (F.relu6, [0.0, 6.0, 3.0], [0.0, 0.0, 1.0]),
+                          (F.hardswish, [-3.0, 3.0, 0.0], [0.0, 1.0, 0.5]), (F.elu, [0.0], [1.0])]:
+        x = tg.tensor(pts, dtype=tg.float64, device="cuda", requires_grad=True)
+        fn(x).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), want)
+    y = tg.tensor([-1.0, 2.0], device="cuda")
+    assert F.elu(y, inplace=True) is y
+    np.testing.assert_allclose(y.numpy(), [-0.6321205588285577, 2.0], rtol=1e-6)

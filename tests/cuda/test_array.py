@@ -258,3 +258,57 @@ def test_index_stats_extremes_of_int64():
     a = np.array([5, info.min, info.max, -1], np.int64)
     same(G.index_stats(dev(a), 0, False), np.array([info.min, info.max, 4]))
     same(G.index_stats(dev(a[:1]), 5, True), np.array([info.max, info.min, 0]))   # nothing counted
+
+
+# ----------------------------------------------------------------------------- unary math through the map launcher
+MATH = ["sin", "cos", "tan", "rsqrt", "floor", "ceil", "trunc", "round", "log2", "log1p", "exp2", "expm1",
+        "reciprocal", "square", "sign"]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", MATH)
+def test_unary_math_matches_cpu(name, dtype):
+    a = np.concatenate([rand((2, 5), dtype, 7).ravel() * 3,
+                        np.array([-2.5, -1.5, -0.5, -0.0, 0.0, 0.5, 1.5, 2.5, np.nan, np.inf, -np.inf, 2.0 ** 60,
+                                  -0.3, 7.0], dtype)]).reshape(3, 8)
+    got, want = host(getattr(G, name)(dev(a))), getattr(C, name)(a)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=2e-6 if dtype == np.float32 else 1e-13, atol=1e-30)
+    num = ~np.isnan(want)
+    np.testing.assert_array_equal(np.signbit(got[num]), np.signbit(want[num]))     # −0.0 where the CPU has it
+
+
+@pytest.mark.parametrize("decimals", [2, -1, 1])
+def test_round_decimals_matches_cpu(decimals):
+    a = np.array([1.2345, -1.2355, 125.0, 135.0, 1234.5, 0.05, -0.15], np.float32)
+    np.testing.assert_array_equal(host(G.round(dev(a), decimals)), C.round(a, decimals))
+
+
+def test_integer_unary_math_matches_cpu():
+    i = np.array([[-3, 0, 5]], np.int64)
+    for name in ("sign", "square", "abs", "negative"):
+        same(getattr(G, name)(dev(i)), getattr(C, name)(i))
+    for name in ("sin", "reciprocal", "rsqrt", "exp2"):
+        with np.errstate(all="ignore"):
+            same(getattr(G, name)(dev(i)), getattr(C, name)(i))
+    b = np.array([True, False])
+    same(G.sign(dev(b)), C.sign(b))
+
+
+def test_unary_math_ops_on_cuda_gradcheck():
+    import tinygradnb as tg
+    a = np.random.default_rng(2).uniform(0.5, 2.0, size=(2, 3))
+    for fn, ref in [(tg.sin, np.sin), (tg.cos, np.cos), (tg.tan, np.tan), (tg.rsqrt, lambda v: 1 / np.sqrt(v)),
+                    (tg.log2, np.log2), (tg.log1p, np.log1p), (tg.exp2, np.exp2), (tg.expm1, np.expm1),
+                    (tg.reciprocal, lambda v: 1 / v), (tg.square, np.square)]:
+        x = tg.tensor(a, device="cuda", requires_grad=True)
+        np.testing.assert_allclose(fn(x).numpy(), ref(a), rtol=1e-12)
+        assert tg.gradcheck(fn, [x])
+    x = tg.tensor([-2.5, -0.5, 0.5, 1.5, float("nan")], device="cuda", requires_grad=True)
+    y = tg.round(x) + tg.floor(x) + tg.ceil(x) + tg.trunc(x) + tg.sign(x)
+    y.sum().backward()
+    np.testing.assert_array_equal(tg.round(x).numpy(), [-2.0, -0.0, 0.0, 2.0, np.nan])
+    np.testing.assert_array_equal(tg.sign(x).numpy(), [-1.0, -1.0, 1.0, 1.0, 0.0])
+    assert x.grad.tolist() == [0.0] * 5
+    assert tg.square(tg.tensor([True, False], device="cuda")).tolist() == [1, 0]
