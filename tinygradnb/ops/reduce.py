@@ -6,7 +6,7 @@ import collections
 import math
 import numbers
 
-from ..tensor import Function, Tensor, _FLOATS, int64, float32, float64, bool_, as_dtype
+from ..tensor import Function, Tensor, _FLOATS, int64, float32, bool_, as_dtype
 from .. import device as _device
 from ._util import normalize_axes, pick_axis, broadcast_shape
 from .elementwise import cast, mul, sub, add, div, exp, log, maximum, minimum, clamp, result_type
