@@ -1,5 +1,5 @@
-"""examples/sentiment.py and examples/attention_classifier.py with ``--device cuda``: the same run as on the CPU,
-losses within float32 tolerance and the same predictions.
+"""examples/sentiment.py, examples/attention_classifier.py and examples/cnn_classifier.py with ``--device cuda``:
+the same run as on the CPU, losses within float32 tolerance and the same predictions.
 
 The scripts' validation and test splits are whole 300-sentence sets (``--limit`` cuts training only), too much for
 the simulator, so these runs swap in a tiny split of short sentences (and, for the baseline, a two-λ grid of a few
@@ -169,3 +169,45 @@ def test_attention_classifier_example_trains_on_cuda_like_on_cpu(tmp_path, monke
     train = {"test": sentiment.word_dataset(split, sentiment.build_vocab(split["train"]["tokens"]))["train"]}
     picked = {d: attention.pick_sentence(runs[d]["transformer"]["model"], train, min_len=1) for d in runs}
     assert picked["cuda"] == picked["cpu"]
+
+
+def test_cnn_classifier_example_trains_on_cuda_like_on_cpu(tmp_path, monkeypatch):
+    """examples/cnn_classifier.py: the Conv1d widths, the masked max over time and the head train the same on
+    cuda; a training step reads only its loss back."""
+    cnn = load_example("cnn_classifier")
+    sentiment = cnn.sentiment
+    small(sentiment, monkeypatch)
+    reads, train = Reads(monkeypatch), sentiment.train_classifier
+
+    def counted(*args, **kwargs):  # the reads of the CNN's training and scoring alone
+        before = reads.n
+        r = train(*args, **kwargs)
+        r["reads"] = reads.n - before
+        return r
+    monkeypatch.setattr(sentiment, "train_classifier", counted)
+    # widths 2 and 5: sentences of the tiny split are up to 6 tokens, some shorter than 5 (one masked window)
+    argv = ["--epochs", "2", "--embed-dim", "8", "--filters", "3", "--widths", "2", "5", "--batch-size", "6"]
+    runs = {}
+    for device in ("cpu", "cuda"):
+        args = cnn.parse_args(argv + ["--device", device, "--out", str(tmp_path / device)])
+        runs[device] = cnn.run(args)
+    cpu, gpu = runs["cpu"], runs["cuda"]
+    assert on_cuda(gpu["cnn"]["model"]) and on_cuda(gpu["bow"]["model"])
+    for name, values in cpu["history"].items():
+        np.testing.assert_allclose(gpu["history"][name], values, **RTOL, err_msg=name)
+    assert len(cpu["history"]["train_loss"]) == 2
+    np.testing.assert_allclose(gpu["bow"]["history"]["train_loss"], cpu["bow"]["history"]["train_loss"], **RTOL)
+    assert gpu["val_acc"] == cpu["val_acc"] and gpu["test_acc"] == cpu["test_acc"]
+    assert gpu["cnn"]["epoch"] == cpu["cnn"]["epoch"]
+    # 12 training sentences in batches of 6: 2 steps per epoch read their loss; validation per epoch and the
+    # final test read their predictions
+    assert cpu["cnn"]["reads"] == 0 and gpu["cnn"]["reads"] == 2 * 2 + 2 + 1
+    for label in ("positive", "negative"):  # the strongest filters and their k-grams, found on the device
+        for a, b in zip(cpu["ngrams"][label], gpu["ngrams"][label]):
+            assert (b["filter"], b["ngram"]) == (a["filter"], a["ngram"])
+            np.testing.assert_allclose(b["activation"], a["activation"], **RTOL)
+    a = cnn.tg.load(tmp_path / "cpu" / "cnn_classifier.npz")["model"]
+    b = cnn.tg.load(tmp_path / "cuda" / "cnn_classifier.npz")["model"]
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_allclose(np.asarray(b[name]), np.asarray(a[name]), rtol=1e-4, atol=1e-5, err_msg=name)
