@@ -19,7 +19,8 @@ Model (Kim's CNN-rand: the word embeddings are learned from scratch, no pre-trai
      the max and never win it (a sentence shorter than k keeps its one window at t = 0, its words followed by
      zero vectors, as Kim pads short sentences). ReLU after the max equals Kim's max of ReLUs (ReLU is
      monotone), on F numbers per sentence instead of F · n;
-  4. head: z = [ĉ for all widths and filters] ∈ R^{3F} (three widths), Dropout(p) in training, logits = W z + b (two classes).
+  4. head: z = [ĉ for all widths and filters] ∈ R^{3F} (three widths), Dropout(p) in training,
+     logits = W z + b (two classes).
 Trained with AdamW on the cross-entropy −log softmax(logits)_y of mini-batches, the best epoch chosen on
 validation accuracy (early stopping with ``--patience``), test accuracy reported once, beside the majority-class
 rate and the bag-of-words logistic-regression baseline (trained in the same run, λ chosen on validation).
