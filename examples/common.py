@@ -34,8 +34,8 @@ def setup(args, cuda=False):
     if args.device == "cuda":
         if not cuda:
             sys.exit("--device cuda: this demo runs on the CPU only (the task scripts xor.py, sentiment.py, "
-                     "attention_classifier.py, pos_tagger.py, language_model.py and seq2seq.py run on cuda); "
-                     "use --device cpu")
+                     "attention_classifier.py, cnn_classifier.py, pos_tagger.py, language_model.py and seq2seq.py "
+                     "run on cuda); use --device cpu")
         if not tg.cuda.is_available():
             sys.exit("--device cuda: no CUDA device here (an NVIDIA GPU and `pip install '.[cuda]'` are needed; "
                      "NUMBA_ENABLE_CUDASIM=1 runs Numba's slow simulator); use --device cpu")

@@ -1,4 +1,5 @@
-"""Layers: Linear, Embedding, Dropout, activations, norms, Residual, and the loss modules."""
+"""Layers: Linear, Embedding, EmbeddingBag, Dropout, activations, norms, Residual (the loss modules are in
+nn/loss.py, convolutions and pooling in nn/conv.py)."""
 import math
 import numbers
 
@@ -102,6 +103,36 @@ class Embedding(Module):
     def extra_repr(self):
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxima of bags of embedding rows (``torch.nn.EmbeddingBag``): ``forward(input, offsets=None,
+    per_sample_weights=None)`` with a 2-D input (a bag per row) or a 1-D input and the bags' start ``offsets``;
+    the table is initialised N(0, 1) (row ``padding_idx`` zero)."""
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                 mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
+                 dtype=None):
+        super().__init__()
+        self.embed = Embedding(num_embeddings, embedding_dim, padding_idx, dtype=dtype, device=device)
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise ValueError("EmbeddingBag: max_norm, scale_grad_by_freq and sparse are not supported")
+        self.num_embeddings, self.embedding_dim, self.mode = num_embeddings, embedding_dim, mode
+        self.include_last_offset, self.padding_idx = include_last_offset, self.embed.padding_idx
+        self.weight = self.embed.weight
+        del self._modules["embed"]
+        if _weight is not None:
+            with no_grad():
+                self.weight[...] = _weight
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return E.embedding_bag(input, self.weight, offsets, mode=self.mode, per_sample_weights=per_sample_weights,
+                               include_last_offset=self.include_last_offset, padding_idx=self.padding_idx)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
 
 
 class Dropout(Module):
@@ -251,33 +282,3 @@ class Residual(Module):
 
     def forward(self, x, *args, **kwargs):
         return x + self.fn(x, *args, **kwargs)
-
-
-class _Loss(Module):
-    def __init__(self, reduction="mean"):
-        super().__init__()
-        self.reduction = reduction
-
-    def extra_repr(self):
-        return f"reduction={self.reduction!r}"
-
-
-class CrossEntropyLoss(_Loss):
-    """``cross_entropy`` as a module: logits (N, C) and int64 targets (N,)."""
-
-    def __init__(self, ignore_index=-100, reduction="mean"):
-        super().__init__(reduction)
-        self.ignore_index = ignore_index
-
-    def forward(self, logits, target):
-        return L.cross_entropy(logits, target, self.reduction, self.ignore_index)
-
-
-class MSELoss(_Loss):
-    def forward(self, input, target):
-        return L.mse_loss(input, target, self.reduction)
-
-
-class BCEWithLogitsLoss(_Loss):
-    def forward(self, input, target):
-        return L.binary_cross_entropy_with_logits(input, target, self.reduction)

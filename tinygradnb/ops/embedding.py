@@ -103,3 +103,68 @@ def dropout(x, p=0.5, training=True):
         return x
     seed, offset = _random.draw(x.numel())
     return Dropout.apply(x, p=p, seed=seed, offset=offset)
+
+
+# ----------------------------------------------------------------------------- embedding bags
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """The sum, mean or max of the embedding rows of each bag (``torch.nn.functional.embedding_bag``): bags are
+    the rows of a 2-D ``input``, or the runs of a 1-D ``input`` that start at ``offsets``. Indices equal to
+    ``padding_idx`` are left out of their bag; an empty bag gives zeros; ``per_sample_weights`` scale the rows
+    ('sum' only). Computed as a (bags × indices) membership matrix times the gathered rows ('sum'/'mean') or a
+    masked max, so both devices and the gradients come from existing ops."""
+    from ..creation import tensor as _tensor
+    from .elementwise import where, div, mul
+    from .matmul import matmul
+    from .reduce import max as _max
+    fn = "embedding_bag"
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise ValueError(f"{fn}: max_norm, scale_grad_by_freq and sparse are not supported")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{fn}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if not isinstance(input, Tensor) or input.ndim not in (1, 2):
+        raise ValueError(f"{fn}: input must be a 1-D or 2-D tensor of indices, got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{fn}: offsets must be None when input is 2-D (each row is a bag)")
+        nb, per = input.shape
+        starts = np.arange(nb) * per
+        flat_idx = input.reshape(-1)
+    else:
+        if offsets is None:
+            raise ValueError(f"{fn}: offsets are required when input is 1-D")
+        off = np.asarray(offsets.numpy() if isinstance(offsets, Tensor) else offsets).astype(np.int64).reshape(-1)
+        if include_last_offset:
+            if off.size == 0 or off[-1] != input.shape[0]:
+                raise ValueError(f"{fn}: with include_last_offset the last offset must equal the number of indices "
+                                 f"{input.shape[0]}")
+            off = off[:-1]
+        if off.size and (off[0] != 0 or np.any(np.diff(off) < 0) or off[-1] > input.shape[0]):
+            raise ValueError(f"{fn}: offsets must start at 0, not decrease and not exceed the number of indices "
+                             f"{input.shape[0]}, got {off.tolist()}")
+        starts, nb, flat_idx = off, off.size, input
+    n = flat_idx.shape[0]
+    rows = embedding(flat_idx, weight, padding_idx)                       # (n, D)
+    member = np.zeros((nb, n), bool)
+    if nb and n:
+        bag = np.searchsorted(starts, np.arange(n), side="right") - 1
+        member[bag, np.arange(n)] = True
+    keep = _tensor(member, device=weight.device)
+    if padding_idx is not None:
+        pad = padding_idx % weight.shape[0]
+        keep = where((flat_idx != pad).reshape(1, n), keep, False)
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise ValueError(f"{fn}: per_sample_weights are only supported for mode='sum', got mode={mode!r}")
+        if not isinstance(per_sample_weights, Tensor) or per_sample_weights.shape != tuple(flat_idx.shape):
+            raise ValueError(f"{fn}: per_sample_weights must be a tensor of input's shape {tuple(input.shape)}")
+        rows = mul(rows, per_sample_weights.reshape(n, 1))
+    count = keep.sum(dim=1, keepdim=True)                                 # (B, 1)
+    if mode == "max":
+        vals = _max(where(keep.reshape(nb, n, 1), rows.reshape(1, n, -1), -math.inf), 1).values
+        return where(count > 0, vals, 0.0)
+    total = matmul(where(keep, 1.0, 0.0).to(weight.dtype), rows)         # (B, D)
+    if mode == "sum":
+        return total
+    return div(total, where(count > 0, count, 1).to(weight.dtype))
