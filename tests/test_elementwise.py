@@ -334,3 +334,10 @@ def test_unary_math_saves_only_what_backward_reads():
     y = tg.floor(x)
     x += 1
     y.sum().backward()
+
+
+def test_comparison_short_names():
+    a = tg.tensor([1, 2, 3])
+    assert tg.eq(a, 2).tolist() == [False, True, False] and a.ne(2).tolist() == [True, False, True]
+    assert a.lt(2.5).tolist() == [True, True, False] and tg.le(a, 2).tolist() == [True, True, False]
+    assert tg.gt(a, tg.tensor([3, 2, 1])).tolist() == [False, False, True] and a.ge(3).tolist() == [False, False, True]

@@ -16,7 +16,7 @@ from .gradcheck import gradcheck, GradcheckError
 from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where, sum, mean,
                   var, max, min, amax, amin, argmax, argmin, reshape, permute, transpose, expand, broadcast_to,
                   squeeze, unsqueeze, flatten, concat, cat, stack, matmul, relu, sigmoid, tanh, softmax, log_softmax,
-                  result_type, mm, bmm, mv, dot, outer, einsum)
+                  result_type, mm, bmm, mv, dot, outer, einsum, eq, ne, lt, le, gt, ge)
 from .ops import (sin, cos, tan, rsqrt, sign, floor, ceil, round, trunc, log2, log1p, exp2, expm1, reciprocal,
                   square)
 from . import nn, optim, utils, data, cuda, autograd

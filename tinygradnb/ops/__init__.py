@@ -17,6 +17,9 @@ from .shape import (split, chunk, unbind, repeat, repeat_interleave, expand_as, 
                     copy_, clamp_, masked_fill_, uniform_, normal_)
 
 
+# PyTorch's short names of the comparisons
+eq, ne, lt, le, gt, ge = equal, not_equal, less, less_equal, greater, greater_equal
+
 def _reflected(fn):
     return lambda self, other: fn(other, self)
 
@@ -87,6 +90,7 @@ _METHODS = {
     "__matmul__": matmul, "__rmatmul__": _reflected(matmul), "matmul": matmul,
     "mm": mm, "bmm": bmm, "mv": mv, "dot": dot, "outer": outer,
     "__eq__": equal, "__ne__": not_equal, "__getitem__": getitem, "__setitem__": setitem,
+    "eq": equal, "ne": not_equal, "lt": less, "le": less_equal, "gt": greater, "ge": greater_equal,
     "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg,
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "clamp": clamp, "clip": clamp,
     "maximum": maximum, "minimum": minimum,
