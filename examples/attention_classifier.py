@@ -135,22 +135,6 @@ def _draw_attention(plt, rep):
     fig.suptitle(f"\"{rep['text']}\" — label {truth}, p(positive) = {rep['p_positive']:.2f}", fontsize=9)
 
 
-def _draw_training(plt, res, bow, majority):
-    _, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
-    h = res["history"]
-    ep = range(1, len(h["val_acc"]) + 1)
-    a.plot(ep, h["val_acc"], marker="o", ms=3, label="Transformer")
-    a.plot([res["epoch"]], [res["val_acc"]], "*", ms=12, label="kept (best validation)")
-    a.axhline(bow["val_acc"], color="gray", ls="--", label="BoW logistic regression")
-    a.axhline(majority["val"], color="gray", ls=":", label="majority class")
-    a.set(title="validation accuracy per epoch", xlabel="epoch", ylabel="accuracy")
-    a.legend(fontsize=8)
-    b.plot(ep, h["train_loss"], marker="o", ms=3, label="train (train mode)")
-    b.plot(ep, h["val_loss"], marker="o", ms=3, label="validation")
-    b.set(title="cross-entropy per epoch", xlabel="epoch", ylabel="loss")
-    b.legend(fontsize=8)
-
-
 def run(args):
     """Train and score the Transformer and the baselines; returns ``{"test_acc", "val_acc" (model → accuracy;
     models 'majority', 'bow', 'transformer'), "history" (the Transformer's per-epoch training loss, validation
@@ -180,7 +164,8 @@ def run(args):
                            seed=args.seed, config={k: getattr(args, k) for k in
                                                    ("d_model", "heads", "layers", "dropout")})
     common.save_plot(args.out / "attention_heatmap.png", lambda plt: _draw_attention(plt, rep))
-    common.save_plot(args.out / "attention_training.png", lambda plt: _draw_training(plt, res, bow, majority))
+    common.save_plot(args.out / "attention_training.png",
+                     lambda plt: common.draw_training(plt, res, bow, majority, "Transformer"))
     return {"args": args, "sizes": sizes, "majority": majority, "bow": bow, "transformer": res, "attention": rep,
             "seconds": {"bow": t_bow.seconds, "transformer": t.seconds},
             "val_acc": {"majority": majority["val"], "bow": bow["val_acc"], "transformer": res["val_acc"]},

@@ -124,22 +124,6 @@ def top_ngrams(model, data, vocab, widths_shown=None, n_filters=3):
     return out
 
 
-def _draw(plt, res, bow, majority):
-    _, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
-    h = res["history"]
-    ep = range(1, len(h["val_acc"]) + 1)
-    a.plot(ep, h["val_acc"], marker="o", ms=3, label="CNN")
-    a.plot([res["epoch"]], [res["val_acc"]], "*", ms=12, label="kept (best validation)")
-    a.axhline(bow["val_acc"], color="gray", ls="--", label="BoW logistic regression")
-    a.axhline(majority["val"], color="gray", ls=":", label="majority class")
-    a.set(title="validation accuracy per epoch", xlabel="epoch", ylabel="accuracy")
-    a.legend(fontsize=8)
-    b.plot(ep, h["train_loss"], marker="o", ms=3, label="train (train mode)")
-    b.plot(ep, h["val_loss"], marker="o", ms=3, label="validation")
-    b.set(title="cross-entropy per epoch", xlabel="epoch", ylabel="loss")
-    b.legend(fontsize=8)
-
-
 def run(args):
     """Train and score the CNN and the baselines; returns ``{"test_acc", "val_acc" (model → accuracy; models
     'majority', 'bow', 'cnn'), "history" (the CNN's per-epoch training loss, validation accuracy and loss),
@@ -168,7 +152,7 @@ def run(args):
                            history=res["history"], split_seed=sentiment.SPLIT_SEED, seed=args.seed,
                            config={"embed_dim": args.embed_dim, "widths": list(args.widths),
                                    "filters": args.filters, "dropout": args.dropout})
-    common.save_plot(args.out / "cnn_training.png", lambda plt: _draw(plt, res, bow, majority))
+    common.save_plot(args.out / "cnn_training.png", lambda plt: common.draw_training(plt, res, bow, majority, "CNN"))
     return {"args": args, "sizes": sizes, "majority": majority, "bow": bow, "cnn": res, "ngrams": ngrams,
             "seconds": {"bow": t_bow.seconds, "cnn": t.seconds},
             "val_acc": {"majority": majority["val"], "bow": bow["val_acc"], "cnn": res["val_acc"]},

@@ -79,6 +79,24 @@ def save_plot(path, draw):
     return path
 
 
+def draw_training(plt, res, bow, majority, name):
+    """A classifier's validation accuracy per epoch (the kept epoch starred, the bag-of-words and majority-class
+    rates as lines) beside its training and validation cross-entropy."""
+    _, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    h = res["history"]
+    ep = range(1, len(h["val_acc"]) + 1)
+    a.plot(ep, h["val_acc"], marker="o", ms=3, label=name)
+    a.plot([res["epoch"]], [res["val_acc"]], "*", ms=12, label="kept (best validation)")
+    a.axhline(bow["val_acc"], color="gray", ls="--", label="BoW logistic regression")
+    a.axhline(majority["val"], color="gray", ls=":", label="majority class")
+    a.set(title="validation accuracy per epoch", xlabel="epoch", ylabel="accuracy")
+    a.legend(fontsize=8)
+    b.plot(ep, h["train_loss"], marker="o", ms=3, label="train (train mode)")
+    b.plot(ep, h["val_loss"], marker="o", ms=3, label="validation")
+    b.set(title="cross-entropy per epoch", xlabel="epoch", ylabel="loss")
+    b.legend(fontsize=8)
+
+
 def save_checkpoint(path, model, optimizer=None, **extra):
     """Model (and optimizer) state plus ``extra`` values in one ``.npz`` (written atomically)."""
     state = {"model": model.state_dict(), **extra}
