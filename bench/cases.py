@@ -138,7 +138,8 @@ def matmul_cases(quick):
         fl = 2.0 * m * kk * n
         by = 4.0 * (m * kk + kk * n + m * n)
         tol = 1e-3 * max(1, kk ** 0.5)
-        out += [Case("matmul", name, "numpy", mk_np, fl, by, tol), Case("matmul", name, "tg-kernel", mk_kernel, fl, by, tol),
+        out += [Case("matmul", name, "numpy", mk_np, fl, by, tol),
+                Case("matmul", name, "tg-kernel", mk_kernel, fl, by, tol),
                 Case("matmul", name, "tg", mk_tg, 3 * fl, 3 * by, tol, "forward + backward"),
                 Case("matmul", name, "torch", mk_torch, 3 * fl, 3 * by, tol, "forward + backward")]
     # The own tiled Numba kernel itself (not the dispatcher, which hands large products to BLAS).
@@ -286,8 +287,10 @@ def norm_cases(quick):
     for fam in ("LayerNorm", "RMSNorm", "BatchNorm"):
         def data():
             r = _rng(3)
-            return (r.standard_normal((n, d)).astype(np.float32) * 2 + 0.5, r.standard_normal((n, d)).astype(np.float32),
-                    (1 + 0.1 * r.standard_normal(d)).astype(np.float32), (0.1 * r.standard_normal(d)).astype(np.float32))
+            return (r.standard_normal((n, d)).astype(np.float32) * 2 + 0.5,
+                    r.standard_normal((n, d)).astype(np.float32),
+                    (1 + 0.1 * r.standard_normal(d)).astype(np.float32),
+                    (0.1 * r.standard_normal(d)).astype(np.float32))
 
         def mk_np(fam=fam):
             x, g, gamma, beta = data()
@@ -556,7 +559,8 @@ def small_op_cases(quick):
         return f
 
     c = "(a*b + a).sum().backward(), 16 elements"
-    return [Case("small op + autograd", c, "tg", lambda: mk("tg")), Case("small op + autograd", c, "torch", lambda: mk("torch"))]
+    return [Case("small op + autograd", c, "tg", lambda: mk("tg")),
+            Case("small op + autograd", c, "torch", lambda: mk("torch"))]
 
 
 # ----------------------------------------------------------------------------- training steps

@@ -46,7 +46,7 @@ def _cublas():
             x, y = cp.asarray(a), cp.asarray(b)
             return lambda: cp.matmul(x, y)
         return "CuPy", make_cupy
-    except Exception:  # noqa: BLE001  (CuPy missing or without a usable GPU)
+    except Exception:
         pass
     try:
         import torch
@@ -55,7 +55,7 @@ def _cublas():
                 x, y = torch.as_tensor(a, device="cuda"), torch.as_tensor(b, device="cuda")
                 return lambda: torch.matmul(x, y)
             return "PyTorch", make_torch
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     return None
 

@@ -1,7 +1,8 @@
 """Peak RSS of one benchmark family and one side, in a fresh process (bench/run.py calls it once per family and
 side). ``python bench/memory.py FAMILY SIDE [--quick]`` with SIDE ``tinygradnb`` (its kernel- and op-level cases),
 ``torch`` or ``numpy``; runs each case of the family three times and prints the peak RSS in MiB
-(VmHWM of /proc/self/status on Linux, else ``resource.getrusage(RUSAGE_SELF).ru_maxrss``), which includes the interpreter and the imported libraries."""
+(VmHWM of /proc/self/status on Linux, else ``resource.getrusage(RUSAGE_SELF).ru_maxrss``), which includes the
+interpreter and the imported libraries."""
 import os
 import resource
 import sys
@@ -9,7 +10,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from cases import all_cases  # noqa: E402
+from cases import all_cases
 
 SIDES = {"tinygradnb": ("tg-kernel", "tg"), "torch": ("torch",), "numpy": ("numpy",)}
 

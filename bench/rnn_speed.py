@@ -6,8 +6,8 @@ One step = output = layer(x); loss = output.sum() + h_n.sum(); loss.backward() w
 timed in its default thread count and again with torch.set_num_threads(1); everything runs in one process, and
 each number is the median of ``rounds`` rounds of ``reps`` steps, so ratios (torch time / tinygradnb time, > 1
 means tinygradnb is faster) compare like with like. The recurrence kernels run on one thread; tinygradnb's input
-projections and dW_hh go through NumPy's OpenBLAS (set OPENBLAS_NUM_THREADS=1 to compare with torch on 1 thread). torch is used here only as the reference; the library never
-imports it.
+projections and dW_hh go through NumPy's OpenBLAS (set OPENBLAS_NUM_THREADS=1 to compare with torch on 1 thread).
+torch is used here only as the reference; the library never imports it.
 
 GFLOP/s counts the matrix products only (``_flops``). Torch's CPU LSTM runs oneDNN's RNN primitive (AVX-512
 brgemm, ~260 GFLOP/s on one core here); tinygradnb's products run at OpenBLAS's rate (~135 GFLOP/s with the Haswell

@@ -1,4 +1,5 @@
-"""The benchmark suite of issue #5 in one command: ``python bench/run.py [--quick] [--threads N] [--no-memory] [--no-startup]``.
+"""The benchmark suite of issue #5 in one command:
+``python bench/run.py [--quick] [--threads N] [--no-memory] [--no-startup]``.
 
 0. sets every library's thread count (--threads, default 1: single-thread comparisons);
 1. measures this machine's roofline: peak float32 FMA rate (a large BLAS sgemm, np.matmul 1024³ float32 with
@@ -103,7 +104,7 @@ def machine_info():
         x = np.ones((1, 8, 8), np.float32)
         mm.matmul_tiled_parallel(x, x)
         info["numba_threading_layer"] = numba.threading_layer()
-    except Exception as e:  # noqa: BLE001  (reported, not fatal)
+    except Exception as e:
         info["numba_threading_layer"] = f"unknown ({type(e).__name__})"
     if HAVE_TORCH:
         import torch
@@ -223,7 +224,8 @@ def targets(times, start, quick):
     own = [(k[1], ratio(t, "numpy", "tg-kernel")) for k, t in times.items() if k[0] == "matmul-own-tiled"]
     own_1024 = dict(own).get("n=1024")
     rows.append(("own Numba matmul (matmul_tiled) float32 n=1024 ≥ 0.6× NumPy",
-                 fmt_r(own_1024) if own_1024 else "not run (quick: " + ", ".join(f"{c} {fmt_r(r)}" for c, r in own) + ")",
+                 fmt_r(own_1024) if own_1024
+                 else "not run (quick: " + ", ".join(f"{c} {fmt_r(r)}" for c, r in own) + ")",
                  None if own_1024 is None else own_1024 >= 0.6))
     sq = [(int(k[1][2:]), ratio(t, "numpy", "tg-kernel")) for k, t in times.items()
           if k[0] == "matmul" and k[1].startswith("n=")]
@@ -251,13 +253,15 @@ def targets(times, start, quick):
     for k, t in times.items():
         if k[0] == "small op + autograd":
             r = ratio(t, "torch", "tg")
-            rows.append(("small op with autograd no slower than PyTorch (≥ 1×)", fmt_r(r), None if r is None else r >= 1.0))
+            rows.append(("small op with autograd no slower than PyTorch (≥ 1×)", fmt_r(r),
+                         None if r is None else r >= 1.0))
         if k[0] == "training step":
             r = ratio(t, "torch", "tg")
             rows.append((f"training step ≥ 1.5× PyTorch eager: {k[1]}", fmt_r(r), None if r is None else r >= 1.5))
     if start:
         rows.append(("import tinygradnb ≤ 0.5 s", f"{start['import_s']:.3f} s", start["import_s"] <= 0.5))
-        rows.append(("XOR example, empty Numba cache ≤ 20 s", f"{start['xor_cold_s']:.1f} s", start["xor_cold_s"] <= 20))
+        rows.append(("XOR example, empty Numba cache ≤ 20 s", f"{start['xor_cold_s']:.1f} s",
+                     start["xor_cold_s"] <= 20))
         rows.append(("XOR example, warm Numba cache ≤ 2 s", f"{start['xor_warm_s']:.2f} s", start["xor_warm_s"] <= 2))
     return rows
 
@@ -267,10 +271,12 @@ def render(out_dir, quick, info, peak, bw, times, extra, mem, start, elapsed):
              f"Machine: {info.get('cpu', '?')}, {info['cores']} cores; Python {info['python']}; numpy {info['numpy']}, "
              f"numba {info['numba']}, llvmlite {info['llvmlite']}, torch {info['torch']}.",
              "Threads: " + ", ".join(f"{k}={v}" for k, v in info["env"].items())
-             + f"; numba threading layer {info['numba_threading_layer']}, NUMBA_NUM_THREADS={info['numba_num_threads']};"
+             + f"; numba threading layer {info['numba_threading_layer']},"
+             f" NUMBA_NUM_THREADS={info['numba_num_threads']};"
              f" torch.get_num_threads()={info['torch_threads']}; NumPy's OpenBLAS kernels: {info['blas_core']}.",
              f"Roofline: peak float32 FMA rate {peak:.0f} GFLOP/s (BLAS sgemm, np.matmul float32 "
-             f"1024³ (best of {5 if quick else 15}), {'all cores' if THREADS == 0 else f'{THREADS} thread(s)'}); copy bandwidth {bw:.1f} GB/s (np.copyto of a large float32 "
+             f"1024³ (best of {5 if quick else 15}), {'all cores' if THREADS == 0 else f'{THREADS} thread(s)'}); "
+             f"copy bandwidth {bw:.1f} GB/s (np.copyto of a large float32 "
              "array, read + write bytes).",
              "",
              "Ratios are baseline time ÷ tinygradnb time (> 1: tinygradnb faster), medians of one run "
@@ -280,17 +286,21 @@ def render(out_dir, quick, info, peak, bw, times, extra, mem, start, elapsed):
              "faulted in afresh on each call, whatever the order of the cases). "
              "**vs NumPy** = careful NumPy (bench/baselines.py) ÷ tinygradnb kernels called on arrays (tg-kernel); "
              "**vs PyTorch** = torch op/module with autograd ÷ tinygradnb op/module with autograd (tg). "
-             "Forward + backward unless the case says otherwise (the kernel-level matmul rows are the forward product). "
+             "Forward + backward unless the case says otherwise "
+             "(the kernel-level matmul rows are the forward product). "
              "GFLOP/s and GB/s are tinygradnb's (tg-kernel where it exists, else tg), from the case's flop count or "
              "its compulsory bytes, with the fraction of the roofline numbers above.", "",
-             "| family | case | NumPy | tg-kernel | tg (autograd) | PyTorch | vs NumPy | vs PyTorch | GFLOP/s (% peak) | GB/s (% copy) |",
+             "| family | case | NumPy | tg-kernel | tg (autograd) | PyTorch | vs NumPy | vs PyTorch "
+             "| GFLOP/s (% peak) | GB/s (% copy) |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     plot = []
     for (fam, case), t in times.items():
         ours = "tg-kernel" if "tg-kernel" in t else "tg"
         e = extra[(fam, case, ours)]
-        gf = f"{e['flops'] / t[ours] / 1e9:.1f} ({100 * e['flops'] / t[ours] / 1e9 / peak:.0f} %)" if e["flops"] else "-"
-        gb = f"{e['nbytes'] / t[ours] / 1e9:.1f} ({100 * e['nbytes'] / t[ours] / 1e9 / bw:.0f} %)" if e["nbytes"] else "-"
+        gf = (f"{e['flops'] / t[ours] / 1e9:.1f} ({100 * e['flops'] / t[ours] / 1e9 / peak:.0f} %)"
+              if e["flops"] else "-")
+        gb = (f"{e['nbytes'] / t[ours] / 1e9:.1f} ({100 * e['nbytes'] / t[ours] / 1e9 / bw:.0f} %)"
+              if e["nbytes"] else "-")
         rn, rt = ratio(t, "numpy", "tg-kernel"), ratio(t, "torch", "tg")
         lines.append(f"| {fam} | {case} | {fmt_t(t.get('numpy'))} | {fmt_t(t.get('tg-kernel'))} | {fmt_t(t.get('tg'))} "
                      f"| {fmt_t(t.get('torch'))} | {fmt_r(rn)} | {fmt_r(rt)} | {gf} | {gb} |")
@@ -327,7 +337,8 @@ def plot_ratios(path, rows, quick):
     h = max(4.0, 0.28 * len(rows) + 1.5)
     fig, ax = plt.subplots(figsize=(10, h))
     y = np.arange(len(rows))
-    for off, idx, label, color in ((-0.2, 1, "vs NumPy (kernels)", "tab:blue"), (0.2, 2, "vs PyTorch (autograd)", "tab:orange")):
+    for off, idx, label, color in ((-0.2, 1, "vs NumPy (kernels)", "tab:blue"),
+                                   (0.2, 2, "vs PyTorch (autograd)", "tab:orange")):
         vals = [r[idx] if r[idx] else np.nan for r in rows]
         ax.barh(y + off, vals, height=0.4, label=label, color=color)
     ax.axvline(1.0, color="k", lw=0.8)
@@ -372,7 +383,8 @@ def main():
     mem = None if args.no_memory else memory(args.quick)
     start = None if args.no_startup else startup()
     render(args.out, args.quick, info, peak, bw, times, extra, mem, start, time.perf_counter() - t0)
-    print(f"wrote {args.out / 'report.md'} (and ratios.png when matplotlib is installed) ({time.perf_counter() - t0:.0f} s)")
+    print(f"wrote {args.out / 'report.md'} (and ratios.png when matplotlib is installed) "
+          f"({time.perf_counter() - t0:.0f} s)")
     return 0
 
 

@@ -22,9 +22,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-import tinygradnb as tg  # noqa: E402
-from tinygradnb.kernels import cpu as K  # noqa: E402
-import tinygradnb.nn.functional as F  # noqa: E402
+import tinygradnb as tg
+from tinygradnb.kernels import cpu as K
+import tinygradnb.nn.functional as F
 
 try:
     import torch
@@ -192,7 +192,8 @@ def main():
     z = (rng.standard_normal((n, c)) * 3).astype(np.float32)
     y = rng.integers(0, c, n).astype(np.int64)
     zt, yt = tg.tensor(z, requires_grad=True), tg.tensor(y)
-    cases = [("ours-kernel", lambda: ours_ce_kernel(z, y)), ("ours-serial", lambda: ours_ce_serial(z, y)), ("ours-op", lambda: ours_ce_op(zt, yt)),
+    cases = [("ours-kernel", lambda: ours_ce_kernel(z, y)), ("ours-serial", lambda: ours_ce_serial(z, y)),
+             ("ours-op", lambda: ours_ce_op(zt, yt)),
              ("numpy", lambda: np_ce_fwd_bwd(z, y))]
     if torch is not None:
         tz, ty = torch.tensor(z, requires_grad=True), torch.tensor(y)
@@ -206,7 +207,8 @@ def main():
     b = (0.1 * rng.standard_normal(d)).astype(np.float32)
     g = rng.standard_normal((n, d)).astype(np.float32)
     xt, wt, bt, gt = (tg.tensor(a, requires_grad=r) for a, r in ((x, True), (w, True), (b, True), (g, False)))
-    cases = [("ours-kernel", lambda: ours_ln_kernel(x, w, b, g)), ("ours-serial", lambda: ours_ln_serial(x, w, b, g)), ("ours-op", lambda: ours_ln_op(xt, wt, bt, gt)),
+    cases = [("ours-kernel", lambda: ours_ln_kernel(x, w, b, g)), ("ours-serial", lambda: ours_ln_serial(x, w, b, g)),
+             ("ours-op", lambda: ours_ln_op(xt, wt, bt, gt)),
              ("numpy", lambda: np_ln_fwd_bwd(x, w, b, g))]
     if torch is not None:
         tx, tw, tb, tgr = (torch.tensor(a, requires_grad=r) for a, r in ((x, True), (w, True), (b, True), (g, False)))
@@ -215,7 +217,8 @@ def main():
 
     # RMSNorm 4096 x 1024
     xt, wt = tg.tensor(x, requires_grad=True), tg.tensor(w, requires_grad=True)
-    cases = [("ours-kernel", lambda: ours_rms_kernel(x, w, g)), ("ours-serial", lambda: ours_rms_serial(x, w, g)), ("ours-op", lambda: ours_rms_op(xt, wt, gt)),
+    cases = [("ours-kernel", lambda: ours_rms_kernel(x, w, g)), ("ours-serial", lambda: ours_rms_serial(x, w, g)),
+             ("ours-op", lambda: ours_rms_op(xt, wt, gt)),
              ("numpy", lambda: np_rms_fwd_bwd(x, w, g))]
     if torch is not None and hasattr(TF, "rms_norm"):
         tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)

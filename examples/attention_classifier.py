@@ -29,15 +29,15 @@ from pathlib import Path
 # loads; an explicit OPENBLAS_NUM_THREADS wins).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py and sentiment.py sit beside this file
 
-import common  # noqa: E402
-import sentiment  # noqa: E402
+import common
+import sentiment
 
-import tinygradnb as tg  # noqa: E402
-from tinygradnb import nn  # noqa: E402
+import tinygradnb as tg
+from tinygradnb import nn
 
 
 class TransformerClassifier(nn.Module):

@@ -46,16 +46,16 @@ from pathlib import Path
 # loads; an explicit OPENBLAS_NUM_THREADS wins).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py and sentiment.py sit beside this file
 
-import common  # noqa: E402
-import sentiment  # noqa: E402
+import common
+import sentiment
 
-import tinygradnb as tg  # noqa: E402
-import tinygradnb.nn.functional as F  # noqa: E402
-from tinygradnb import nn  # noqa: E402
+import tinygradnb as tg
+import tinygradnb.nn.functional as F
+from tinygradnb import nn
 
 
 class CNNClassifier(nn.Module):

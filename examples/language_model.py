@@ -483,7 +483,8 @@ def run(args):
         print(f"--- temperature {temp} ---\n{text}\n")
     print(f"validation bits per character on {scored:,} characters of {', '.join(held_out)}:")
     print(f"  {'unigram baseline (add-one)':<34s} {uni:.3f}")
-    print(f"  {f'Bengio et al. fixed window n={args.context}':<34s} {B['bpc']:.3f}   ({B['seconds']:.0f} s of training)")
+    print(f"  {f'Bengio et al. fixed window n={args.context}':<34s} {B['bpc']:.3f}   "
+          f"({B['seconds']:.0f} s of training)")
     print(f"  {f'LSTM H={args.hidden}':<34s} {L['bpc']:.3f}   ({L['seconds']:.0f} s of training, "
           f"target <= {TARGET_BPC}: {'met' if L['bpc'] <= TARGET_BPC else 'NOT met'})")
     return {"unigram_bpc": uni, "lstm_bpc": L["bpc"], "bengio_bpc": B["bpc"], "lstm": L, "bengio": B,

@@ -39,17 +39,17 @@ from pathlib import Path
 # set OPENBLAS_NUM_THREADS yourself to override.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common  # noqa: E402
-from datasets import load_pos  # noqa: E402
+import common
+from datasets import load_pos
 
-import tinygradnb as tg  # noqa: E402
-from tinygradnb import nn, optim  # noqa: E402
-from tinygradnb.data import Vocab, pad_sequences, permutation  # noqa: E402
-from tinygradnb.utils import clip_grad_norm_  # noqa: E402
+import tinygradnb as tg
+from tinygradnb import nn, optim
+from tinygradnb.data import Vocab, pad_sequences, permutation
+from tinygradnb.utils import clip_grad_norm_
 
 IGNORE = -100  # the label of padded positions, ignored by the loss
 SUFFIXES = (1, 2, 3)  # lengths of the suffix features

@@ -43,18 +43,18 @@ from pathlib import Path
 # loads; an explicit OPENBLAS_NUM_THREADS wins).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py and datasets.py sit beside this file
 
-import common  # noqa: E402
-from datasets import load_sentiment  # noqa: E402
+import common
+from datasets import load_sentiment
 
-import tinygradnb as tg  # noqa: E402
-import tinygradnb.nn.functional as F  # noqa: E402
-from tinygradnb import nn, optim  # noqa: E402
-from tinygradnb.data import DataLoader, Vocab, pad_sequences, stratified_split, tokenize_words  # noqa: E402
-from tinygradnb.utils import EarlyStopping  # noqa: E402
+import tinygradnb as tg
+import tinygradnb.nn.functional as F
+from tinygradnb import nn, optim
+from tinygradnb.data import DataLoader, Vocab, pad_sequences, stratified_split, tokenize_words
+from tinygradnb.utils import EarlyStopping
 
 SPLIT_SEED = 2015  # the split is part of the task, not of a run: fixed whatever --seed says
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)

@@ -254,7 +254,7 @@ def test_mha_no_keys_gives_the_output_bias_and_no_queries_an_empty_result(batch_
     mod = MultiheadAttention(4, 2, batch_first=batch_first, dtype=tg.float64)
     with tg.no_grad():
         mod.out_proj.bias[...] = tg.tensor([1.0, 2.0, 3.0, 4.0], dtype=tg.float64)
-    lay = (lambda n, l: (n, l, 4)) if batch_first else (lambda n, l: (l, n, 4))
+    lay = (lambda n, length: (n, length, 4)) if batch_first else (lambda n, length: (length, n, 4))
     q = t64(RNG.standard_normal(lay(2, 3)), grad=True)
     out, w = mod(q, t64(np.zeros(lay(2, 0))), t64(np.zeros(lay(2, 0))))
     assert out.shape == lay(2, 3) and w.shape == (2, 3, 0)

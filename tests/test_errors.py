@@ -49,7 +49,8 @@ def test_axis_out_of_range():
 
 
 def test_bad_shapes_for_views():   # torch 2.13 raises RuntimeError for each
-    with pytest.raises(RuntimeError, match=r"reshape: shape \(4, -1\) is invalid for a tensor of shape \(2, 3\) \(6 elements\)"):
+    with pytest.raises(RuntimeError,
+                       match=r"reshape: shape \(4, -1\) is invalid for a tensor of shape \(2, 3\) \(6 elements\)"):
         tg.ones(2, 3).reshape(4, -1)
     with pytest.raises(RuntimeError, match="permutation"):
         tg.ones(2, 3).permute(0, 0)

@@ -205,7 +205,8 @@ def test_error_python_number_operand(scalar):
 
 def test_error_inner_mismatch():
     msg = (r"matmul: a has shape \(2, 3\) and b has shape \(4, 5\): inner dimensions 3 and 4 differ "
-           r"\(expected a\[\.\.\., k\] and b\[\.\.\., k, n\]; mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)\)")
+           r"\(expected a\[\.\.\., k\] and b\[\.\.\., k, n\]; "
+           r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)\)")
     with pytest.raises(RuntimeError, match=msg):
         matmul(tg.tensor(np.ones((2, 3))), tg.tensor(np.ones((4, 5))))
 

@@ -88,7 +88,8 @@ def test_load_state_dict_errors_name_what_differs():
     with pytest.raises(RuntimeError, match="Error.s. in loading state_dict for TwoLayer: fc1.weight: expected a Tensor "
                                            "or a NumPy array in the state dict, got NoneType"):
         m.load_state_dict({**sd, "fc1.weight": None})
-    with pytest.raises(RuntimeError, match="fc1.weight: expected a Tensor or a NumPy array in the state dict, got list"):
+    with pytest.raises(RuntimeError,
+                       match="fc1.weight: expected a Tensor or a NumPy array in the state dict, got list"):
         m.load_state_dict({**sd, "fc1.weight": [[1.0] * 3] * 4})
     with pytest.raises(RuntimeError, match="unexpected keys: 1"):
         m.load_state_dict({**sd, 1: tg.ones(1)})

@@ -470,7 +470,8 @@ def test_batch_norm_expanded_running_stats_in_eval_and_strided_parameters():
 def test_layer_and_rms_norm_with_strided_and_expanded_parameters():
     w = tg.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])[::2]
     y = layer_norm(tg.tensor(_X), 3, weight=w, bias=tg.tensor([1.0]).expand(3))
-    # torch 2.13: F.layer_norm(x, (3,), weight=torch.tensor([1., 2, 3, 4, 5, 6])[::2], bias=torch.tensor([1.]).expand(3))
+    # torch 2.13: F.layer_norm(x, (3,), weight=torch.tensor([1., 2, 3, 4, 5, 6])[::2],
+    #                          bias=torch.tensor([1.]).expand(3))
     np.testing.assert_allclose(y.numpy(), [[1.0, 4.6742, -5.1237], [0.8378, 4.8933, -4.6777],
                                            [2.3728, -1.9417, -0.9612], [2.2247, -2.6742, 1.0]], atol=1e-4)
     y = layer_norm(tg.tensor(_X).T, 4)

@@ -227,14 +227,16 @@ def test_sequence_gradcheck(mode, reverse):
     ws = _weights(mode, ni, nh)
     lengths = [3, 2]
     if mode == "lstm":
-        fn = lambda x, h0, c0, *w: R.lstm_sequence(x, h0, c0, *w, lengths=lengths, reverse=reverse)
+        def fn(x, h0, c0, *w):
+            return R.lstm_sequence(x, h0, c0, *w, lengths=lengths, reverse=reverse)
         assert tg.gradcheck(fn, [x, h0, c0] + ws)
     elif mode == "gru":
-        fn = lambda x, h0, *w: R.gru_sequence(x, h0, *w, lengths=lengths, reverse=reverse)
+        def fn(x, h0, *w):
+            return R.gru_sequence(x, h0, *w, lengths=lengths, reverse=reverse)
         assert tg.gradcheck(fn, [x, h0] + ws)
     else:
-        fn = lambda x, h0, *w: R.rnn_sequence(x, h0, *w, nonlinearity=mode, lengths=lengths,
-                                              reverse=reverse)
+        def fn(x, h0, *w):
+            return R.rnn_sequence(x, h0, *w, nonlinearity=mode, lengths=lengths, reverse=reverse)
         assert tg.gradcheck(fn, [x, h0] + ws)
 
 
@@ -242,12 +244,12 @@ def test_sequence_gradcheck(mode, reverse):
 def test_sequence_gradcheck_without_biases(mode):
     x = tg.tensor(RNG.standard_normal((3, 2, 2)), dtype=tg.float64, requires_grad=True)
     w_ih, w_hh = _weights(mode, 2, 2)[:2]
-    if mode == "lstm":
-        fn = lambda x, w_ih, w_hh: R.lstm_sequence(x, None, None, w_ih, w_hh, lengths=[1, 3])
-    elif mode == "gru":
-        fn = lambda x, w_ih, w_hh: R.gru_sequence(x, None, w_ih, w_hh, lengths=[1, 3])
-    else:
-        fn = lambda x, w_ih, w_hh: R.rnn_sequence(x, None, w_ih, w_hh, nonlinearity=mode)
+    def fn(x, w_ih, w_hh):
+        if mode == "lstm":
+            return R.lstm_sequence(x, None, None, w_ih, w_hh, lengths=[1, 3])
+        if mode == "gru":
+            return R.gru_sequence(x, None, w_ih, w_hh, lengths=[1, 3])
+        return R.rnn_sequence(x, None, w_ih, w_hh, nonlinearity=mode)
     assert tg.gradcheck(fn, [x, w_ih, w_hh])
 
 
@@ -430,7 +432,8 @@ def test_strided_and_expanded_inputs_and_empty_batch():
     xt = x.transpose(0, 1)
     np.testing.assert_allclose(rnn(xt)[0].numpy(), rnn(tg.tensor(xt.numpy()))[0].numpy())
     h = tg.randn(1, 1, 3)
-    np.testing.assert_allclose(rnn(xt, h.expand(1, 2, 3))[0].numpy(), rnn(xt, tg.tensor(h.expand(1, 2, 3).numpy()))[0].numpy())
+    np.testing.assert_allclose(rnn(xt, h.expand(1, 2, 3))[0].numpy(),
+                               rnn(xt, tg.tensor(h.expand(1, 2, 3).numpy()))[0].numpy())
     out, (h_n, c_n) = LSTM(5, 3)(tg.ones(4, 0, 5))
     assert out.shape == (4, 0, 3) and h_n.shape == (1, 0, 3) and c_n.shape == (1, 0, 3)
 

@@ -105,7 +105,7 @@ def test_no_internals_exported(backends):
 
 def test_the_new_element_wise_names_are_on_both_sides(backends):
     want = {"sin", "cos", "tan", "rsqrt", "sign", "floor", "ceil", "round", "trunc", "log2", "log1p", "exp2", "expm1",
-            "reciprocal", "square"} | {f"{n}_{d}" for n in ("silu", "elu", "hardtanh", "hardswish", "hardsigmoid", "mish",
-                                                           "logsigmoid") for d in ("forward", "backward")}
+            "reciprocal", "square"} | {f"{n}_{d}" for n in ("silu", "elu", "hardtanh", "hardswish", "hardsigmoid",
+                                                           "mish", "logsigmoid") for d in ("forward", "backward")}
     for d in backends:
         assert want <= set(d)

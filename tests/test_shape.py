@@ -445,7 +445,6 @@ def test_gather_against_numpy():
 
 
 def test_scatter_and_scatter_add_against_numpy():
-    src = inputs([(2, 3)], seed=3)[0]
     check_op(lambda t, s: tg.scatter(t, 1, _t(IDX[:, 1:]), s), lambda a, s: _scatter_np(a, 1, IDX[:, 1:], s),
              (2, 4), (2, 3))
     check_op(lambda t, s: t.scatter_add(1, _t(IDX), s), lambda a, s: _scatter_np(a, 1, IDX, s, add=True),

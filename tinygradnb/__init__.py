@@ -5,12 +5,12 @@
 from .tensor import (Tensor, Function, no_grad, enable_grad, is_grad_enabled, set_grad_enabled, inference_mode,
                      float32, float64, int32, int64, bool_, Size, FloatTensor, DoubleTensor, LongTensor, IntTensor,
                      BoolTensor)
-from .creation import (tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, rand, randn, zeros_like, ones_like,
-                       full_like, empty_like, rand_like, randn_like, multinomial)
+from .creation import (tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, rand, randn, zeros_like,
+                       ones_like, full_like, empty_like, rand_like, randn_like, multinomial)
 from .creation import eye
 from .ops import (split, chunk, unbind, repeat_interleave, flip, roll, triu, tril, gather, scatter, scatter_add,
                   index_select, masked_fill, masked_select)
-from .ops import std, logsumexp, norm, any, all, cumsum, cumprod, sort, argsort, topk  # noqa: A004
+from .ops import std, logsumexp, norm, any, all, cumsum, cumprod, sort, argsort, topk
 from .random import manual_seed, initial_seed
 from .gradcheck import gradcheck, GradcheckError
 from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where, sum, mean,

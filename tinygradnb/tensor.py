@@ -322,8 +322,8 @@ class Tensor:
             elif arr.dtype.kind in "iu":
                 arr = arr.astype(int64)
             elif arr.dtype not in _SUPPORTED:
-                raise TypeError(f"data: expected numbers, nested lists of numbers or an array, got {type(data).__name__}"
-                                f" holding {arr.dtype}")
+                raise TypeError(f"data: expected numbers, nested lists of numbers or an array, "
+                                f"got {type(data).__name__} holding {arr.dtype}")
             arr = b.asarray(arr)
         self._set(arr, dev)
         if requires_grad:

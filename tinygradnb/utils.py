@@ -92,11 +92,11 @@ class EarlyStopping:
     """Stop training when a monitored metric (the lecture's validation loss) has not improved for ``patience``
     consecutive epochs.
 
-    ``patience=0`` stops at the first epoch without improvement. ``mode='min'``: an epoch improves when metric < best − ``min_delta``; ``mode='max'``: metric > best +
-    ``min_delta``. A NaN metric never improves. ``step(metric, model)`` returns True when training should stop;
-    with ``restore_best_weights`` a copy of the best epoch's ``model.state_dict()`` (copies of the arrays, made
-    through the model's backend) is kept and loaded back into the model at that moment, or on demand with
-    ``restore(model)``.
+    ``patience=0`` stops at the first epoch without improvement. ``mode='min'``: an epoch improves when
+    metric < best − ``min_delta``; ``mode='max'``: metric > best + ``min_delta``. A NaN metric never improves.
+    ``step(metric, model)`` returns True when training should stop; with ``restore_best_weights`` a copy of the
+    best epoch's ``model.state_dict()`` (copies of the arrays, made through the model's backend) is kept
+    and loaded back into the model at that moment, or on demand with ``restore(model)``.
 
     Attributes: ``best`` (best metric so far), ``best_epoch`` (1-based count of ``step`` calls at which it was
     seen), ``num_bad_epochs``, ``epoch`` (``step`` calls so far), ``should_stop``.

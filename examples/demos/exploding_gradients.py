@@ -21,12 +21,12 @@ _EXAMPLES = str(Path(__file__).resolve().parents[1])
 if _EXAMPLES not in sys.path:
     sys.path.insert(0, _EXAMPLES)
 
-import common  # noqa: E402
+import common
 
-import tinygradnb as tg  # noqa: E402
-import tinygradnb.nn.functional as F  # noqa: E402
-from tinygradnb import nn, optim  # noqa: E402
-from tinygradnb.utils import clip_grad_norm_  # noqa: E402
+import tinygradnb as tg
+import tinygradnb.nn.functional as F
+from tinygradnb import nn, optim
+from tinygradnb.utils import clip_grad_norm_
 
 GAINS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 

@@ -23,10 +23,10 @@ _EXAMPLES = str(Path(__file__).resolve().parents[1])
 if _EXAMPLES not in sys.path:
     sys.path.insert(0, _EXAMPLES)
 
-import common  # noqa: E402
+import common
 
-import tinygradnb as tg  # noqa: E402
-from tinygradnb import nn, optim  # noqa: E402
+import tinygradnb as tg
+from tinygradnb import nn, optim
 
 F_MIN = -1.0  # at (0, ±√2)
 ESCAPE_Y = 1.0

@@ -24,12 +24,12 @@ _EXAMPLES = str(Path(__file__).resolve().parents[1])
 if _EXAMPLES not in sys.path:
     sys.path.insert(0, _EXAMPLES)
 
-import common  # noqa: E402
+import common
 
-import tinygradnb as tg  # noqa: E402
-import tinygradnb.nn.functional as F  # noqa: E402
-from tinygradnb import nn, optim  # noqa: E402
-from tinygradnb.utils import EarlyStopping  # noqa: E402
+import tinygradnb as tg
+import tinygradnb.nn.functional as F
+from tinygradnb import nn, optim
+from tinygradnb.utils import EarlyStopping
 
 METHODS = ("plain", "L2", "dropout", "early stopping")
 

@@ -24,11 +24,11 @@ _EXAMPLES = str(Path(__file__).resolve().parents[1])
 if _EXAMPLES not in sys.path:
     sys.path.insert(0, _EXAMPLES)
 
-import common  # noqa: E402
+import common
 
-import tinygradnb as tg  # noqa: E402
-import tinygradnb.nn.functional as F  # noqa: E402
-from tinygradnb import nn, optim  # noqa: E402
+import tinygradnb as tg
+import tinygradnb.nn.functional as F
+from tinygradnb import nn, optim
 
 KINDS = ("sigmoid", "relu_he", "residual_ln")
 LABELS = {"sigmoid": "sigmoid, Xavier init", "relu_he": "ReLU, He init",

@@ -2,14 +2,14 @@
 
 ``tinygradnb.device.backend("cpu")`` returns this module. A GPU backend exports the same names.
 """
-from .array import *  # noqa: F401,F403
-from .random import *  # noqa: F401,F403
-from .matmul import *  # noqa: F401,F403
-from .activations import *  # noqa: F401,F403
-from .softmax import *  # noqa: F401,F403
-from .norm import *  # noqa: F401,F403
-from .embedding import *  # noqa: F401,F403
-from .dropout import *  # noqa: F401,F403
-from .optim import *  # noqa: F401,F403
-from .perceptron import *  # noqa: F401,F403
-from .rnn import *  # noqa: F401,F403
+from .array import *  # noqa: F403
+from .random import *  # noqa: F403
+from .matmul import *  # noqa: F403
+from .activations import *  # noqa: F403
+from .softmax import *  # noqa: F403
+from .norm import *  # noqa: F403
+from .embedding import *  # noqa: F403
+from .dropout import *  # noqa: F403
+from .optim import *  # noqa: F403
+from .perceptron import *  # noqa: F403
+from .rnn import *  # noqa: F403

@@ -218,8 +218,9 @@ def reshape(a, shape):
 
 def is_view(a):
     """True when another live array may see ``a``'s memory: ``a`` is a slice, reshape or transpose of an array
-    that something besides ``a`` still references, or is read-only (a broadcast). A kernel's fresh output, or a reshape of one that nothing
-    else holds, is not a view; autograd hands such an array to a leaf's ``.grad`` without a copy. (NumPy points a
+    that something besides ``a`` still references, or is read-only (a broadcast). A kernel's fresh output, or a
+    reshape of one that nothing else holds, is not a view; autograd hands such an array to a leaf's ``.grad``
+    without a copy. (NumPy points a
     view's ``base`` at the array owning the memory; a reference count of 3 is ``a.base``, the local name and
     the call's argument.)"""
     base = a.base

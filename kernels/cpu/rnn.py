@@ -139,7 +139,8 @@ def _gru_row(xw, zh, h, h_new, gates):
 def _gru_row_backward(dh, h, gates, dxw, dzh, dh_prev):
     """GRU step backward of one row from dL/dh' = dh: dn = dh ⊙ (1 − z), da_n = dn ⊙ (1 − n²),
     da_r = da_n ⊙ h_n ⊙ r(1 − r), da_z = dh ⊙ (h − n) ⊙ z(1 − z). Input side dxw = [da_r, da_z, da_n], hidden
-    side dzh = [da_r, da_z, da_n ⊙ r]; dh_prev = dh ⊙ z (the W_hh path dzh·W_hh is added for the whole batch by ``_mm_acc``)."""
+    side dzh = [da_r, da_z, da_n ⊙ r]; dh_prev = dh ⊙ z (the W_hh path dzh·W_hh is added for the whole batch by
+    ``_mm_acc``)."""
     m = h.shape[0]
     for j in range(m):
         r = gates[j]

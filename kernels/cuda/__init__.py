@@ -5,14 +5,14 @@ primitives, under one flat namespace with the same names and signatures, over Nu
 ``numba.cuda``. It runs on an NVIDIA GPU, or without one under Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``
 set before Numba is imported), which is how the test suite proves it on machines without a GPU.
 """
-from .array import *  # noqa: F401,F403
-from .random import *  # noqa: F401,F403
-from .matmul import *  # noqa: F401,F403
-from .activations import *  # noqa: F401,F403
-from .softmax import *  # noqa: F401,F403
-from .norm import *  # noqa: F401,F403
-from .embedding import *  # noqa: F401,F403
-from .dropout import *  # noqa: F401,F403
-from .optim import *  # noqa: F401,F403
-from .perceptron import *  # noqa: F401,F403
-from .rnn import *  # noqa: F401,F403
+from .array import *  # noqa: F403
+from .random import *  # noqa: F403
+from .matmul import *  # noqa: F403
+from .activations import *  # noqa: F403
+from .softmax import *  # noqa: F403
+from .norm import *  # noqa: F403
+from .embedding import *  # noqa: F403
+from .dropout import *  # noqa: F403
+from .optim import *  # noqa: F403
+from .perceptron import *  # noqa: F403
+from .rnn import *  # noqa: F403

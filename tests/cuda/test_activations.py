@@ -63,7 +63,8 @@ _SIG = lambda x: 0.5 * (1.0 + np.tanh(0.5 * x))  # noqa: E731
 OPS = [
     ("silu", F.silu, lambda x: x * _SIG(x)),
     ("elu", lambda t: F.elu(t, 0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0)))),
-    ("selu", F.selu, lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(np.minimum(x, 0)))),
+    ("selu", F.selu,
+     lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(np.minimum(x, 0)))),
     ("celu", lambda t: F.celu(t, 2.0), lambda x: np.where(x > 0, x, 2.0 * np.expm1(np.minimum(x, 0) / 2.0))),
     ("hardtanh", lambda t: F.hardtanh(t, -0.5, 1.5), lambda x: np.clip(x, -0.5, 1.5)),
     ("relu6", lambda t: F.relu6(t * 4), lambda x: np.clip(4 * x, 0, 6)),

@@ -21,7 +21,8 @@ def test_is_available_and_placement():
               tg.arange(5, device="cuda"), tg.rand(3, device="cuda"), tg.randn(2, 2, device="cuda"),
               tg.empty(3, device="cuda"), tg.zeros_like(x)):
         assert t.device == "cuda"
-    assert tg.full((2,), 7, device="cuda").tolist() == [7, 7] and tg.arange(5, device="cuda").tolist() == [0, 1, 2, 3, 4]
+    assert tg.full((2,), 7, device="cuda").tolist() == [7, 7]
+    assert tg.arange(5, device="cuda").tolist() == [0, 1, 2, 3, 4]
     assert x.sum().item() == 10.0 and "device='cuda'" in repr(x)
 
 
@@ -65,7 +66,8 @@ def _grads(device, fn, *arrays):
 
 OPS = {
     "elementwise": (lambda a, b: ((a * b + a / (b * b + 1)) ** 2).exp().mean(), [(3, 4), (4,)]),
-    "reduce_shape": (lambda a, b: (a.max(dim=1).values.sum() + a.amax(dim=0).sum() + a.transpose(0, 1)[1:].var() + b.reshape(2, 2).min()),
+    "reduce_shape": (lambda a, b: (a.max(dim=1).values.sum() + a.amax(dim=0).sum() + a.transpose(0, 1)[1:].var()
+                                   + b.reshape(2, 2).min()),
                      [(3, 4), (4,)]),
     "index": (lambda a, b: a[[0, 2, 2]].sum() + a[:, 1:3].mean() + tg.concat([a, b.reshape(1, 4)], 0).sum(),
               [(3, 4), (4,)]),

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from examples_loader import load_example  # noqa: E402
+from examples_loader import load_example
 
 
 def test_xor_example_mlp_trains_on_cuda_like_on_cpu():

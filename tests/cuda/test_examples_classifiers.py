@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from examples_loader import load_example  # noqa: E402
+from examples_loader import load_example
 
 RTOL = dict(rtol=1e-4, atol=1e-6)
 

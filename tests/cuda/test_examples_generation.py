@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from examples_loader import load_example  # noqa: E402
+from examples_loader import load_example
 
 TOL = dict(rtol=1e-4, atol=1e-6)
 

@@ -7,7 +7,7 @@ from .reduce import sum, mean, var, max, min, amax, amin, argmax, argmin
 from .matmul import matmul, mm, bmm, mv, dot, outer, einsum
 from .activation import relu, sigmoid, tanh
 from .loss import softmax, log_softmax
-from .reduce import (std, logsumexp, norm, any, all, cumsum, cumprod, sort, argsort, topk)  # noqa: A004
+from .reduce import (std, logsumexp, norm, any, all, cumsum, cumprod, sort, argsort, topk)
 from .elementwise import (sin, cos, tan, rsqrt, sign, floor, ceil, round, trunc, log2, log1p, exp2, expm1,
                           reciprocal, square)
 from .shape import (reshape, permute, transpose, expand, broadcast_to, squeeze, unsqueeze, flatten, concat, cat,
@@ -96,7 +96,8 @@ _METHODS = {
     "maximum": maximum, "minimum": minimum,
     "sum": sum, "mean": mean, "var": var, "max": max, "min": min, "amax": amax, "amin": amin,
     "argmax": argmax, "argmin": argmin,
-    "reshape": reshape, "view": view, "clone": clone, "contiguous": contiguous, "permute": permute, "transpose": transpose, "expand": expand,
+    "reshape": reshape, "view": view, "clone": clone, "contiguous": contiguous, "permute": permute,
+    "transpose": transpose, "expand": expand,
     "squeeze": squeeze, "unsqueeze": unsqueeze, "flatten": flatten,
     "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax, "log_softmax": log_softmax,
     "sin": sin, "cos": cos, "tan": tan, "rsqrt": rsqrt, "sign": sign, "floor": floor, "ceil": ceil, "round": round,

@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from ..tensor import Function, Tensor, float32, float64, int64, bool_, _FLOATS
+from ..tensor import Function, Tensor, float32, int64, bool_, _FLOATS
 from .. import device as _device
 from ._util import broadcast_shape, sum_to
 

@@ -14,7 +14,7 @@ import warnings
 from ..tensor import Function, Tensor, _FLOATS, float64, int64, is_grad_enabled
 from .. import device as _device
 from ._util import normalize_axes, flat, check_tensor, check_float, check_real, broadcast_shape
-from .elementwise import (cast, add, sub, mul, div, exp as _exp, log as _log, abs as _abs, where, equal, not_equal,
+from .elementwise import (cast, add, sub, mul, div, exp as _exp, abs as _abs, where, equal, not_equal,
                           less, result_type)
 from .reduce import sum as _rsum, mean as _rmean
 from .shape import reshape, unsqueeze, expand
@@ -539,7 +539,8 @@ _BCE_EPS = 9.999999960041972e-13      # PyTorch's EPSILON 1e-12, as the float32 
 class BCE(Function):
     """ℓ = −[t·max(log x, −100) + (1 − t)·max(log(1 − x), −100)] element-wise (times ``weight`` when given),
     PyTorch's clamped binary cross-entropy of probabilities x. Gradients as PyTorch's:
-    dx = g·(x − t)/max((1 − x)·x, ε)·w (ε = float32(10⁻¹²)), dt = g·(log(1 − x) − log x)·w (w has none, as in PyTorch)."""
+    dx = g·(x − t)/max((1 − x)·x, ε)·w (ε = float32(10⁻¹²)), dt = g·(log(1 − x) − log x)·w (w has none, as in
+    PyTorch)."""
     saves_inputs = None     # x, t and w: both gradients read x and w, dx also t
     saves_output = False
 

@@ -13,8 +13,9 @@ PyTorch's composite path does, (x·rsqrt(mean(x²) + ε) in the input's dtype) �
 Errors follow PyTorch's exception types: a non-float or non-tensor argument is a ``TypeError``; a shape that
 does not match (input against ``normalized_shape``, a parameter or running statistic against the channels) or a
 dtype that differs from the input's a ``RuntimeError``; a wrong input rank or a single value per channel in training
-a ``ValueError``; each message names the argument and the shape or dtype expected. Strided, transposed and expanded inputs and parameters are copied to
-contiguous arrays for the kernels; running statistics that training updates are written back in place.
+a ``ValueError``; each message names the argument and the shape or dtype expected. Strided, transposed and
+expanded inputs and parameters are copied to contiguous arrays for the kernels; running statistics that training
+updates are written back in place.
 """
 
 import numpy as np
@@ -181,8 +182,8 @@ class BatchNorm(Function):
     def _unflatten(self, a):
         b = self.b
         if len(self.shape) == 3:
-            n, c, l = self.shape
-            return b.contiguous(b.transpose(b.reshape(a, (n, l, c)), (0, 2, 1)))
+            n, c, length = self.shape
+            return b.contiguous(b.transpose(b.reshape(a, (n, length, c)), (0, 2, 1)))
         return a
 
     def backward(self, g):

@@ -309,8 +309,9 @@ def logsumexp(input, dim, keepdim=False):
 class VectorNorm(Function):
     """‖x‖_p over ``axes``: Σ|x|^p)^(1/p); p = 2 as √Σx², 1 as Σ|x|, ∞ / −∞ as max / min |x|, 0 as the count of
     non-zeros. Gradients are PyTorch's (linalg_vector_norm_backward): p = 1: sgn(x)·g; p = 2: x/‖x‖·g, 0 where
-    ‖x‖ = 0; ±∞: sgn(x)·g split evenly between the elements with |x| = ‖x‖; p < 1: sgn(x)·(|x|/‖x‖)^(p−1)·g (0 at x = 0);
-    1 < p < 2: the same, 0 where ‖x‖ = 0; p > 2: x·(|x|/‖x‖)^(p−2)·g/‖x‖, 0 where ‖x‖ = 0; p = 0: 0."""
+    ‖x‖ = 0; ±∞: sgn(x)·g split evenly between the elements with |x| = ‖x‖; p < 1: sgn(x)·(|x|/‖x‖)^(p−1)·g
+    (0 at x = 0); 1 < p < 2: the same, 0 where ‖x‖ = 0; p > 2: x·(|x|/‖x‖)^(p−2)·g/‖x‖, 0 where ‖x‖ = 0;
+    p = 0: 0."""
     saves_inputs = (0,)
     saves_output = True
 

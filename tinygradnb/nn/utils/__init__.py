@@ -1,3 +1,3 @@
 """``torch.nn.utils`` names: gradient clipping, and ``rnn`` (packed and padded batches of sequences)."""
-from ...utils import clip_grad_norm_  # noqa: F401
-from . import rnn  # noqa: F401
+from ...utils import clip_grad_norm_
+from . import rnn
