@@ -46,7 +46,7 @@ def _cublas():
             x, y = cp.asarray(a), cp.asarray(b)
             return lambda: cp.matmul(x, y)
         return "CuPy", make_cupy
-    except Exception:
+    except Exception:  # CuPy missing or without a usable GPU
         pass
     try:
         import torch

@@ -104,7 +104,7 @@ def machine_info():
         x = np.ones((1, 8, 8), np.float32)
         mm.matmul_tiled_parallel(x, x)
         info["numba_threading_layer"] = numba.threading_layer()
-    except Exception as e:
+    except Exception as e:  # reported, not fatal
         info["numba_threading_layer"] = f"unknown ({type(e).__name__})"
     if HAVE_TORCH:
         import torch

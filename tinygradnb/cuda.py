@@ -14,7 +14,7 @@ def is_available():
         return False
     try:
         return bool(cuda.is_available())
-    except Exception:
+    except Exception:  # a broken driver means "not available", as torch.cuda.is_available
         return False
 
 

@@ -46,7 +46,7 @@ def main():
         for cc in ccs:
             try:
                 cuda.compile_ptx(REGISTRY[name].py_func, sig, cc=cc)
-            except Exception as e:
+            except Exception as e:  # every failure is reported
                 failures.append(f"{name}{sig} for sm_{cc[0]}{cc[1]}: {type(e).__name__}: {str(e)[:300]}")
     never = sorted(set(REGISTRY) - seen)
     failures += [f"{name}: registered but never launched by tests/cuda, so not checked" for name in never]
