@@ -507,7 +507,7 @@ def test_gather_scatter_index_errors():
         x.scatter(1, tg.tensor([[3]]), tg.tensor([[1.0]]))
     with pytest.raises(TypeError, match="src"):
         x.scatter_add(1, i, 1.0)
-    with pytest.raises(RuntimeError, match="reduce"):
+    with pytest.raises(ValueError, match="reduce"):
         x.scatter(1, i, tg.ones(2, 2), reduce="add")
     with pytest.raises(IndexError, match="vector"):
         tg.index_select(x, 1, tg.tensor([[2]]))
@@ -828,3 +828,10 @@ def test_inplace_methods_gradcheck():
     x64 = tg.tensor(inputs([(4, 5)])[0], requires_grad=True)
     assert tg.gradcheck(lambda t: tg.gather(t, 1, _t(IDX)) + tg.scatter_add(t, 1, _t(IDX), t[:2, :3] * 2)[:2, :3],
                         [x64])
+
+
+def test_unsupported_arguments_are_refused_by_name():
+    x = tg.ones(2, 3)
+    with pytest.raises(ValueError, match="rounding_mode"):
+        x.div_(2, rounding_mode="floor")
+    assert x.tolist() == [[1.0] * 3] * 2                     # nothing written

@@ -911,8 +911,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     fn = "scatter"
     _check_tensor(input, fn)
     if reduce is not None:
-        raise NotImplementedError(f"{fn}: reduce={reduce!r} is not supported (PyTorch deprecates it); use "
-                                  f"scatter_add for 'add'")
+        raise ValueError(f"{fn}: reduce={reduce!r} is not supported (PyTorch deprecates it); use scatter_add for "
+                         f"'add'")
     if src is not None and value is not None:
         raise TypeError(f"{fn}: pass either src or value, not both")
     if src is None:
@@ -1233,8 +1233,8 @@ def div_(self, other, *, rounding_mode=None):
     result: RuntimeError, as PyTorch). ``rounding_mode`` 'trunc'/'floor' is not supported."""
     _check_other(other, "div_")
     if rounding_mode is not None:
-        raise NotImplementedError(f"div_: rounding_mode={rounding_mode!r} is not supported; only true division "
-                                  f"(rounding_mode=None)")
+        raise ValueError(f"div_: rounding_mode={rounding_mode!r} is not supported; only true division "
+                         f"(rounding_mode=None)")
     return _inplace_update(self, "div_", lambda s: div(s, other), (other,))
 
 
