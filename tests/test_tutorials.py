@@ -1,4 +1,4 @@
-"""PyTorch's "Deep Learning for NLP with PyTorch" tutorials (the bag-of-words classifier and the LSTM tagger) run
+"""PyTorch's NLP tutorials (bag-of-words classifier, N-gram language model, LSTM tagger, char-RNN name classifier) run
 with only their imports changed, from the same initial weights, and give torch 2.13's numbers (printed by the
 same code under torch)."""
 import numpy as np
@@ -110,3 +110,97 @@ def test_lstm_tagger_tutorial():
     np.testing.assert_allclose(tag_scores.numpy(), want, atol=1e-4)
     assert tag_scores.argmax(dim=1).tolist() == [0, 1, 2, 0, 1]
     assert abs(float(loss) - 0.031304746866226196) < 1e-5
+
+
+def test_ngram_language_model_tutorial():
+    context_size, embedding_dim = 2, 10
+    test_sentence = """When forty winters shall besiege thy brow,
+And dig deep trenches in thy beauty's field,
+Thy youth's proud livery so gazed on now,
+Will be a totter'd weed of small worth held:""".split()
+    ngrams = [([test_sentence[i - j - 1] for j in range(context_size)], test_sentence[i])
+              for i in range(context_size, len(test_sentence))]
+    word_to_ix = {word: i for i, word in enumerate(sorted(set(test_sentence)))}
+
+    class NGramLanguageModeler(nn.Module):
+        def __init__(self, vocab_size, embedding_dim, context_size):
+            super(NGramLanguageModeler, self).__init__()
+            self.embeddings = nn.Embedding(vocab_size, embedding_dim)
+            self.linear1 = nn.Linear(context_size * embedding_dim, 128)
+            self.linear2 = nn.Linear(128, vocab_size)
+
+        def forward(self, inputs):
+            embeds = self.embeddings(inputs).view((1, -1))
+            out = F.relu(self.linear1(embeds))
+            return F.log_softmax(self.linear2(out), dim=1)
+
+    loss_function = nn.NLLLoss()
+    model = NGramLanguageModeler(len(word_to_ix), embedding_dim, context_size)
+    _load(model, 0, 0.1)
+    optimizer = optim.SGD(model.parameters(), lr=0.001)
+    losses = []
+    for epoch in range(10):
+        total_loss = 0
+        for context, target in ngrams:
+            context_idxs = torch.tensor([word_to_ix[w] for w in context], dtype=torch.long)
+            model.zero_grad()
+            loss = loss_function(model(context_idxs), torch.tensor([word_to_ix[target]], dtype=torch.long))
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item()
+        losses.append(total_loss)
+    np.testing.assert_allclose(losses, [103.2183, 103.1981, 103.1778, 103.1577, 103.1376, 103.1175, 103.0975,
+                                        103.0776, 103.0578, 103.0381], atol=2e-4)                 # torch 2.13
+    np.testing.assert_allclose(model.embeddings.weight[word_to_ix["beauty's"]].tolist()[:3],
+                               [-0.04562574625015259, -0.11558342725038528, 0.173293799161911], rtol=1e-5)
+
+
+def test_char_rnn_classification_tutorial():
+    all_letters = "abcdefghijklmnopqrstuvwxyz"
+
+    def line_to_tensor(line):
+        tensor = torch.zeros(len(line), 1, len(all_letters))
+        for li, letter in enumerate(line):
+            tensor[li][0][all_letters.find(letter)] = 1
+        return tensor
+
+    class RNN(nn.Module):
+        def __init__(self, input_size, hidden_size, output_size):
+            super(RNN, self).__init__()
+            self.hidden_size = hidden_size
+            self.i2h = nn.Linear(input_size + hidden_size, hidden_size)
+            self.i2o = nn.Linear(input_size + hidden_size, output_size)
+            self.softmax = nn.LogSoftmax(dim=1)
+
+        def forward(self, input, hidden):
+            combined = torch.cat((input, hidden), 1)
+            return self.softmax(self.i2o(combined)), self.i2h(combined)
+
+        def initHidden(self):
+            return torch.zeros(1, self.hidden_size)
+
+    rnn = RNN(len(all_letters), 16, 3)
+    _load(rnn, 0, 0.2)
+    criterion = nn.NLLLoss()
+
+    def train(category_tensor, line_tensor):
+        hidden = rnn.initHidden()
+        rnn.zero_grad()
+        for i in range(line_tensor.size()[0]):
+            output, hidden = rnn(line_tensor[i], hidden)
+        loss = criterion(output, category_tensor)
+        loss.backward()
+        for p in rnn.parameters():                     # the tutorial's manual SGD through .data
+            p.data.add_(p.grad.data, alpha=-0.005)
+        return output, loss.item()
+
+    names = [("ivanov", 0), ("smith", 1), ("rossi", 2), ("petrov", 0), ("jones", 1), ("bianchi", 2)]
+    losses = []
+    for it in range(60):
+        name, cat = names[it % len(names)]
+        output, loss = train(torch.tensor([cat], dtype=torch.long), line_to_tensor(name))
+        losses.append(loss)
+    np.testing.assert_allclose(losses[-6:], [0.67613, 1.29579, 1.11154, 0.76242, 1.20217, 1.06811],
+                               atol=2e-5)                                                          # torch 2.13
+    top_n, top_i = output.topk(1)
+    assert top_i[0].item() == 1 and abs(float(top_n[0][0]) - (-0.86942)) < 2e-5
