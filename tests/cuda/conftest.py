@@ -1,12 +1,10 @@
-"""The CUDA half of the test suite: every CUDA kernel against its CPU twin, and models on the ``cuda`` device.
+"""What only the ``cuda`` device has: host/device transfers, errors reported at the next read, kernels against their
+CPU twins where an op test cannot reach them, and the example models on ``cuda``.
 
-These tests need a CUDA device: a real GPU, or Numba's simulator, which must be switched on before Numba is
-imported (``NUMBA_ENABLE_CUDASIM=1``). The main run (``python -m pytest``) therefore does not collect this folder;
-``tests/test_cuda.py`` runs it in a process of its own under the simulator, and on a machine with a GPU
-``python -m pytest tests/cuda`` runs the same tests on the GPU.
+The op tests themselves run on ``cuda`` through the ``device`` fixture (tests/conftest.py). This folder needs a
+CUDA device: a real GPU, or Numba's simulator, switched on before Numba is imported (``NUMBA_ENABLE_CUDASIM=1``);
+``tests/test_cuda.py`` runs it with the rest of the suite on ``cuda`` in a process of its own.
 """
-import sys
-
 import numpy as np
 import pytest
 
@@ -14,12 +12,6 @@ cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed (pi
 
 if not cuda.is_available():
     pytest.skip("no CUDA device (set NUMBA_ENABLE_CUDASIM=1 to use the simulator)", allow_module_level=True)
-
-if cuda.simulator_enabled if hasattr(cuda, "simulator_enabled") else __import__("numba").config.ENABLE_CUDASIM:
-    # The simulator runs each CUDA thread as a Python thread and meets cuda.syncthreads() with a barrier; with
-    # the interpreter's default 5 ms switch interval a barrier can cost several intervals. A short interval made
-    # a training step of the XOR MLP ~8x faster (2.6 s -> 0.32 s).
-    sys.setswitchinterval(5e-5)
 
 
 def dev(a):
