@@ -5,7 +5,7 @@
 from .array import *  # noqa: F403
 from .random import *  # noqa: F403
 from .matmul import *  # noqa: F403
-from .activations import *  # noqa: F403
+from .activation import *  # noqa: F403
 from .softmax import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .embedding import *  # noqa: F403

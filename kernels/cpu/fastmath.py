@@ -10,7 +10,7 @@ The pip llvmlite ships without SVML, so ``math.exp`` / ``math.tanh`` inside a lo
 * ``vtanh``: tanh z = 1 − 2/(e^(2|z|) + 1) (sign restored) for |z| ≥ 0.625, Cephes ``tanhf``'s odd polynomial
   z + z³·P(z²) below; both are computed and one is selected (max error 1.33 ulp measured over all float32).
 * ``vsigmoid``: σ(z) = 1/(1 + e^(−z)) written as e^(−|z|)/(1 + e^(−|z|)) for z < 0 so that exp never overflows and
-  the tail keeps its relative accuracy (max error 2 ulp measured; tests/test_activations.py asserts the bounds of both).
+  the tail keeps its relative accuracy (max error 2 ulp measured; tests/test_activation.py asserts the bounds of both).
 
 The polynomials of ``vtanh`` use explicit ``llvm.fma`` calls. A Numba function that does not set ``fastmath`` itself
 inherits the fastmath flags of whichever caller first triggers its compilation, and inlined code takes its caller's

@@ -2,7 +2,7 @@
 hardtanh, relu6, hardswish, hardsigmoid, mish, softsign, logsigmoid.
 
 Each op flattens its input to a 1-D C-contiguous array for the ``*_forward`` / ``*_backward`` kernels of the
-device (``kernels/<device>/activations.py``, both built from the scalar formulas of ``kernels/formulas.py``) and
+device (``kernels/<device>/activation.py``, both built from the scalar formulas of ``kernels/formulas.py``) and
 reshapes the result back. softsign is composed of differentiable ops, as PyTorch's. ``inplace=True`` writes the
 result into the input's memory as PyTorch's in-place activations do (recorded in the graph like ``+=``).
 """

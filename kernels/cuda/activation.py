@@ -1,4 +1,4 @@
-"""Element-wise activation kernels on the GPU, forward and backward — the twins of kernels/cpu/activations.py,
+"""Element-wise activation kernels on the GPU, forward and backward — the twins of kernels/cpu/activation.py,
 with the same names, arguments and equations: ReLU, leaky ReLU, sigmoid, tanh, softplus, GELU, SiLU, the ELU
 family (ELU, SELU, CELU), hardtanh (and ReLU6), hardswish, hardsigmoid, Mish, log-sigmoid.
 

@@ -200,7 +200,7 @@ def _dense_f32():
 def test_float32_tanh_sigmoid_ulp_bounds_and_specials():
     # Every float32 in (−120, 120) was checked once (1.33 ulp for tanh, 2.40 ulp for σ, also when compiled with
     # fastmath "contract" as in the RNN gate loops); here a dense sample against float64 libm references.
-    from tinygradnb.kernels.cpu import activations as ak
+    from tinygradnb.kernels.cpu import activation as ak
 
     x = _dense_f32()
     t = ak.tanh_forward(x)

@@ -4,7 +4,7 @@ the ELU family (ELU, SELU, CELU), hardtanh (and ReLU6), hardswish, hardsigmoid, 
 The lecture applies an activation element-wise to the pre-activation, h = φ(z), with ReLU max(0, z), sigmoid
 1/(1 + e^(−z)) and tanh (e^z − e^(−z))/(e^z + e^(−z)); GELU is the hidden-layer choice it lists beside ReLU.
 Each equation and its derivative is written once, as a scalar formula in ``kernels/formulas.py`` that the CUDA
-twins (kernels/cuda/activations.py) use too; every kernel here is that formula applied by the generic launcher
+twins (kernels/cuda/activation.py) use too; every kernel here is that formula applied by the generic launcher
 ``map_`` (forward) or ``zip_`` (backward) of ``_map.py``, compiled and cached per dtype. Kernels take 1-D
 C-contiguous arrays (the op layer flattens N-D tensors), allocate their output in the input's dtype (float32 or
 float64) and return it. Backward kernels take the upstream gradient ``g`` of the same length and return
