@@ -1,6 +1,6 @@
-"""PyTorch's NLP tutorials (bag-of-words classifier, N-gram language model, LSTM tagger, char-RNN name classifier) run
-with only their imports changed, from the same initial weights, and give torch 2.13's numbers (printed by the
-same code under torch)."""
+"""PyTorch's NLP tutorials (bag-of-words classifier, N-gram language model, LSTM tagger, char-RNN name classifier,
+BiLSTM-CRF) run with only their imports changed, from the same initial weights, and give torch 2.13's numbers (printed
+by the same code under torch)."""
 import numpy as np
 
 import tinygradnb as torch
@@ -204,3 +204,156 @@ def test_char_rnn_classification_tutorial():
                                atol=2e-5)                                                          # torch 2.13
     top_n, top_i = output.topk(1)
     assert top_i[0].item() == 1 and abs(float(top_n[0][0]) - (-0.86942)) < 2e-5
+
+
+def test_bilstm_crf_tutorial():
+    START_TAG, STOP_TAG = "<START>", "<STOP>"
+    EMBEDDING_DIM, HIDDEN_DIM = 5, 4
+    hidden_rng = np.random.default_rng(1)
+
+    def randn(*size):                                  # torch.randn's stream, shared by both engines
+        return torch.tensor(hidden_rng.standard_normal(size).astype(np.float32))
+
+    def argmax(vec):
+        _, idx = torch.max(vec, 1)
+        return idx.item()
+
+    def prepare_sequence(seq, to_ix):
+        idxs = [to_ix[w] for w in seq]
+        return torch.tensor(idxs, dtype=torch.long)
+
+    def log_sum_exp(vec):
+        max_score = vec[0, argmax(vec)]
+        max_score_broadcast = max_score.view(1, -1).expand(1, vec.size()[1])
+        return max_score + torch.log(torch.sum(torch.exp(vec - max_score_broadcast)))
+
+    class BiLSTM_CRF(nn.Module):
+        def __init__(self, vocab_size, tag_to_ix, embedding_dim, hidden_dim):
+            super(BiLSTM_CRF, self).__init__()
+            self.embedding_dim = embedding_dim
+            self.hidden_dim = hidden_dim
+            self.vocab_size = vocab_size
+            self.tag_to_ix = tag_to_ix
+            self.tagset_size = len(tag_to_ix)
+            self.word_embeds = nn.Embedding(vocab_size, embedding_dim)
+            self.lstm = nn.LSTM(embedding_dim, hidden_dim // 2, num_layers=1, bidirectional=True)
+            self.hidden2tag = nn.Linear(hidden_dim, self.tagset_size)
+            self.transitions = nn.Parameter(torch.randn(self.tagset_size, self.tagset_size))
+            self.transitions.data[tag_to_ix[START_TAG], :] = -10000
+            self.transitions.data[:, tag_to_ix[STOP_TAG]] = -10000
+            self.hidden = self.init_hidden()
+
+        def init_hidden(self):
+            return (randn(2, 1, self.hidden_dim // 2), randn(2, 1, self.hidden_dim // 2))
+
+        def _forward_alg(self, feats):
+            init_alphas = torch.full((1, self.tagset_size), -10000.)
+            init_alphas[0][self.tag_to_ix[START_TAG]] = 0.
+            forward_var = init_alphas
+            for feat in feats:
+                alphas_t = []
+                for next_tag in range(self.tagset_size):
+                    emit_score = feat[next_tag].view(1, -1).expand(1, self.tagset_size)
+                    trans_score = self.transitions[next_tag].view(1, -1)
+                    next_tag_var = forward_var + trans_score + emit_score
+                    alphas_t.append(log_sum_exp(next_tag_var).view(1))
+                forward_var = torch.cat(alphas_t).view(1, -1)
+            terminal_var = forward_var + self.transitions[self.tag_to_ix[STOP_TAG]]
+            alpha = log_sum_exp(terminal_var)
+            return alpha
+
+        def _get_lstm_features(self, sentence):
+            self.hidden = self.init_hidden()
+            embeds = self.word_embeds(sentence).view(len(sentence), 1, -1)
+            lstm_out, self.hidden = self.lstm(embeds, self.hidden)
+            lstm_out = lstm_out.view(len(sentence), self.hidden_dim)
+            lstm_feats = self.hidden2tag(lstm_out)
+            return lstm_feats
+
+        def _score_sentence(self, feats, tags):
+            score = torch.zeros(1)
+            tags = torch.cat([torch.tensor([self.tag_to_ix[START_TAG]], dtype=torch.long), tags])
+            for i, feat in enumerate(feats):
+                score = score + self.transitions[tags[i + 1], tags[i]] + feat[tags[i + 1]]
+            score = score + self.transitions[self.tag_to_ix[STOP_TAG], tags[-1]]
+            return score
+
+        def _viterbi_decode(self, feats):
+            backpointers = []
+            init_vvars = torch.full((1, self.tagset_size), -10000.)
+            init_vvars[0][self.tag_to_ix[START_TAG]] = 0
+            forward_var = init_vvars
+            for feat in feats:
+                bptrs_t = []
+                viterbivars_t = []
+                for next_tag in range(self.tagset_size):
+                    next_tag_var = forward_var + self.transitions[next_tag]
+                    best_tag_id = argmax(next_tag_var)
+                    bptrs_t.append(best_tag_id)
+                    viterbivars_t.append(next_tag_var[0][best_tag_id].view(1))
+                forward_var = (torch.cat(viterbivars_t) + feat).view(1, -1)
+                backpointers.append(bptrs_t)
+            terminal_var = forward_var + self.transitions[self.tag_to_ix[STOP_TAG]]
+            best_tag_id = argmax(terminal_var)
+            path_score = terminal_var[0][best_tag_id]
+            best_path = [best_tag_id]
+            for bptrs_t in reversed(backpointers):
+                best_tag_id = bptrs_t[best_tag_id]
+                best_path.append(best_tag_id)
+            start = best_path.pop()
+            assert start == self.tag_to_ix[START_TAG]
+            best_path.reverse()
+            return path_score, best_path
+
+        def neg_log_likelihood(self, sentence, tags):
+            feats = self._get_lstm_features(sentence)
+            forward_score = self._forward_alg(feats)
+            gold_score = self._score_sentence(feats, tags)
+            return forward_score - gold_score
+
+        def forward(self, sentence):
+            lstm_feats = self._get_lstm_features(sentence)
+            score, tag_seq = self._viterbi_decode(lstm_feats)
+            return score, tag_seq
+
+    training_data = [("the wall street journal reported today that apple corporation made money".split(),
+                      "B I I I O O O B I O O".split()),
+                     ("georgia tech is a university in georgia".split(), "B I O O O O B".split())]
+    word_to_ix = {}
+    for sentence, tags in training_data:
+        for word in sentence:
+            if word not in word_to_ix:
+                word_to_ix[word] = len(word_to_ix)
+    tag_to_ix = {"B": 0, "I": 1, "O": 2, START_TAG: 3, STOP_TAG: 4}
+
+    model = BiLSTM_CRF(len(word_to_ix), tag_to_ix, EMBEDDING_DIM, HIDDEN_DIM)
+    _load(model, 0, 0.5)
+    model.transitions.data[tag_to_ix[START_TAG], :] = -10000      # the constraints again, over _load's weights
+    model.transitions.data[:, tag_to_ix[STOP_TAG]] = -10000
+    optimizer = optim.SGD(model.parameters(), lr=0.01, weight_decay=1e-4)
+    with torch.no_grad():
+        precheck_sent = prepare_sequence(training_data[0][0], word_to_ix)
+        before = model(precheck_sent)
+    losses = []
+    for epoch in range(5):
+        for sentence, tags in training_data:
+            model.zero_grad()
+            sentence_in = prepare_sequence(sentence, word_to_ix)
+            targets = torch.tensor([tag_to_ix[t] for t in tags], dtype=torch.long)
+            loss = model.neg_log_likelihood(sentence_in, targets)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    with torch.no_grad():
+        precheck_sent = prepare_sequence(training_data[0][0], word_to_ix)
+        after = model(precheck_sent)
+    assert before[1] == [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]                                          # torch 2.13
+    assert abs(before[0].item() - 7.109036922454834) < 1e-4
+    np.testing.assert_allclose(losses, [14.34744930267334, 8.03426742553711, 12.662946701049805, 7.7500104904174805,
+                                        12.397184371948242, 7.380036354064941, 11.32823371887207, 7.476402282714844,
+                                        10.927334785461426, 6.8787055015563965], atol=1e-4)
+    assert after[1] == [1, 0, 1, 0, 1, 2, 2, 2, 2, 2, 2]
+    assert abs(after[0].item() - 6.094849109649658) < 1e-4
+    np.testing.assert_allclose(model.transitions[0].tolist(), [0.3543854057788849, 0.42228853702545166,
+                                                               0.03775050491094589, 0.5278815031051636,
+                                                               -9999.90234375], atol=1e-4)
