@@ -34,7 +34,7 @@ from ..tensor import as_dtype, float32
 from ..ops._util import broadcast_shape, check_float, check_tensor
 from ..ops.activation import relu, gelu
 from ..ops.elementwise import cast, where, equal, greater, less_equal
-from ..ops.embedding import dropout as _dropout
+from ..ops.dropout import dropout as _dropout
 from ..ops.loss import softmax
 from ..ops.matmul import matmul, linear
 from ..ops.reduce import sum as _sum, mean as _mean

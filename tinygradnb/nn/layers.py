@@ -8,7 +8,7 @@ import numpy as np
 from .. import creation
 from ..tensor import float32, as_dtype, no_grad
 from ..ops.matmul import linear
-from ..ops import activation as A, loss as L, norm as N, embedding as E
+from ..ops import activation as A, loss as L, norm as N, embedding as E, dropout as D
 from ..ops.shape import flatten
 from . import init
 from .module import Module, Parameter
@@ -147,7 +147,7 @@ class Dropout(Module):
         self.p = p
 
     def forward(self, x):
-        return E.dropout(x, self.p, self.training)
+        return D.dropout(x, self.p, self.training)
 
     def extra_repr(self):
         return f"p={self.p}"

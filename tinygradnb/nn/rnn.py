@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import creation
 from ..ops import rnn as R
-from ..ops.embedding import dropout as _dropout
+from ..ops.dropout import dropout as _dropout
 from ..ops.shape import concat, index_select, squeeze, stack, transpose, unsqueeze
 from ..tensor import Tensor, as_dtype, float32, int64
 from . import init

@@ -1,0 +1,164 @@
+"""embedding (tinygradnb/ops/embedding.py) on every device: the gather against NumPy, the scatter-add gradient
+(repeated indices, padding_idx, rows never indexed), gradcheck, empty shapes, bad arguments, and bad indices
+(raised at the call on the CPU, at the next read on cuda)."""
+import numpy as np
+import pytest
+
+import tinygradnb as tg
+from tinygradnb.ops.embedding import embedding
+
+DTYPES = ["float32", "float64"]
+# (index shape, V, D): 0-d, empty and 1x1 cases, and 40 indices (more than the simulator's 32 threads a row, more
+# than the table's 6 rows, so they repeat)
+SHAPES = [((5,), 7, 4), ((2, 3), 7, 4), ((), 7, 4), ((0,), 7, 4), ((1,), 1, 1), ((40,), 6, 9)]
+
+
+def _tol(dtype):
+    # the gradient's repeated rows accumulate by atomics on cuda, in a scheduling-dependent order
+    return dict(rtol=2e-6, atol=2e-6) if dtype == "float32" else dict(rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("idx_shape,v,d", SHAPES)
+def test_embedding_forward(idx_shape, v, d, dtype, device):
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((v, d)).astype(dtype)
+    idx = rng.integers(0, v, size=idx_shape)
+    out = embedding(tg.tensor(idx, dtype=tg.int64, device=device), tg.tensor(w, device=device))
+    assert out.shape == idx_shape + (d,) and out.dtype == getattr(tg, dtype) and out.device == device
+    np.testing.assert_array_equal(out.numpy(), w[idx])  # a gather is exact
+
+
+def test_embedding_int32_indices_float32_weight(device):
+    w = np.random.default_rng(2).standard_normal((5, 3)).astype(np.float32)
+    idx = np.array([[4, 0], [0, 2]], np.int32)
+    out = embedding(tg.tensor(idx, dtype=tg.int32, device=device), tg.tensor(w, device=device))
+    assert out.dtype == tg.float32
+    np.testing.assert_array_equal(out.numpy(), w[idx])
+
+
+def test_embedding_non_contiguous_indices(device):
+    w = np.random.default_rng(3).standard_normal((6, 2))
+    idx = np.array([[5, 0, 1], [2, 2, 4]])
+    out = embedding(tg.tensor(idx, device=device).T, tg.tensor(w, device=device))
+    np.testing.assert_array_equal(out.numpy(), w[idx.T])
+
+
+def test_embedding_gradcheck_repeated_indices(device):
+    idx = tg.tensor([[1, 2, 1], [5, 1, 0]], device=device)
+    w = tg.tensor(np.random.default_rng(4).standard_normal((6, 3)), device=device, requires_grad=True)
+    assert tg.gradcheck(lambda w: embedding(idx, w), [w])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("idx,v,d,padding_idx", [
+    ([[1, 2, 1], [5, 1, 2]], 6, 3, None),
+    ([[1, 2, 1], [5, 1, 2]], 6, 3, 1),
+    ([[1, 2, 1], [5, 1, 2]], 6, 3, -5),     # row 1 of 6
+    ([0], 1, 1, None),
+    (np.random.default_rng(5).integers(0, 6, 40).tolist(), 6, 9, 2),
+])
+def test_embedding_backward_scatter_add_and_padding(idx, v, d, padding_idx, dtype, device):
+    rng = np.random.default_rng(6)
+    idx = np.array(idx)
+    w = tg.tensor(rng.standard_normal((v, d)).astype(dtype), device=device, requires_grad=True)
+    g = rng.standard_normal(idx.shape + (d,)).astype(dtype)
+    out = embedding(tg.tensor(idx, device=device), w, padding_idx=padding_idx)
+    np.testing.assert_array_equal(out.numpy(), w.numpy()[idx])  # the padding row is still looked up
+    out.backward(tg.tensor(g, device=device))
+    ref = np.zeros((v, d))
+    np.add.at(ref, idx.reshape(-1), g.reshape(-1, d).astype(np.float64))
+    if padding_idx is not None:
+        ref[padding_idx] = 0
+    got = w.grad.numpy()
+    assert got.dtype == dtype and got.shape == (v, d)
+    np.testing.assert_allclose(got, ref, **_tol(dtype))
+    assert not got[ref == 0].any()  # rows never indexed, and the padding row, are exactly zero
+
+
+def test_embedding_float_indices(device):
+    with pytest.raises(TypeError, match="integer"):
+        embedding(tg.tensor([0.0, 1.0], device=device), tg.randn(3, 2, device=device))
+
+
+def test_embedding_bool_indices(device):
+    with pytest.raises(TypeError, match="integer"):
+        embedding(tg.tensor([True, False], device=device), tg.randn(3, 2, device=device))
+
+
+# the CPU checks the indices at the call; cuda at the next read of a result (here out.numpy())
+def test_embedding_index_too_large(device):
+    with pytest.raises(IndexError, match=r"index 3 .* 3 rows"):
+        embedding(tg.tensor([0, 3, 1], device=device), tg.randn(3, 2, device=device)).numpy()
+
+
+def test_embedding_negative_index(device):
+    with pytest.raises(IndexError, match=r"index -1 .* 3 rows"):
+        embedding(tg.tensor([[0, -1]], device=device), tg.randn(3, 2, device=device)).numpy()
+
+
+def test_embedding_bad_indices_stay_inside_the_table(device):
+    # cuda launches the kernels before the indices are checked (at the next read): meanwhile they must neither
+    # read nor write outside the table — an out-of-range row is NaN and its gradient is dropped
+    if device != "cuda":
+        pytest.skip("the CPU raises at the call, before any kernel runs")
+    rng = np.random.default_rng(7)
+    w0, g = rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((4, 3)).astype(np.float32)
+    w = tg.tensor(w0, device=device, requires_grad=True)
+    out = embedding(tg.tensor([1, 4, -1, 2], device=device), w)
+    out.backward(tg.tensor(g, device=device))
+    with pytest.raises(IndexError, match=r"index -1 .* 4 rows"):
+        out.numpy()
+    got = out.numpy()   # reported once; the values are readable after it
+    np.testing.assert_array_equal(got[[0, 3]], w0[[1, 2]])
+    assert np.isnan(got[[1, 2]]).all()
+    want = np.zeros_like(w0)
+    want[1], want[2] = g[0], g[3]
+    np.testing.assert_array_equal(w.grad.numpy(), want)
+
+
+@pytest.mark.parametrize("shape", [(6,), (2, 3, 2)])
+def test_embedding_weight_not_2d(shape, device):
+    with pytest.raises(ValueError, match="2-D"):
+        embedding(tg.tensor([0], device=device), tg.randn(*shape, device=device))
+
+
+def test_embedding_integer_weight(device):
+    with pytest.raises(TypeError, match="weight"):
+        embedding(tg.tensor([0], device=device), tg.tensor([[1, 2]], device=device))
+
+
+def test_embedding_padding_idx_out_of_range(device):
+    with pytest.raises(ValueError, match="padding_idx"):
+        embedding(tg.tensor([0], device=device), tg.randn(3, 2, device=device), padding_idx=3)
+
+
+def test_embedding_padding_idx_type(device):
+    with pytest.raises(TypeError, match="padding_idx"):
+        embedding(tg.tensor([0], device=device), tg.randn(3, 2, device=device), padding_idx=1.0)
+
+
+def test_embedding_with_empty_dims_matches_torch(device):
+    # torch 2.13: a (5, 0) table gives (2, 0) rows and a (5, 0) gradient; a (0, 3) table with no indices gives
+    # (0, 3); no indices into a (4, 3) table give a zero gradient
+    w = tg.zeros(5, 0, device=device, requires_grad=True)
+    out = embedding(tg.tensor([[1, 2]], device=device), w)
+    assert out.shape == (1, 2, 0)
+    out.sum().backward()
+    assert w.grad.shape == (5, 0)
+    for table, idx in (((0, 3), (0,)), ((4, 3), (2, 0))):
+        w = tg.zeros(*table, device=device, requires_grad=True)
+        out = embedding(tg.tensor(np.zeros(idx, np.int64), device=device), w, padding_idx=None)
+        assert out.shape == idx + (3,) and out.dtype == tg.float32
+        out.sum().backward()
+        assert w.grad.shape == table and not w.grad.numpy().any()
+
+
+def test_embedding_indices_are_guarded_against_in_place_changes(device):
+    # torch 2.13 saves the indices for backward: changing them in place before backward raises
+    w = tg.randn(4, 2, device=device, requires_grad=True)
+    idx = tg.tensor([0, 3], device=device)
+    out = embedding(idx, w)
+    idx += 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
