@@ -8,7 +8,8 @@ over two, inlined into a cached ``@njit`` kernel) and ``kernels/cuda/_launch.py`
 ``zip_kernel``: one grid-stride ``@cuda.jit`` kernel per formula). So an activation's value and its derivative are
 the same code on both devices; under Numba's CUDA simulator a kernel calls the compiled CPU formula, so it computes
 exactly what the CPU does. Numba types Python float constants as float64, so a formula applied to a float32
-element computes in float64 and the launcher rounds the result once to float32.
+element computes in float64 and the launcher rounds the result once to float32. One helper walks a whole line of
+arrays instead, written once for both devices' kernels: ``cumprod_backward_line`` (see there).
 
 Backward formulas take the element ``x`` (or the forward's output ``y`` where the derivative is cheaper from it)
 and the upstream gradient ``g`` and return dL/dx = g · φ'(x); they follow PyTorch's backward kernels at the kinks,
@@ -20,6 +21,7 @@ does not notice a change in a function it inlined.
 """
 import math
 
+import numpy as np
 from numba import njit
 
 _SQRT_HALF = 0.7071067811865476        # 1/√2
@@ -387,3 +389,37 @@ def reciprocal(x):
 def square(x):
     """x² = x · x (integers stay integers)."""
     return x * x
+
+
+# ----------------------------------------------------------------------------- scans
+@formula
+def cumprod_backward_line(x, y, g, out, o, r):
+    """The gradient of y = cumprod(x) along the line (o, :, r) of (outer, n, inner) arrays, written to out there:
+    with z the line's first zero of x (n if none), dx_i = (Σ_{j ≥ i} g_j y_j)/x_i for i < z;
+    dx_z = Σ_{j ≥ z} g_j·Π_{k ≤ j, k ≠ z} x_k; dx_i = 0 for i > z (PyTorch's cumprod_backward, exact at zeros).
+    The accumulators are float64 (g_j y_j is formed in the arrays' dtype), each dx_i rounded once to out's dtype;
+    they are NumPy float64 scalars, not Python floats, so that the simulator, which runs this function's Python
+    code (its arrays are Python objects that the compiled function cannot take), computes in the same types as
+    the compiled function. Not a map over elements but one walk of a line (the CPU loops over the lines, a CUDA
+    thread takes one); the only formula here that takes arrays."""
+    n = x.shape[1]
+    z = n
+    for k in range(n):
+        if x[o, k, r] == 0:
+            z = k
+            break
+    for i in range(z + 1, n):
+        out[o, i, r] = 0
+    acc = np.float64(0.0)
+    for i in range(z - 1, -1, -1):
+        acc += g[o, i, r] * y[o, i, r]
+        out[o, i, r] = acc / x[o, i, r]
+    if z < n:
+        p = np.float64(1.0)
+        if z > 0:
+            p = np.float64(y[o, z - 1, r])
+        s = g[o, z, r] * p
+        for j in range(z + 1, n):
+            p *= x[o, j, r]
+            s += g[o, j, r] * p
+        out[o, z, r] = s

@@ -3,6 +3,9 @@
 ``tinygradnb.device.backend("cpu")`` returns this module. A GPU backend exports the same names.
 """
 from .array import *  # noqa: F403
+from .elementwise import *  # noqa: F403
+from .reduce import *  # noqa: F403
+from .shape import *  # noqa: F403
 from .random import *  # noqa: F403
 from .matmul import *  # noqa: F403
 from .activation import *  # noqa: F403

@@ -6,6 +6,9 @@ primitives, under one flat namespace with the same names and signatures, over Nu
 set before Numba is imported), which is how the test suite proves it on machines without a GPU.
 """
 from .array import *  # noqa: F403
+from .elementwise import *  # noqa: F403
+from .reduce import *  # noqa: F403
+from .shape import *  # noqa: F403
 from .random import *  # noqa: F403
 from .matmul import *  # noqa: F403
 from .activation import *  # noqa: F403

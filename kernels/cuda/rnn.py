@@ -43,7 +43,8 @@ import math
 from numba import cuda, float64
 
 from ._launch import jit, launch
-from .array import copy, empty, setitem, transpose
+from .array import copy, empty
+from .shape import setitem, transpose
 
 
 # The per-element gate math is shared by the cell and the sequence kernels through device functions declared

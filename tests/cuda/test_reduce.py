@@ -7,7 +7,7 @@ import pytest
 import tinygradnb as tg
 import tinygradnb.nn.functional as F
 from tinygradnb.kernels import cpu as C
-from tinygradnb.kernels.cuda import array as G
+from tinygradnb.kernels.cuda import reduce as G
 
 from conftest import dev, host, rand, tol
 
