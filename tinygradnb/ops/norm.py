@@ -23,6 +23,7 @@ import numpy as np
 from ..tensor import Function
 from ._util import check_float, check_real
 from .elementwise import cast
+from .shape import write_back
 
 
 # ----------------------------------------------------------------------------- validation helpers
@@ -270,6 +271,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                         running_var=None if running_var is None else running_var._data,
                         momentum=momentum, eps=eps)
     if training and running_mean is not None and x.numel():
-        running_mean._bump()
-        running_var._bump()
+        for t in (running_mean, running_var):
+            t._bump()
+            write_back(t)   # a slice of another tensor: the parent too (on cuda, where slices are copies)
     return y
