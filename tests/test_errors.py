@@ -85,6 +85,10 @@ def test_gradcheck_reports_a_wrong_gradient():
     x = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
     with pytest.raises(tg.GradcheckError, match=r"inputs\[0\].*analytic"):
         tg.gradcheck(lambda t: BadSquare.apply(t), [x])
+    with pytest.raises(tg.GradcheckError, match=r"fast mode.*random direction"):
+        tg.gradcheck(lambda t: BadSquare.apply(t), [x], fast_mode=True)
+    assert tg.gradcheck(lambda t, u: (t * t * u).sum(), [x, tg.tensor([0.5, 3.0], dtype=tg.float64,
+                                                                      requires_grad=True)], fast_mode=True)
     with pytest.raises(TypeError, match="float64"):
         tg.gradcheck(lambda t: t * 2, [tg.ones(2, requires_grad=True)])
 
