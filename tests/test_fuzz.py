@@ -9,8 +9,8 @@ the NumPy reference (and, for float64 contiguous inputs, ``tg.gradcheck``); with
 in torch and compares everything with it. Where the reference (or torch) raises, tinygradnb must raise
 ValueError, TypeError, IndexError or RuntimeError; ``test_bad_calls`` checks that for generated bad calls.
 
-``run``, ``check`` and ``check_bad`` take a ``device`` for the tinygradnb tensors (torch stays on the CPU):
-tests/cuda/test_fuzz.py runs these tables on ``cuda``.
+The tests take the ``device`` fixture (tests/conftest.py): the tinygradnb tensors live on it, torch's stay on the
+CPU. Each test draws its cases through ``fuzz``, with fewer examples on ``cuda`` (Numba's simulator is slow there).
 """
 import functools
 import operator
@@ -30,6 +30,7 @@ except ImportError:  # the NumPy references still run; the torch comparisons are
 
 FUZZ = settings(max_examples=50, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
+FEW = {50: 20, 150: 40}     # examples on cuda for a test's examples on cpu
 ERRORS = (ValueError, TypeError, IndexError, RuntimeError)
 FLOATS = ("float32", "float64")
 NUMS = FLOATS + ("int64",)
@@ -324,6 +325,16 @@ def check(case, device="cpu"):
                         close(g, tgr, a.dtype, f"gradient of the {a} input vs torch", GRAD_TOL)
 
 
+def fuzz(device, strategy, test=check, examples=50):
+    """``test(case, device)`` for the cases Hypothesis draws from ``strategy``: ``examples`` of them on the CPU,
+    fewer (``FEW``) on other devices."""
+    @settings(FUZZ, max_examples=examples if device == "cpu" else FEW.get(examples, examples))
+    @given(case=strategy)
+    def run_cases(case):
+        test(case, device)
+    run_cases()
+
+
 # ----------------------------------------------------------------------------------------------- element-wise
 @st.composite
 def broadcast_shapes(draw, n):
@@ -440,10 +451,8 @@ ELEMENTWISE = {
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
-@FUZZ
-@given(data=st.data())
-def test_elementwise(name, data):
-    check(data.draw(ELEMENTWISE[name], label=name))
+def test_elementwise(name, device):
+    fuzz(device, ELEMENTWISE[name])
 
 
 # ----------------------------------------------------------------------------------------------- reductions
@@ -505,10 +514,8 @@ REDUCTIONS = {
 
 
 @pytest.mark.parametrize("name", REDUCTIONS)
-@FUZZ
-@given(data=st.data())
-def test_reductions(name, data):
-    check(data.draw(REDUCTIONS[name], label=name))
+def test_reductions(name, device):
+    fuzz(device, REDUCTIONS[name])
 
 
 # ----------------------------------------------------------------------------------------------- matmul
@@ -525,10 +532,8 @@ def matmul_case(draw):
     return Case("x @ y", lambda m, x, y: x @ y, np.matmul, [a, b], dt)
 
 
-@FUZZ
-@given(case=matmul_case())
-def test_matmul(case):
-    check(case)
+def test_matmul(device):
+    fuzz(device, matmul_case())
 
 
 # ----------------------------------------------------------------------------------------------- indexing
@@ -664,24 +669,29 @@ def setitem_case(draw):
     return Case(f"x[{show_key(comps)}] = {vdesc}", fn, ref, [x], x.dtype, writes=True)
 
 
-@settings(FUZZ, max_examples=150)
-@given(case=getitem_case())
-def test_getitem(case):
-    check(case)
+def test_getitem(device):
+    fuzz(device, getitem_case(), examples=150)
 
 
-@settings(FUZZ, max_examples=150)
-@given(case=setitem_case())
-def test_setitem(case):
-    check(case)
+def test_setitem(device):
+    fuzz(device, setitem_case(), examples=150)
 
 
-def test_torch_placement_of_advanced_indices():
+def test_torch_placement_of_advanced_indices(device):
     """PyTorch's placement rules where NumPy's differ: an int selects first (``[0, :, [1, 2]]`` keeps the list's
     axis in place), and an Ellipsis standing for no axes does not separate two index arrays."""
-    assert tg.zeros(2, 3, 4, 5)[0, :, [1, 2]].shape == (3, 2, 5)
-    assert tg.zeros(2, 3, 4, 5)[0, :, tg.tensor([1, 2]), :].shape == (3, 2, 5)
-    assert tg.zeros(4, 2, 2)[:, [0, 1], ..., [0, 1]].shape == (4, 2)
+    x = tg.arange(120, device=device).reshape(2, 3, 4, 5)
+    a = np.arange(120).reshape(2, 3, 4, 5)
+    got = x[0, :, [1, 2]]
+    assert got.shape == (3, 2, 5) and got.device == device
+    np.testing.assert_array_equal(got.numpy(), a[0][:, [1, 2]])
+    got = x[0, :, tg.tensor([1, 2], device=device), :]
+    assert got.shape == (3, 2, 5)
+    np.testing.assert_array_equal(got.numpy(), a[0][:, [1, 2], :])
+    y = tg.arange(16, device=device).reshape(4, 2, 2)
+    got = y[:, [0, 1], ..., [0, 1]]
+    assert got.shape == (4, 2)
+    np.testing.assert_array_equal(got.numpy(), np.arange(16).reshape(4, 2, 2)[:, [0, 1], [0, 1]])
 
 
 # ----------------------------------------------------------------------------------------------- shape ops
@@ -786,10 +796,8 @@ SHAPE_OPS = {
 
 
 @pytest.mark.parametrize("name", SHAPE_OPS)
-@FUZZ
-@given(data=st.data())
-def test_shape_ops(name, data):
-    check(data.draw(SHAPE_OPS[name], label=name))
+def test_shape_ops(name, device):
+    fuzz(device, SHAPE_OPS[name])
 
 
 # ----------------------------------------------------------------------------------------------- nn.functional
@@ -874,10 +882,8 @@ FUNCTIONAL = {
 
 
 @pytest.mark.parametrize("name", FUNCTIONAL)
-@FUZZ
-@given(data=st.data())
-def test_functional(name, data):
-    check(data.draw(FUNCTIONAL[name], label=name))
+def test_functional(name, device):
+    fuzz(device, FUNCTIONAL[name])
 
 
 # ----------------------------------------------------------------------------------------------- bad calls
@@ -970,7 +976,5 @@ def check_bad(desc, fn, device="cpu"):
 
 
 @pytest.mark.parametrize("name", BAD_CALLS)
-@settings(FUZZ, max_examples=4)
-@given(data=st.data())
-def test_bad_calls(name, data):
-    check_bad(*data.draw(BAD_CALLS[name], label=name))
+def test_bad_calls(name, device):
+    fuzz(device, BAD_CALLS[name], lambda call, device: check_bad(*call, device), examples=4)
