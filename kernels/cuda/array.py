@@ -105,12 +105,14 @@ def _broadcast_shapes(*shapes):
 # ----------------------------------------------------------------------------- allocation and conversion
 @jit
 def _fill(out, v):
+    """out[i] = v."""
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
         out[i] = v
 
 
 @jit
 def _cast(a, out):
+    """out[i] = a[i] converted to out's dtype (float → int truncates toward zero)."""
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
         out[i] = a[i]
 
@@ -178,6 +180,7 @@ def full(shape, fill_value, dtype=None):
 
 @jit
 def _arange(out, start, step):
+    """out[i] = start + i·step."""
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
         out[i] = start + i * step
 

@@ -25,6 +25,7 @@ _BINARY = {}
 def _make_binary(name, op):
     @jit(name=f"_binary_{name}")
     def kernel(a, b, out, nd, shape, sa, sb):
+        """out[i] = op(a[Σ_d c_d·sa_d], b[Σ_d c_d·sb_d]) with c the coordinates of i in ``shape``."""
         for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
             ia, ib = _offsets(i, nd, shape, sa, sb)
             out[i] = op(a[ia], b[ib])
@@ -51,21 +52,25 @@ def _binary(name, x, y, out_dtype=None, compute_dtype=None):
 
 @cuda.jit(device=True, inline="always")
 def _max_nan(x, y):
+    """max(x, y), NaN when either is."""
     return x if (x > y or x != x) else y
 
 
 @cuda.jit(device=True, inline="always")
 def _min_nan(x, y):
+    """min(x, y), NaN when either is."""
     return x if (x < y or x != x) else y
 
 
 @cuda.jit(device=True, inline="always")
 def _true_div(x, y):
+    """x / y."""
     return x / y
 
 
 @cuda.jit(device=True, inline="always")
 def _pow(x, y):
+    """x ** y."""
     return x ** y
 
 
@@ -284,6 +289,7 @@ def clip(a, lo, hi):
 
 @jit
 def _where(c, x, y, out, nd, shape, sc, sx, sy):
+    """out[i] = x[Σ_d c_d·sx_d] if c[Σ_d c_d·sc_d] else y[Σ_d c_d·sy_d] (c_d: the coordinates of i)."""
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
         ic, ix = _offsets(i, nd, shape, sc, sx)
         _, iy = _offsets(i, nd, shape, sy, sy)

@@ -22,6 +22,7 @@ from .shape import reshape, transpose
 # ----------------------------------------------------------------------------- reductions
 @jit
 def _sum_rows_f(x, out, cols):
+    """out[r] = Σ_j x[r·cols + j], one block per row, in float64 (``block_sum``), rounded once to out's dtype."""
     part = cuda.shared.array(ROW_THREADS, float64)
     t = cuda.threadIdx.x
     for r in range(cuda.blockIdx.x, out.size, cuda.gridDim.x):
@@ -35,6 +36,7 @@ def _sum_rows_f(x, out, cols):
 
 @jit
 def _sum_rows_i(x, out, cols):
+    """out[r] = Σ_j x[r·cols + j], one block per row, in int64 (integers and bools)."""
     part = cuda.shared.array(ROW_THREADS, int64)
     t = cuda.threadIdx.x
     for r in range(cuda.blockIdx.x, out.size, cuda.gridDim.x):

@@ -208,6 +208,7 @@ def _advanced_flat(out, idx, nd, rshape, rstride, bstride, dims, strides, base):
 
 @jit
 def _take(src, idx, out):
+    """out[i] = src[idx[i]] (0 where idx[i] is outside src: a bad index the caller reports)."""
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
         j = idx[i]
         out[i] = src[j] if 0 <= j < src.size else 0
@@ -215,6 +216,7 @@ def _take(src, idx, out):
 
 @jit
 def _put(dst, idx, val):
+    """dst[idx[i]] = val[i] (skipped where idx[i] is outside dst)."""
     for i in range(cuda.grid(1), idx.size, cuda.gridsize(1)):
         j = idx[i]
         if 0 <= j < dst.size:
@@ -223,6 +225,7 @@ def _put(dst, idx, val):
 
 @jit
 def _add_at(dst, idx, val):
+    """dst[idx[i]] += val[i], atomically (repeated indices accumulate; skipped outside dst)."""
     for i in range(cuda.grid(1), idx.size, cuda.gridsize(1)):
         j = idx[i]
         if 0 <= j < dst.size:
