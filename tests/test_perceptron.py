@@ -1,9 +1,9 @@
-"""Rosenblatt's perceptron: the rule by hand, AND/OR/NOT learnt, XOR honestly not, bad inputs."""
+"""Rosenblatt's perceptron on every device: the rule by hand, epochs against a plain-Python reference (edge shapes
+included), AND/OR/NOT learnt, XOR honestly not, bad inputs."""
 import numpy as np
 import pytest
 
 import tinygradnb as tg
-from tinygradnb.device import backend
 from tinygradnb.nn.perceptron import Perceptron, PerceptronFit
 
 X2 = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -21,36 +21,67 @@ def ref_epoch(w, b, X, y, lr):
     return w, b, mistakes
 
 
-def test_epoch_kernel_by_hand_on_and():
+def test_epochs_by_hand_on_and(device):
     # Epoch 1 from w = 0, b = 0: only (1,1) is wrong (score 0 → ŷ = 0): w = (1, 1), b = 1.
     # Epoch 2: (0,0) scores 1 → w unchanged, b = 0; (0,1) scores 1 → w = (1, 0), b = −1; (1,0) scores 0 → right;
     # (1,1) scores 0 → w = (2, 1), b = 0. Three mistakes.
-    k = backend("cpu")
-    w, b = np.zeros(2), np.zeros(1)
-    y = np.array([0, 0, 0, 1], np.int64)
-    assert k.perceptron_epoch_(w, b, X2, y, 1.0) == 1
-    np.testing.assert_array_equal(w, [1.0, 1.0])
-    np.testing.assert_array_equal(b, [1.0])
-    assert k.perceptron_epoch_(w, b, X2, y, 1.0) == 3
-    np.testing.assert_array_equal(w, [2.0, 1.0])
-    np.testing.assert_array_equal(b, [0.0])
+    p = Perceptron(2, dtype=tg.float64, device=device)
+    assert p.weight.device == p.bias.device == device
+    y = [0, 0, 0, 1]
+    assert p.fit(X2, y, epochs=1).mistakes == [1]
+    np.testing.assert_array_equal(p.weight.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(p.bias.numpy(), [1.0])
+    assert p.fit(X2, y, epochs=1).mistakes == [3]
+    np.testing.assert_array_equal(p.weight.numpy(), [2.0, 1.0])
+    np.testing.assert_array_equal(p.bias.numpy(), [0.0])
     # scores w·x + b = 0, 1, 2, 3: only (0,0) is at or below the threshold
-    np.testing.assert_array_equal(k.perceptron_predict(w, b, X2), [0, 1, 1, 1])
+    pred = p.predict(X2)
+    assert pred.device == device and pred.dtype == tg.int64 and pred.tolist() == [0, 1, 1, 1]
+
+
+def _problem(n, d, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = (X @ rng.normal(size=d) + 0.3 > 0).astype(np.int64)
+    return X, y
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_epoch_kernel_matches_reference_on_random_data(dtype):
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(50, 4)).astype(dtype)
-    y = (X @ np.array([1.0, -2.0, 0.5, 0.0]) > 0.3).astype(np.int64)
-    w, b = np.zeros(4, dtype), np.zeros(1, dtype)
-    rw, rb = np.zeros(4), 0.0
-    for _ in range(5):
-        m = backend("cpu").perceptron_epoch_(w, b, X, y, 0.5)
-        rw, rb, rm = ref_epoch(rw, rb, X.astype(np.float64), y, 0.5)
-        assert m == rm
-        np.testing.assert_allclose(w, rw, rtol=1e-6, atol=1e-6)
-        np.testing.assert_allclose(b, [rb], rtol=1e-6, atol=1e-6)
+@pytest.mark.parametrize("n,d", [(50, 4), (9, 5), (1, 1), (12, 70), (0, 3)])  # d = 70 > the simulator's 32 threads
+def test_epochs_match_reference(n, d, dtype, device):
+    """Epoch by epoch, continuing from the weights with a new learning rate each time: the mistakes, w and b of
+    the plain-Python rule; no sample (n = 0) is an epoch without mistakes."""
+    if device != "cpu" and n > 12:
+        pytest.skip("a device epoch walks the samples one by one (slow under the simulator): the small shapes")
+    X, y = _problem(n, d)
+    X = X.astype(dtype)
+    p = Perceptron(d, dtype=dtype, device=device)
+    rw, rb = np.zeros(d), 0.0
+    for lr in (1.0, 0.5, 0.25):
+        fit = p.fit(tg.tensor(X, device=device), tg.tensor(y, device=device), lr=lr, epochs=1)
+        rw, rb, rm = ref_epoch(rw, rb, X.astype(np.float64), y, lr)
+        assert fit.mistakes == [rm] and fit.converged == (rm == 0)
+        assert p.weight.dtype == dtype and p.weight.device == device and p.bias.shape == (1,)
+        np.testing.assert_allclose(p.weight.numpy(), rw, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(p.bias.numpy(), [rb], rtol=1e-6, atol=1e-6)
+    pred = p.predict(X)
+    assert pred.dtype == tg.int64 and pred.shape == (n,) and pred.device == device
+    np.testing.assert_array_equal(pred.numpy(), (X.astype(np.float64) @ rw + rb > 0).astype(np.int64))
+
+
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float64])
+@pytest.mark.parametrize("n,d", [(45, 6), (1, 1), (0, 3)])   # 45 > 32 threads: the grid-stride loop
+def test_predict_is_the_threshold_of_the_score(n, d, dtype, device):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(n, d))
+    w, b = rng.normal(size=d), rng.normal(size=1)
+    p = Perceptron(d, dtype=dtype, device=device)
+    p.weight.copy_(tg.tensor(w))                          # a CPU tensor, cast and copied to the device
+    p.bias.copy_(tg.tensor(b))
+    pred = p.predict(X)
+    assert pred.dtype == tg.int64 and pred.shape == (n,) and pred.device == device
+    w, b = p.weight.numpy().astype(np.float64), p.bias.numpy().astype(np.float64)
+    np.testing.assert_array_equal(pred.numpy(), (X.astype(np.dtype(dtype)).astype(np.float64) @ w + b > 0))
 
 
 @pytest.mark.parametrize("name,X,y", [
@@ -59,8 +90,8 @@ def test_epoch_kernel_matches_reference_on_random_data(dtype):
     ("NAND", X2, [1, 1, 1, 0]),
     ("NOT", np.array([[0.0], [1.0]]), [1, 0]),
 ])
-def test_learns_linearly_separable_gates(name, X, y):
-    p = Perceptron(X.shape[1])
+def test_learns_linearly_separable_gates(name, X, y, device):
+    p = Perceptron(X.shape[1], device=device)
     fit = p.fit(X, y)
     assert isinstance(fit, PerceptronFit)
     assert fit.converged and fit.mistakes[-1] == 0 and fit.epochs == len(fit.mistakes) < 100
@@ -70,17 +101,17 @@ def test_learns_linearly_separable_gates(name, X, y):
     assert p.fit(X, y).epochs == 1
 
 
-def test_fails_honestly_on_xor():
-    p = Perceptron(2)
-    fit = p.fit(X2, [0, 1, 1, 0], epochs=50)
-    assert not fit.converged and fit.epochs == 50 and len(fit.mistakes) == 50 and min(fit.mistakes) > 0
+def test_fails_honestly_on_xor(device):
+    p = Perceptron(2, device=device)
+    fit = p.fit(X2, [0, 1, 1, 0], epochs=12)
+    assert not fit.converged and fit.epochs == 12 and len(fit.mistakes) == 12 and min(fit.mistakes) > 0
     assert p.predict(X2).tolist() != [0, 1, 1, 0]
 
 
-def test_fit_matches_reference_and_accepts_tensors_and_bool_labels():
-    X = tg.tensor(X2, dtype=tg.float32)
-    p = Perceptron(2)
-    fit = p.fit(X, tg.tensor([False, True, True, True]), lr=0.5, epochs=20)
+def test_fit_matches_reference_and_accepts_tensors_and_bool_labels(device):
+    X = tg.tensor(X2, dtype=tg.float32, device=device)
+    p = Perceptron(2, device=device)
+    fit = p.fit(X, tg.tensor([False, True, True, True], device=device), lr=0.5, epochs=20)
     w, b, ms = np.zeros(2), 0.0, []
     for _ in range(20):
         w, b, m = ref_epoch(w, b, X2, [0, 1, 1, 1], 0.5)
@@ -91,11 +122,22 @@ def test_fit_matches_reference_and_accepts_tensors_and_bool_labels():
     np.testing.assert_allclose(p.weight.numpy(), w)
     np.testing.assert_allclose(p.bias.numpy(), [b])
     assert set(p.state_dict()) == {"weight", "bias"} and not p.weight.requires_grad
-    np.testing.assert_allclose(p(X).numpy(), X2 @ w + b)  # forward gives the score w·x + b
+    score = p(X)                                          # forward gives the score w·x + b
+    assert score.device == device
+    np.testing.assert_allclose(score.numpy(), X2 @ w + b)
 
 
-def test_bad_inputs():
-    p = Perceptron(2)
+def test_converges_on_separable_data_from_a_cpu_array(device):
+    X = np.array([[2, 1], [-1, -2], [1, 2], [-2, -1], [3, 3], [-3, -3]], np.float64)
+    y = np.array([1, 0, 1, 0, 1, 0], np.int64)
+    p = Perceptron(2, dtype=tg.float64, device=device)
+    fit = p.fit(tg.tensor(X), y, epochs=10)              # a CPU tensor and a NumPy array move to the device
+    assert fit.converged and fit.mistakes[0] > 0 and fit.mistakes[-1] == 0
+    np.testing.assert_array_equal(p.predict(X).numpy(), y)
+
+
+def test_bad_inputs(device):
+    p = Perceptron(2, device=device)
     with pytest.raises(ValueError, match=r"labels must be 0 or 1, got 1 other value\(s\) \(e.g. -1\)"):
         p.fit(X2, [0, 1, -1, 0])
     with pytest.raises(ValueError, match=r"labels must be 0 or 1, got 1 other value\(s\) \(e.g. 0.5\)"):
@@ -111,7 +153,7 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="epochs must be an int >= 1, got 0"):
         p.fit(X2, [0, 1, 1, 0], epochs=0)
     with pytest.raises(ValueError, match="n_features must be a positive int, got 0"):
-        Perceptron(0)
+        Perceptron(0, device=device)
     with pytest.raises(TypeError, match="dtype must be float32 or float64, got int64"):
-        Perceptron(2, dtype=tg.int64)
+        Perceptron(2, dtype=tg.int64, device=device)
     np.testing.assert_array_equal(p.weight.numpy(), [0.0, 0.0])  # nothing was trained by the failed calls

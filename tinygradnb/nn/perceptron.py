@@ -84,7 +84,7 @@ class Perceptron(Module):
             raise ValueError(f"Perceptron.fit: y must have shape ({x.shape[0]},) (one label per row of X), got "
                              f"{tuple(y.shape)}")
         yd = y.to(self.weight.device)._data
-        bad = int(b.sum(b.multiply(b.not_equal(yd, 0), b.not_equal(yd, 1))))
+        bad = int(_device.read(self.weight.device, b.sum(b.multiply(b.not_equal(yd, 0), b.not_equal(yd, 1)))))
         if bad:
             raise ValueError(f"Perceptron.fit: labels must be 0 or 1, got {bad} other value(s) (e.g. "
                              f"{_first_bad(b, yd)})")
