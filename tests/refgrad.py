@@ -41,7 +41,7 @@ def check_grad(tg_fn, np_fn, arrays, device="cpu", dtype="float64", rtol=1e-6, a
     """``tg_fn(*tensors)`` on ``device`` (tensors of ``dtype`` that require grad, made from ``arrays``) must equal
     ``np_fn(*arrays)`` (NumPy float64; a tuple of outputs for a tuple), and its gradients under random cotangents
     the central differences of ``np_fn``. Tolerances are for float64; float32 gets at least rtol=atol=1e-4.
-    Returns the outputs (a tuple of Tensors)."""
+    Returns the outputs and the inputs (tuples of Tensors; the inputs hold their ``.grad``)."""
     if np.dtype(dtype) == np.float32:
         rtol, atol = max(rtol, 1e-4), max(atol, 1e-4)
     tensors = [tg.tensor(np.asarray(a), dtype=dtype, device=device, requires_grad=True) for a in arrays]
@@ -54,12 +54,16 @@ def check_grad(tg_fn, np_fn, arrays, device="cpu", dtype="float64", rtol=1e-6, a
     for o, r, c in zip(outs, refs, cots):
         assert o.dtype == dtype and o.device == device and tuple(o.shape) == r.shape, (o.dtype, o.device, o.shape)
         np.testing.assert_allclose(o.numpy(), r, rtol=rtol, atol=atol)
-        term = (o * tg.tensor(c, dtype=dtype, device=device)).sum()
-        loss = term if loss is None else loss + term
-    loss.backward()
+        if len(outs) > 1:
+            term = (o * tg.tensor(c, dtype=dtype, device=device)).sum()
+            loss = term if loss is None else loss + term
+    if loss is None:
+        outs[0].backward(tg.tensor(cots[0], dtype=dtype, device=device))
+    else:
+        loss.backward()
     for i, (t, want) in enumerate(zip(tensors, numeric_vjp(np_fn, arrays, cots))):
         got = np.zeros(want.shape) if t.grad is None else t.grad.numpy()
         assert t.grad is None or (t.grad.dtype == dtype and t.grad.device == device)
         np.testing.assert_allclose(got, want, rtol=max(rtol, 1e-6), atol=max(atol, 1e-7),
                                    err_msg=f"gradient of input {i}")
-    return outs
+    return outs, tuple(tensors)

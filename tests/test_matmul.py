@@ -1,28 +1,39 @@
-"""matmul: the op (all rank cases, broadcasting, gradients, dtypes, errors) and both kernel paths."""
+"""matmul on every device: the op (all rank cases, broadcasting, gradients, dtypes, errors), the named products
+(einsum, mm, bmm, mv, dot, outer) and, on the CPU, each of its kernel paths."""
+import importlib
+
 import numpy as np
 import pytest
 
 import tinygradnb as tg
-from tinygradnb import device
+import tinygradnb.nn.functional as F
+from tinygradnb import device as _device
 from tinygradnb.ops.matmul import matmul
 
-K = device.backend("cpu")  # the flat kernel namespace: matmul, matmul_tiled, matmul_tiled_parallel, matmul_blas
+from refgrad import check_grad
 
-# (shape of a, shape of b): every rank case of np.matmul, with size-1 and broadcast batch dimensions.
+K = _device.backend("cpu")  # the flat kernel namespace: matmul, matmul_tiled, matmul_tiled_parallel, matmul_blas
+
+# (shape of a, shape of b): every rank case of np.matmul, with size-1 and broadcast batch dimensions. Those of
+# RANK_CASES run on every device; MORE_RANK_CASES run on the CPU only, as the device kernels they need (the batched
+# product, its transposes and the sums over broadcast batch dimensions) are those of RANK_CASES, and each case costs
+# a second under the CUDA simulator.
 RANK_CASES = [
     ((3,), (3,)),                 # dot -> 0-d
-    ((1,), (1,)),
     ((4,), (4, 5)),               # vector · matrix
+    ((2, 3, 4), (4, 5)),          # batch only on a
+    ((1, 3, 2), (4, 2, 3)),       # size-1 batch broadcasts
+    ((3,), (2, 3, 4)),            # 1-D with batched
+]
+MORE_RANK_CASES = [
+    ((1,), (1,)),
     ((4, 5), (5,)),               # matrix · vector
     ((2, 3), (3, 4)),
     ((1, 1), (1, 1)),
     ((1, 3), (3, 1)),
     ((2, 3, 4), (2, 4, 5)),       # batched
-    ((2, 3, 4), (4, 5)),          # batch only on a
     ((4, 5), (2, 5, 3)),          # batch only on b
     ((2, 1, 3, 4), (5, 4, 2)),    # batch broadcast (2, 1) x (5,) -> (2, 5)
-    ((1, 3, 2), (4, 2, 3)),       # size-1 batch broadcasts
-    ((3,), (2, 3, 4)),            # 1-D with batched
     ((2, 3, 4), (4,)),
 ]
 
@@ -32,47 +43,47 @@ def rand(shape, dtype=np.float64, seed=0):
 
 
 @pytest.mark.parametrize("sa,sb", RANK_CASES)
-def test_forward_matches_numpy(sa, sb):
-    a, b = rand(sa, seed=1), rand(sb, seed=2)
-    out = matmul(tg.tensor(a), tg.tensor(b))
-    ref = np.matmul(a, b)
-    assert out.shape == ref.shape
-    assert out.dtype == tg.float64
-    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-12)
+def test_forward_and_gradients(sa, sb, device):
+    check_grad(matmul, np.matmul, [rand(sa, seed=1), rand(sb, seed=2)], device)
 
 
-@pytest.mark.parametrize("sa,sb", RANK_CASES)
-def test_gradcheck(sa, sb):
-    a = tg.tensor(rand(sa, seed=3), requires_grad=True)
-    b = tg.tensor(rand(sb, seed=4), requires_grad=True)
-    assert tg.gradcheck(matmul, [a, b])
+@pytest.mark.parametrize("sa,sb", MORE_RANK_CASES)
+def test_forward_and_gradients_of_more_ranks(sa, sb):
+    test_forward_and_gradients(sa, sb, "cpu")
 
 
-def test_gradient_formula_and_one_side():
+def test_gradient_formula_and_one_side(device):
     a, b = rand((2, 3, 4), seed=5), rand((4, 5), seed=6)
-    ta, tb = tg.tensor(a, requires_grad=True), tg.tensor(b)
+    ta, tb = tg.tensor(a, device=device, requires_grad=True), tg.tensor(b, device=device)
     g = rand((2, 3, 5), seed=7)
-    matmul(ta, tb).backward(g)
+    matmul(ta, tb).backward(tg.tensor(g, device=device))
     np.testing.assert_allclose(ta.grad.numpy(), g @ b.T, rtol=1e-12)
     assert tb.grad is None
-    ta2, tb2 = tg.tensor(a), tg.tensor(b, requires_grad=True)
-    matmul(ta2, tb2).backward(g)
+    ta2, tb2 = tg.tensor(a, device=device), tg.tensor(b, device=device, requires_grad=True)
+    matmul(ta2, tb2).backward(tg.tensor(g, device=device))
     np.testing.assert_allclose(tb2.grad.numpy(), np.einsum("bik,bij->kj", a, g), rtol=1e-12)
     assert tb2.grad.shape == (4, 5)
 
 
+def test_non_contiguous_operands(device):
+    # transposed and strided operands (the CUDA backend materialises them) and their gradients
+    a, b = rand((2, 7, 5), seed=4), rand((2, 7, 6), seed=5)
+    check_grad(lambda a, b: matmul(a.transpose(1, 2), b[:, :, ::2]),
+               lambda a, b: np.matmul(a.transpose(0, 2, 1), b[:, :, ::2]), [a, b], device)
+
+
 @pytest.mark.parametrize("sa,sb", [((2, 0), (0, 3)), ((2, 3, 0), (0, 4)), ((0,), (0,))])
-def test_k_zero_gives_zeros(sa, sb):
-    out = matmul(tg.tensor(np.ones(sa)), tg.tensor(np.ones(sb)))
+def test_k_zero_gives_zeros(sa, sb, device):
+    out = matmul(tg.tensor(np.ones(sa), device=device), tg.tensor(np.ones(sb), device=device))
     ref = np.matmul(np.ones(sa), np.ones(sb))
     assert out.shape == ref.shape
     np.testing.assert_array_equal(out.numpy(), np.zeros(ref.shape))
 
 
 @pytest.mark.parametrize("sa,sb", [((0, 3), (3, 4)), ((2, 3), (3, 0)), ((0, 2, 3), (3, 4))])
-def test_empty_outputs_and_their_gradients(sa, sb):
-    a = tg.tensor(np.ones(sa), requires_grad=True)
-    b = tg.tensor(np.ones(sb), requires_grad=True)
+def test_empty_outputs_and_their_gradients(sa, sb, device):
+    a = tg.tensor(np.ones(sa), device=device, requires_grad=True)
+    b = tg.tensor(np.ones(sb), device=device, requires_grad=True)
     out = matmul(a, b)
     assert out.shape == np.matmul(np.ones(sa), np.ones(sb)).shape
     out.sum().backward()
@@ -80,11 +91,40 @@ def test_empty_outputs_and_their_gradients(sa, sb):
     np.testing.assert_array_equal(b.grad.numpy(), np.zeros(sb))
 
 
-def test_float32_forward():
+def test_float32_forward(device):
     a, b = rand((3, 17, 33), np.float32, 8), rand((33, 9), np.float32, 9)
-    out = matmul(tg.tensor(a), tg.tensor(b))
+    out = matmul(tg.tensor(a, device=device), tg.tensor(b, device=device))
     assert out.dtype == tg.float32
     np.testing.assert_allclose(out.numpy(), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+
+
+def _tile(device):
+    """(BM, BK, BN): the CUDA kernel's tile of C and its k-step (the simulator's on the CPU)."""
+    if device != "cuda":
+        return 16, 8, 16
+    G = importlib.import_module("tinygradnb.kernels.cuda.matmul")  # the package's `matmul` is the function
+    # an S × S thread grid with R × R outputs each covers the BM × BN tile; staging covers BM × BK and BK × BN
+    assert G.S * G.S == G.ROW_THREADS and G.BM == G.BN == G.S * G.R
+    assert G._A_LOADS * G.ROW_THREADS >= G.BM * G.BK and G.BK * G.BN == G.BM * G.BK
+    return G.BM, G.BK, G.BN
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+def test_edges_of_several_tiles_and_k_steps(dtype, device):
+    # M, N, K not multiples of the tile, several tiles per batch and several batches striding over the blocks
+    bm, bk, bn = _tile(device)
+    rng = np.random.default_rng(3)
+    if dtype.startswith("int"):
+        a, b = (rng.integers(-50, 50, s).astype(dtype) for s in ((3, 2 * bm + 3, 2 * bk + 5), (2 * bk + 5, bn + 1)))
+    else:
+        a, b = (rng.standard_normal(s).astype(dtype) for s in ((3, 2 * bm + 3, 2 * bk + 5), (2 * bk + 5, bn + 1)))
+    out = matmul(tg.tensor(a, device=device), tg.tensor(b, device=device))
+    assert out.dtype == dtype and out.shape == (3, 2 * bm + 3, bn + 1)
+    if dtype.startswith("int"):
+        np.testing.assert_array_equal(out.numpy(), np.matmul(a, b))
+    else:
+        tol = 1e-5 if dtype == "float32" else 1e-12
+        np.testing.assert_allclose(out.numpy(), np.matmul(a.astype(np.float64), b), rtol=tol, atol=tol)
 
 
 # torch 2.13 does not promote in matrix products: every mix of float32, float64, int32 and int64, in every rank
@@ -97,8 +137,8 @@ MIXES = [("float32", "float64"), ("float64", "float32"), ("int64", "float32"), (
 @pytest.mark.parametrize("da,db", MIXES)
 @pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
                                    ((5, 2, 3), (5, 3, 4)), ((2, 3), (5, 3, 4))])
-def test_error_mixed_dtypes(da, db, sa, sb):
-    a, b = tg.ones(*sa, dtype=da), tg.ones(*sb, dtype=db)
+def test_error_mixed_dtypes(da, db, sa, sb, device):
+    a, b = tg.ones(*sa, dtype=da, device=device), tg.ones(*sb, dtype=db, device=device)
     msg = rf"matmul: a has dtype {da} but b has dtype {db}; expected both to have the same dtype"
     with pytest.raises(RuntimeError, match=msg):
         matmul(a, b)
@@ -106,16 +146,16 @@ def test_error_mixed_dtypes(da, db, sa, sb):
         a @ b
 
 
-def test_error_mixed_dtypes_quotes_pytorch_and_records_nothing():
-    a = tg.ones(2, 3, requires_grad=True)
+def test_error_mixed_dtypes_quotes_pytorch_and_records_nothing(device):
+    a = tg.ones(2, 3, requires_grad=True, device=device)
     with pytest.raises(RuntimeError, match=r"expected m1 and m2 to have the same dtype, but got: float != double\); "
                                            r"convert one with \.to\(dtype\)"):
-        a @ tg.ones(3, 2, dtype=tg.float64)
+        a @ tg.ones(3, 2, dtype=tg.float64, device=device)
     with pytest.raises(RuntimeError, match=r"but got: long int != int\)"):
-        tg.ones(2, 3, dtype=tg.int64) @ tg.ones(3, 2, dtype=tg.int32)
+        tg.ones(2, 3, dtype=tg.int64, device=device) @ tg.ones(3, 2, dtype=tg.int32, device=device)
     assert a.grad is None
     # an explicit conversion is the way to mix them (the gradient returns in each input's dtype)
-    b = tg.tensor(rand((3, 2), np.float64, 11), requires_grad=True)
+    b = tg.tensor(rand((3, 2), np.float64, 11), requires_grad=True, device=device)
     (a.to(tg.float64) @ b).sum().backward()
     assert a.grad.dtype == tg.float32 and b.grad.dtype == tg.float64
 
@@ -123,32 +163,32 @@ def test_error_mixed_dtypes_quotes_pytorch_and_records_nothing():
 @pytest.mark.parametrize("dt", ["int32", "int64"])
 @pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
                                    ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4))])
-def test_integer_matmul_keeps_its_dtype(dt, sa, sb):
+def test_integer_matmul_keeps_its_dtype(dt, sa, sb, device):
     # torch 2.13 (CPU): int64 @ int64 -> int64, int32 @ int32 -> int32, exact, in every rank case
     a = np.random.default_rng(0).integers(-9, 9, sa).astype(dt)
     b = np.random.default_rng(1).integers(-9, 9, sb).astype(dt)
-    out = matmul(tg.tensor(a), tg.tensor(b))
+    out = matmul(tg.tensor(a, device=device), tg.tensor(b, device=device))
     assert out.dtype == dt and out.shape == np.matmul(a, b).shape
     np.testing.assert_array_equal(out.numpy(), np.matmul(a, b))
 
 
-def test_integer_matmul_is_exact_beyond_float64():
-    a = tg.full((2, 3), 2**40 + 1, dtype=tg.int64)
-    b = tg.full((3, 2), 2**12 + 3, dtype=tg.int64)
+def test_integer_matmul_is_exact_beyond_float64(device):
+    a = tg.full((2, 3), 2**40 + 1, dtype=tg.int64, device=device)
+    b = tg.full((3, 2), 2**12 + 3, dtype=tg.int64, device=device)
     np.testing.assert_array_equal((a @ b).numpy(), np.full((2, 2), 3 * (2**40 + 1) * (2**12 + 3), np.int64))
 
 
-def test_array_operand_is_converted():
+def test_array_operand_is_converted(device):
     a = rand((2, 3), seed=12)
     b = rand((3, 2), seed=13)
-    np.testing.assert_allclose(matmul(tg.tensor(a), b).numpy(), a @ b, rtol=1e-12)
+    np.testing.assert_allclose(matmul(tg.tensor(a, device=device), b).numpy(), a @ b, rtol=1e-12)
     # the array keeps its own dtype, so the same-dtype rule applies to it
     with pytest.raises(RuntimeError, match=r"matmul: a has dtype float32 but b has dtype float64"):
-        matmul(tg.tensor(a.astype(np.float32)), b)
+        matmul(tg.tensor(a.astype(np.float32), device=device), b)
 
 
-def test_no_grad_records_nothing():
-    a = tg.tensor(rand((2, 2)), requires_grad=True)
+def test_no_grad_records_nothing(device):
+    a = tg.tensor(rand((2, 2)), requires_grad=True, device=device)
     with tg.no_grad():
         out = matmul(a, a)
     assert not out.requires_grad and out.is_leaf
@@ -179,52 +219,61 @@ def test_kernel_crossing_block_boundaries():
         np.testing.assert_allclose(path(a, b), a @ b, rtol=1e-12, atol=1e-11)
 
 
+@pytest.mark.parametrize("name", ["matmul", "matmul_tiled", "matmul_tiled_parallel", "matmul_blas"])
+def test_every_kernel_name_of_the_device_multiplies(name, device):
+    """Each device's kernels offer the CPU's four matmul names (the op calls ``matmul``; on cuda the other three
+    are the same tiled kernel)."""
+    x, y = rand((2, 5, 7), seed=1), rand((2, 7, 3), seed=2)
+    out = getattr(_device.backend(device), name)(tg.tensor(x, device=device)._data, tg.tensor(y, device=device)._data)
+    np.testing.assert_allclose(_device.read(device, out), x @ y, rtol=1e-12, atol=1e-12)
+
+
 # ----------------------------------------------------------------------------- errors
 # torch 2.13 raises RuntimeError for every shape that cannot be multiplied ("both arguments to matmul need to be at
 # least 1D", "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)", batch sizes that do not match) and
 # TypeError for a Python number (``x @ 2.0``).
-def test_error_0d_a():
+def test_error_0d_a(device):
     with pytest.raises(RuntimeError, match=r"matmul: a is 0-d"):
-        matmul(tg.tensor(2.0), tg.tensor(np.ones(3)))
+        matmul(tg.tensor(2.0, device=device), tg.tensor(np.ones(3), device=device))
 
 
-def test_error_0d_b():
+def test_error_0d_b(device):
     with pytest.raises(RuntimeError, match=r"matmul: b is 0-d"):
-        matmul(tg.tensor(np.ones(3)), tg.tensor(2.0))
+        matmul(tg.tensor(np.ones(3), device=device), tg.tensor(2.0, device=device))
 
 
 @pytest.mark.parametrize("scalar", [2.0, 3, True, np.float32(2.0), None])
-def test_error_python_number_operand(scalar):
+def test_error_python_number_operand(scalar, device):
     with pytest.raises(TypeError, match=r"matmul: b must be a Tensor or an array, got"):
-        matmul(tg.ones(2, 2), scalar)
+        matmul(tg.ones(2, 2, device=device), scalar)
     with pytest.raises(TypeError, match=r"matmul: b must be a Tensor or an array"):
-        tg.ones(2, 2) @ scalar
+        tg.ones(2, 2, device=device) @ scalar
     with pytest.raises(TypeError, match=r"matmul: a must be a Tensor or an array"):
-        scalar @ tg.ones(2, 2)
+        scalar @ tg.ones(2, 2, device=device)
 
 
-def test_error_inner_mismatch():
+def test_error_inner_mismatch(device):
     msg = (r"matmul: a has shape \(2, 3\) and b has shape \(4, 5\): inner dimensions 3 and 4 differ "
            r"\(expected a\[\.\.\., k\] and b\[\.\.\., k, n\]; "
            r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)\)")
     with pytest.raises(RuntimeError, match=msg):
-        matmul(tg.tensor(np.ones((2, 3))), tg.tensor(np.ones((4, 5))))
+        matmul(tg.tensor(np.ones((2, 3)), device=device), tg.tensor(np.ones((4, 5)), device=device))
 
 
-def test_error_inner_mismatch_vectors():
+def test_error_inner_mismatch_vectors(device):
     with pytest.raises(RuntimeError, match=r"inner dimensions 3 and 4 differ"):
-        matmul(tg.tensor(np.ones(3)), tg.tensor(np.ones(4)))
+        matmul(tg.tensor(np.ones(3), device=device), tg.tensor(np.ones(4), device=device))
 
 
-def test_error_batch_does_not_broadcast():
+def test_error_batch_does_not_broadcast(device):
     with pytest.raises(RuntimeError, match=r"a has shape \(2, 3, 4\) and b has shape \(3, 4, 5\): batch dimensions "
                                            r"\(2,\) and \(3,\) do not broadcast"):
-        matmul(tg.tensor(np.ones((2, 3, 4))), tg.tensor(np.ones((3, 4, 5))))
+        matmul(tg.tensor(np.ones((2, 3, 4)), device=device), tg.tensor(np.ones((3, 4, 5)), device=device))
 
 
-def test_error_bool():
+def test_error_bool(device):
     with pytest.raises(TypeError, match=r"matmul: a has dtype bool"):
-        matmul(tg.tensor(np.ones((2, 2), bool)), tg.tensor(np.ones((2, 2))))
+        matmul(tg.tensor(np.ones((2, 2), bool), device=device), tg.tensor(np.ones((2, 2)), device=device))
 
 
 def test_error_no_tensor():
@@ -233,53 +282,76 @@ def test_error_no_tensor():
 
 
 # ---------------------------------------------------------------------------------------------------- named products
-EINSUM = [("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]),
-          ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]), ("i,j->ij", [(3,), (4,)]), ("ij->ji", [(2, 3)]),
-          ("ij->", [(2, 3)]), ("ij,ij->i", [(2, 3), (2, 3)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
-          ("ij,jk", [(2, 3), (3, 4)]), ("abc,cd->abd", [(2, 3, 4), (4, 5)]), ("ij,kj->ikj", [(2, 3), (4, 3)]),
-          ("i,i->", [(3,), (3,)]), ("ijk,k->ij", [(2, 3, 0), (0,)])]
+# EINSUM on every device, MORE_EINSUM on the CPU only (the same device kernels: products, transposes, sums)
+EINSUM = [("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+          ("ijk,k->ij", [(2, 3, 0), (0,)])]
+MORE_EINSUM = [("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]), ("i,j->ij", [(3,), (4,)]),
+               ("ij->ji", [(2, 3)]), ("ij->", [(2, 3)]), ("ij,ij->i", [(2, 3), (2, 3)]), ("ij,jk", [(2, 3), (3, 4)]),
+               ("abc,cd->abd", [(2, 3, 4), (4, 5)]), ("ij,kj->ikj", [(2, 3), (4, 3)]), ("i,i->", [(3,), (3,)])]
+
+
+@pytest.mark.parametrize("eq,shapes", MORE_EINSUM, ids=[e for e, _ in MORE_EINSUM])
+def test_einsum_against_numpy_more(eq, shapes):
+    test_einsum_against_numpy(eq, shapes, "cpu")
 
 
 @pytest.mark.parametrize("eq,shapes", EINSUM, ids=[e for e, _ in EINSUM])
-def test_einsum_against_numpy(eq, shapes):
+def test_einsum_against_numpy(eq, shapes, device):
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(s) for s in shapes]
-    out = tg.einsum(eq, *[tg.tensor(a) for a in arrays])
+    check_grad(lambda *xs: tg.einsum(eq, *xs), lambda *xs: np.einsum(eq, *xs), arrays, device)
     want = np.einsum(eq, *arrays)
+    out = tg.einsum(eq, [tg.tensor(a, device=device) for a in arrays])      # operands as one list
     assert out.shape == want.shape
     np.testing.assert_allclose(out.numpy(), want, rtol=1e-12, atol=1e-12)
-    assert tg.gradcheck(lambda *xs: tg.einsum(eq, *xs), [tg.tensor(a, requires_grad=True) for a in arrays])
-    assert tg.einsum(eq, [tg.tensor(a) for a in arrays]).shape == want.shape      # operands as one list
 
 
-def test_einsum_errors():
-    a = tg.ones(2, 3)
+def test_einsum_errors(device):
+    a = tg.ones(2, 3, device=device)
     with pytest.raises(ValueError, match="operand"):
         tg.einsum("ij,jk->ik", a)
     with pytest.raises(ValueError, match="do not match"):
         tg.einsum("ijk->i", a)
     with pytest.raises(RuntimeError, match="size 3 and 2"):
-        tg.einsum("ij,jk->ik", a, tg.ones(2, 2))
+        tg.einsum("ij,jk->ik", a, tg.ones(2, 2, device=device))
     with pytest.raises(ValueError, match="ellipsis"):
         tg.einsum("...j->j", a)
     with pytest.raises(ValueError, match="diagonal"):
-        tg.einsum("ii->i", tg.ones(2, 2))
+        tg.einsum("ii->i", tg.ones(2, 2, device=device))
 
 
-def test_mm_bmm_mv_dot_outer_follow_torch():
+def test_mm_bmm_mv_dot_outer_follow_torch(device):
     rng = np.random.default_rng(1)
     a, b, v, w = (rng.standard_normal(s) for s in ((2, 3), (3, 4), (3,), (3,)))
-    ta, tb, tv, tw = (tg.tensor(x, requires_grad=True) for x in (a, b, v, w))
+    ta, tb, tv, tw = (tg.tensor(x, requires_grad=True, device=device) for x in (a, b, v, w))
     np.testing.assert_allclose(tg.mm(ta, tb).numpy(), a @ b)
     np.testing.assert_allclose(ta.mv(tv).numpy(), a @ v)
     assert tg.dot(tv, tw).shape == () and np.isclose(tg.dot(tv, tw).item(), v @ w)
     np.testing.assert_allclose(tv.outer(tw).numpy(), np.outer(v, w))
     x, y = rng.standard_normal((2, 2, 3)), rng.standard_normal((2, 3, 4))
-    np.testing.assert_allclose(tg.bmm(tg.tensor(x), tg.tensor(y)).numpy(), x @ y)
-    assert tg.gradcheck(lambda p, q: tg.outer(p, q) + tg.dot(p, q), [tv, tw])
+    np.testing.assert_allclose(tg.bmm(tg.tensor(x, device=device), tg.tensor(y, device=device)).numpy(), x @ y)
+    check_grad(lambda p, q: tg.outer(p, q) + tg.dot(p, q), lambda p, q: np.outer(p, q) + p @ q, [v, w], device)
     # torch 2.13: RuntimeError for wrong ranks, no broadcasting in mm/bmm, unequal dot lengths
-    for bad in (lambda: tg.mm(ta, tv), lambda: tg.bmm(tg.ones(2, 2, 3), tg.ones(1, 3, 4)),
-                lambda: tg.mv(ta, tb), lambda: tg.dot(tv, tg.ones(2, dtype=tg.float64)),
+    for bad in (lambda: tg.mm(ta, tv),
+                lambda: tg.bmm(tg.ones(2, 2, 3, device=device), tg.ones(1, 3, 4, device=device)),
+                lambda: tg.mv(ta, tb), lambda: tg.dot(tv, tg.ones(2, dtype=tg.float64, device=device)),
                 lambda: tg.outer(ta, tv)):
         with pytest.raises(RuntimeError):
             bad()
+
+
+def test_linear_mixed_dtypes_raise_and_integer_products_keep_their_dtype(device):
+    """torch 2.13: linear of float32 with an int64 weight raises RuntimeError; int64 @ int64 and an int64 linear
+    give exact int64 results (here beyond float64's 53 bits)."""
+    a = tg.ones(2, 3, device=device)
+    with pytest.raises(RuntimeError, match="linear: input has dtype float32 but weight has dtype int64"):
+        F.linear(a, tg.ones(4, 3, dtype=tg.int64, device=device))
+    x = np.arange(6, dtype=np.int64).reshape(2, 3) * (2**30 + 1)
+    w = np.arange(12, dtype=np.int64).reshape(4, 3) - 5
+    xd, wd = tg.tensor(x, device=device), tg.tensor(w, device=device)
+    mm = xd @ wd.T
+    assert mm.dtype == tg.int64 and mm.device == device
+    np.testing.assert_array_equal(mm.numpy(), x @ w.T)
+    lin = F.linear(xd, wd, tg.tensor(np.arange(4, dtype=np.int64), device=device))
+    assert lin.dtype == tg.int64
+    np.testing.assert_array_equal(lin.numpy(), x @ w.T + np.arange(4))
