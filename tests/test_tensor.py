@@ -441,3 +441,16 @@ def test_gradients_follow_the_edges_recorded_at_forward():
     y.backward()
     assert x.grad is None and w.grad.tolist() == [1.0, 1.0, 1.0]
     assert (w * 2).grad_fn.needs_input_grad == (True, False)
+
+
+def test_numpy_scalars_keep_their_dtype_as_in_torch():
+    # torch 2.13: a NumPy scalar is a 0-d array; in a list, each element has a dtype (Python float float32, int
+    # int64, NumPy scalars their own) and the widest of the highest category wins
+    cases = [(np.float64(1.5), tg.float64), (np.float32(1.5), tg.float32), (np.int32(3), tg.int32),
+             (np.bool_(True), tg.bool), ([np.float64(1.5)], tg.float64), ([np.float64(1), 2.0], tg.float64),
+             ([np.float32(1), 2], tg.float32), ([np.int32(1), 2], tg.int64), ([np.int32(1), np.int32(2)], tg.int32),
+             ([[np.float64(1)], [2.0]], tg.float64), ([1, 2.5], tg.float32), ([True, 2], tg.int64), ([], tg.float32),
+             ([tg.tensor(1.5, dtype=tg.float64)], tg.float64)]
+    for data, dtype in cases:
+        assert tg.tensor(data).dtype == dtype, (data, tg.tensor(data).dtype)
+    assert tg.tensor(np.float64(0.1)).item() == 0.1

@@ -254,6 +254,37 @@ def _release(ctx):
     ctx.name = lambda: name
 
 
+def _sequence_dtype(data):
+    """PyTorch's dtype for a nested list of numbers: each element has a dtype (a Python float float32, an int
+    int64, a bool bool; a NumPy scalar or a 0-d Tensor its own), and the result is the widest of the highest
+    category (bool < integer < floating), so ``[np.float64(1), 2.0]`` is float64 and ``[np.int32(1)]`` int32.
+    None where the list holds something else, or nothing."""
+    best, rank = None, -1
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+            continue
+        if isinstance(x, (np.generic, Tensor)):           # before float: np.float64 is a float subclass
+            if np.ndim(x):
+                return None
+            d = np.dtype(x.dtype)
+        elif isinstance(x, bool):
+            d = bool_
+        elif isinstance(x, int):
+            d = int64
+        elif isinstance(x, float):
+            d = float32
+        else:
+            return None
+        r = "biuf".index(d.kind) if d.kind in "biuf" else 3
+        r = 2 if r == 1 else r                       # signed and unsigned integers are one category
+        if r > rank or (r == rank and d.itemsize > best.itemsize):
+            best, rank = d, r
+    return best
+
+
 class Tensor:
     """An n-dimensional array on a device, with an optional gradient (PyTorch's ``torch.Tensor`` in small)."""
 
@@ -310,14 +341,17 @@ class Tensor:
             if dev != "cuda":
                 src = np.asarray(_device.read("cuda", src))
             arr = b.copy(src) if dtype is None or src.dtype == dtype else b.astype(src, dtype)
-        elif isinstance(data, np.ndarray) or dtype is not None:
+        elif isinstance(data, (np.ndarray, np.generic)) or dtype is not None:
             arr = np.array(data, dtype=dtype)
             if arr.dtype not in _SUPPORTED:
                 arr = np.array(arr, dtype=as_dtype(arr.dtype, "data"))
             arr = b.asarray(arr)
         else:
             arr = np.array(data)
-            if arr.dtype.kind == "f":
+            seq = _sequence_dtype(data) if arr.dtype.kind in "biuf" and isinstance(data, (list, tuple)) else None
+            if seq is not None:
+                arr = arr.astype(as_dtype(seq, "data"), copy=False)
+            elif arr.dtype.kind == "f":
                 arr = arr.astype(float32)
             elif arr.dtype.kind in "iu":
                 arr = arr.astype(int64)
