@@ -37,14 +37,29 @@ def device(request):
     return request.param
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "device_sample(k): of a parametrized test's cases, every one runs on the CPU "
+                                       "and one in k (a deterministic spread) on the other devices")
+
+
+def _kept(item, root, counters):
+    device = getattr(item, "callspec", None) and item.callspec.params.get("device")
+    if "cpu" not in DEVICES and not device and not str(item.fspath).startswith(root):
+        return False                      # a device-only run keeps the tests that take `device`, and tests/cuda
+    mark = item.get_closest_marker("device_sample")
+    if mark is None or device in (None, "cpu"):
+        return True
+    key = (item.module.__name__, item.originalname, device)
+    counters[key] = counters.get(key, -1) + 1
+    return counters[key] % mark.args[0] == 0
+
+
 def pytest_collection_modifyitems(config, items):
-    if "cpu" in DEVICES:
-        return
     root = os.path.join(os.path.dirname(__file__), "cuda")
+    counters = {}
     keep, drop = [], []
     for item in items:
-        on_device = "device" in getattr(item, "fixturenames", ()) or str(item.fspath).startswith(root)
-        (keep if on_device else drop).append(item)
+        (keep if _kept(item, root, counters) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

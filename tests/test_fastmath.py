@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tinygradnb.kernels.cpu import fastmath as fm
-from tinygradnb.kernels.cpu import softmax as sk
+from tinygradnb.kernels.cpu import loss as sk
 from tinygradnb.kernels.cpu import norm as nk
 
 F32 = np.finfo(np.float32)

@@ -12,7 +12,7 @@ from .shape import *  # noqa: F403
 from .random import *  # noqa: F403
 from .matmul import *  # noqa: F403
 from .activation import *  # noqa: F403
-from .softmax import *  # noqa: F403
+from .loss import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .embedding import *  # noqa: F403
 from .dropout import *  # noqa: F403

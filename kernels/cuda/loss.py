@@ -1,5 +1,5 @@
 """Softmax along the last axis, its log, the fused softmax–cross-entropy, and the MSE / BCE-with-logits losses on
-the GPU — the ``@cuda.jit`` twins of kernels/cpu/softmax.py, with the same names, arguments and equations.
+the GPU — the ``@cuda.jit`` twins of kernels/cpu/loss.py, with the same names, arguments and equations.
 
 The lecture's softmax(z_i) = exp(z_i) / Σ_j exp(z_j) turns a row of scores into a probability distribution; its
 cross-entropy ℓ = −Σ_k y_k log ŷ_k with a one-hot y is, for label c, ℓ = −log softmax(z)_c = logsumexp(z) − z_c;
