@@ -2,17 +2,17 @@
 
 ``tinygradnb.device.backend("cpu")`` returns this module. A GPU backend exports the same names.
 """
-from .array import *  # noqa: F403
-from .elementwise import *  # noqa: F403
-from .reduce import *  # noqa: F403
-from .shape import *  # noqa: F403
-from .random import *  # noqa: F403
-from .matmul import *  # noqa: F403
-from .activation import *  # noqa: F403
-from .loss import *  # noqa: F403
-from .norm import *  # noqa: F403
-from .embedding import *  # noqa: F403
-from .dropout import *  # noqa: F403
-from .optim import *  # noqa: F403
-from .perceptron import *  # noqa: F403
-from .rnn import *  # noqa: F403
+from .array import *
+from .elementwise import *
+from .reduce import *
+from .shape import *
+from .random import *
+from .matmul import *
+from .activation import *
+from .loss import *
+from .norm import *
+from .embedding import *
+from .dropout import *
+from .optim import *
+from .perceptron import *
+from .rnn import *
