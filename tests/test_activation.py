@@ -3,10 +3,9 @@ device of the ``device`` fixture (tests/conftest.py).
 
 The CUDA simulator runs each thread as a Python thread and a launch costs milliseconds, so on ``cuda`` each op's
 check_op takes one of CUDA_SHAPES (in turn over the ops) without tg.gradcheck (two launches per element plus a
-graph); the gradients there are checked by test_float32_noncontiguous_and_empty (36 points against NumPy's central
-differences, more elements than the simulator's 2 blocks of 16 threads, so the kernels' grid-stride loops run) and
-by the infinities and kinks tests (against torch's values), as on cpu, where check_op also gradchecks every op at
-every shape of SHAPES."""
+graph); the gradients there are checked by test_float32_noncontiguous_and_empty (16 points against NumPy's central
+differences) and by the infinities and kinks tests (against torch's values), as on cpu, where check_op also
+gradchecks every op at every shape of SHAPES; test_past_one_launch makes the kernels' grid-stride loops run."""
 import math
 import warnings
 
@@ -461,19 +460,40 @@ def test_activation_modules_follow_torch():
 
 @pytest.mark.parametrize("name,fn,ref", OPS + NEW_OPS, ids=[o[0] for o in OPS + NEW_OPS])
 def test_float32_noncontiguous_and_empty(name, fn, ref, device):
-    # float32 through a transposed (non-contiguous) 6 x 6 view of 35 points in [-4.7, 4.5] and 25.0 (past softplus'
-    # threshold; none at a kink): more elements than the simulator's 2 blocks of 16 threads, so on cuda every
-    # kernel's grid-stride loop runs a second round. The gradient for an upstream g against g times NumPy's central
-    # difference of ref in float64 (the ops are element-wise).
-    a = np.append(np.linspace(-4.7, 4.5, 35), 25.0).reshape(6, 6)
+    # float32 through a transposed (non-contiguous) 4 x 4 view of 15 points in [-4.7, 4.5] and 25.0 (past softplus'
+    # threshold; none at a kink), the gradient for an upstream g against g times NumPy's central difference of ref
+    # in float64 (the ops are element-wise)
+    a = np.append(np.linspace(-4.7, 4.5, 15), 25.0).reshape(4, 4)
     x = tg.tensor(a, dtype=tg.float32, requires_grad=True, device=device)
     y = fn(x.T)
-    assert y.dtype == tg.float32 and y.shape == (6, 6) and y.device == device
+    assert y.dtype == tg.float32 and y.shape == (4, 4) and y.device == device
     np.testing.assert_allclose(y.numpy(), ref(a.T), rtol=2e-6, atol=2e-6)
-    g = np.random.default_rng(1).standard_normal((6, 6))
+    g = np.random.default_rng(1).standard_normal((4, 4))
     y.backward(tg.tensor(g, dtype=tg.float32, device=device))
-    assert x.grad.dtype == tg.float32 and x.grad.shape == (6, 6)
+    assert x.grad.dtype == tg.float32 and x.grad.shape == (4, 4)
     want_grad = g * (ref(a.T + 1e-6) - ref(a.T - 1e-6)) / 2e-6
     np.testing.assert_allclose(x.grad.numpy().T, want_grad, rtol=2e-6, atol=2e-6)
     y = fn(tg.zeros(2, 0, 3, dtype=tg.float64, device=device))      # nothing to launch on cuda
     assert y.shape == (2, 0, 3) and y.device == device
+
+
+# the kernels of every number of scalar parameters (0 to 3: relu, leaky_relu, softplus, elu), all made by the same
+# two launchers (kernels/cuda/_launch.py: map_kernel forward, zip_kernel backward)
+PAST_ONE_LAUNCH = [o for o in OPS + NEW_OPS if o[0] in ("relu", "leaky_relu_0.2", "softplus_beta2", "elu_alpha0.5")]
+
+
+@pytest.mark.parametrize("name,fn,ref", PAST_ONE_LAUNCH, ids=[o[0] for o in PAST_ONE_LAUNCH])
+@pytest.mark.parametrize("dtype", [tg.float64, tg.float32], ids=str)
+def test_past_one_launch(name, fn, ref, dtype, device):
+    # 40 elements: more than the simulator's 2 blocks of 16 threads, so on cuda each thread's grid-stride loop runs
+    # a second round, forward and backward
+    a = np.linspace(-4.9, 4.9, 40)
+    x = tg.tensor(a, dtype=dtype, requires_grad=True, device=device)
+    y = fn(x)
+    f32 = dict(rtol=2e-6, atol=2e-6)
+    tol, grad_tol = (dict(rtol=1e-10, atol=1e-12), dict(rtol=1e-7, atol=1e-8)) if dtype == tg.float64 else (f32, f32)
+    np.testing.assert_allclose(y.numpy(), ref(a), **tol)
+    g = np.random.default_rng(2).standard_normal(40)
+    y.backward(tg.tensor(g, dtype=dtype, device=device))
+    want_grad = g * (ref(a + 1e-6) - ref(a - 1e-6)) / 2e-6
+    np.testing.assert_allclose(x.grad.numpy(), want_grad, **grad_tol)
