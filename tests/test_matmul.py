@@ -20,13 +20,13 @@ K = _device.backend("cpu")  # the flat kernel namespace: matmul, matmul_tiled, m
 # a second under the CUDA simulator.
 RANK_CASES = [
     ((3,), (3,)),                 # dot -> 0-d
-    ((4,), (4, 5)),               # vector · matrix
-    ((2, 3, 4), (4, 5)),          # batch only on a
     ((1, 3, 2), (4, 2, 3)),       # size-1 batch broadcasts
     ((3,), (2, 3, 4)),            # 1-D with batched
 ]
 MORE_RANK_CASES = [
     ((1,), (1,)),
+    ((4,), (4, 5)),               # vector · matrix
+    ((2, 3, 4), (4, 5)),          # batch only on a
     ((4, 5), (5,)),               # matrix · vector
     ((2, 3), (3, 4)),
     ((1, 1), (1, 1)),
@@ -111,15 +111,16 @@ def _tile(device):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
 def test_edges_of_several_tiles_and_k_steps(dtype, device):
-    # M, N, K not multiples of the tile, several tiles per batch and several batches striding over the blocks
+    # M, N, K not multiples of the tile, several tiles and k-steps per batch, more tiles than blocks
     bm, bk, bn = _tile(device)
     rng = np.random.default_rng(3)
+    sa, sb = (2, bm + 3, 2 * bk + 5), (2 * bk + 5, bn + 1)
     if dtype.startswith("int"):
-        a, b = (rng.integers(-50, 50, s).astype(dtype) for s in ((3, 2 * bm + 3, 2 * bk + 5), (2 * bk + 5, bn + 1)))
+        a, b = (rng.integers(-50, 50, s).astype(dtype) for s in (sa, sb))
     else:
-        a, b = (rng.standard_normal(s).astype(dtype) for s in ((3, 2 * bm + 3, 2 * bk + 5), (2 * bk + 5, bn + 1)))
+        a, b = (rng.standard_normal(s).astype(dtype) for s in (sa, sb))
     out = matmul(tg.tensor(a, device=device), tg.tensor(b, device=device))
-    assert out.dtype == dtype and out.shape == (3, 2 * bm + 3, bn + 1)
+    assert out.dtype == dtype and out.shape == (2, bm + 3, bn + 1)
     if dtype.startswith("int"):
         np.testing.assert_array_equal(out.numpy(), np.matmul(a, b))
     else:
@@ -160,9 +161,7 @@ def test_error_mixed_dtypes_quotes_pytorch_and_records_nothing(device):
     assert a.grad.dtype == tg.float32 and b.grad.dtype == tg.float64
 
 
-@pytest.mark.parametrize("dt", ["int32", "int64"])
-@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
-                                   ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4))])
+@pytest.mark.parametrize("dt,sa,sb", [("int32", (3,), (3,)), ("int64", (2, 3), (5, 3, 4))])
 def test_integer_matmul_keeps_its_dtype(dt, sa, sb, device):
     # torch 2.13 (CPU): int64 @ int64 -> int64, int32 @ int32 -> int32, exact, in every rank case
     a = np.random.default_rng(0).integers(-9, 9, sa).astype(dt)
@@ -170,6 +169,13 @@ def test_integer_matmul_keeps_its_dtype(dt, sa, sb, device):
     out = matmul(tg.tensor(a, device=device), tg.tensor(b, device=device))
     assert out.dtype == dt and out.shape == np.matmul(a, b).shape
     np.testing.assert_array_equal(out.numpy(), np.matmul(a, b))
+
+
+@pytest.mark.parametrize("dt", ["int32", "int64"])
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+                                   ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4))])
+def test_integer_matmul_keeps_its_dtype_more(dt, sa, sb):
+    test_integer_matmul_keeps_its_dtype(dt, sa, sb, "cpu")
 
 
 def test_integer_matmul_is_exact_beyond_float64(device):
@@ -283,10 +289,10 @@ def test_error_no_tensor():
 
 # ---------------------------------------------------------------------------------------------------- named products
 # EINSUM on every device, MORE_EINSUM on the CPU only (the same device kernels: products, transposes, sums)
-EINSUM = [("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
-          ("ijk,k->ij", [(2, 3, 0), (0,)])]
-MORE_EINSUM = [("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]), ("i,j->ij", [(3,), (4,)]),
-               ("ij->ji", [(2, 3)]), ("ij->", [(2, 3)]), ("ij,ij->i", [(2, 3), (2, 3)]), ("ij,jk", [(2, 3), (3, 4)]),
+EINSUM = [("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]), ("ijk,k->ij", [(2, 3, 0), (0,)])]
+MORE_EINSUM = [("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]), ("ij,jk->ik", [(2, 3), (3, 4)]),
+               ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]), ("i,j->ij", [(3,), (4,)]), ("ij->ji", [(2, 3)]),
+               ("ij->", [(2, 3)]), ("ij,ij->i", [(2, 3), (2, 3)]), ("ij,jk", [(2, 3), (3, 4)]),
                ("abc,cd->abd", [(2, 3, 4), (4, 5)]), ("ij,kj->ikj", [(2, 3), (4, 3)]), ("i,i->", [(3,), (3,)])]
 
 
