@@ -5,9 +5,10 @@ both libraries (``fn(m, *tensors)`` with ``m`` = tinygradnb or torch), its NumPy
 (float32 / float64 / int64 / bool, contiguous or a non-contiguous view made by tinygradnb ops on a bigger tensor,
 with 0-size, 1-size and 0-d shapes) and the result dtype PyTorch's promotion rules give. ``check`` compares the
 forward values, shape and dtype, and the gradients of the inputs' base tensors against central differences of
-the NumPy reference (and, for float64 contiguous inputs, ``tg.gradcheck``); with torch it also runs the same call
-in torch and compares everything with it. Where the reference (or torch) raises, tinygradnb must raise
-ValueError, TypeError, IndexError or RuntimeError; ``test_bad_calls`` checks that for generated bad calls.
+the NumPy reference (and, for float64 contiguous inputs, ``tg.gradcheck``, in fast mode off the CPU); with torch it
+also runs the same call in torch and compares everything with it. Where the reference (or torch) raises,
+tinygradnb must raise ValueError, TypeError, IndexError or RuntimeError; ``test_bad_calls`` checks that for
+generated bad calls.
 
 The tests take the ``device`` fixture (tests/conftest.py): the tinygradnb tensors live on it, torch's stay on the
 CPU. Each test draws its cases through ``fuzz``, with fewer examples on ``cuda`` (Numba's simulator is slow there).
@@ -311,7 +312,7 @@ def check(case, device="cpu"):
                     all(a.dtype == "float64" and a.layout == "contiguous" for a in case.args if a.grad):
                 m = lib(tg, device)
                 tensors = [m.tensor(a.values.astype(a.dtype), requires_grad=a.grad) for a in case.args]
-                assert tg.gradcheck(lambda *xs: case.fn(m, *xs), tensors)
+                assert tg.gradcheck(lambda *xs: case.fn(m, *xs), tensors, fast_mode=device != "cpu")
         if torch is not None:
             t_outs, t_dts, t_grads, t_bases = run(torch, case)
             assert dts == t_dts, f"result dtype {dts}, torch gives {t_dts}"
