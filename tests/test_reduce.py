@@ -14,37 +14,7 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 import tinygradnb as tg
 import tinygradnb.nn.functional as F
-from opcheck import check_op, inputs
-from refgrad import check_grad
-
-
-def on(device, cpu, cuda):
-    """The case a test runs on the cpu, or the smaller one it runs on cuda."""
-    return cpu if device == "cpu" else cuda
-
-
-def grad_ok(tg_fn, np_fn, arrays, device):
-    """tg_fn's float64 gradient at ``arrays`` is right: by gradcheck on the cpu; on another device against central
-    differences of the NumPy reference ``np_fn`` (refgrad.check_grad: one backward pass on the device instead of
-    gradcheck's 2N forward passes, which are slow under the simulator)."""
-    if device == "cpu":
-        return tg.gradcheck(tg_fn, [tg.tensor(a, requires_grad=True) for a in arrays])
-    check_grad(tg_fn, np_fn, arrays, device=device, rtol=1e-10, atol=1e-12)
-    return True
-
-
-def check(tg_fn, np_fn, *shapes, device, grad=True, arrays=None, seed=0, rtol32=1e-5, atol32=1e-5):
-    """``check_op`` on ``device`` (forward against NumPy float64, in float64 and float32; gradcheck), its gradient
-    by ``grad_ok`` off the cpu."""
-    arrays = arrays if arrays is not None else inputs(shapes, seed=seed)
-    if device == "cpu" or not grad:
-        return check_op(tg_fn, np_fn, arrays=arrays, grad=grad, rtol32=rtol32, atol32=atol32, device=device)
-    out = check_grad(tg_fn, np_fn, arrays, device=device, rtol=1e-10, atol=1e-12)[0]
-    out32 = tg_fn(*[tg.tensor(a.astype(np.float32), device=device) for a in arrays])
-    assert out32.dtype == tg.float32 and out32.device == device
-    np.testing.assert_allclose(out32.numpy(), np.asarray(np_fn(*arrays), dtype=np.float64), rtol=rtol32,
-                               atol=atol32)
-    return out
+from opcheck import check_op, grad_ok, inputs, on
 
 
 AXES = [(axis, keepdims) for axis in (None, 0, 1, -1, (0, 2), (0, 1, 2)) for keepdims in (False, True)]
@@ -58,8 +28,8 @@ def test_reductions(name, device):
     ref = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
            "var": lambda a, axis, keepdims: np.var(a, axis=axis, keepdims=keepdims, ddof=1)}[name]
     for axis, keepdims in on(device, AXES, CUDA_AXES):
-        check(lambda x: getattr(x, name)(axis=axis, keepdims=keepdims),
-              lambda x: ref(x, axis=axis, keepdims=keepdims), on(device, (2, 3, 4), (2, 3, 2)), device=device)
+        check_op(lambda x: getattr(x, name)(axis=axis, keepdims=keepdims),
+                 lambda x: ref(x, axis=axis, keepdims=keepdims), on(device, (2, 3, 4), (2, 3, 2)), device=device)
 
 
 def test_long_rows_integers_bools_views_and_infinities(device):
@@ -322,12 +292,12 @@ def test_std_and_logsumexp(dim, device):
     i = DIMS.index(dim)                 # cuda: one keepdim, correction and spelling per dim, in turn
     for keepdim in on(device, (False, True), (i % 2 == 1,)):
         for corr in on(device, (0, 1, 2), (i % 3,)):
-            check(lambda x: tg.std(x, dim=dim, keepdim=keepdim, correction=corr),
-                  lambda a: np.std(a, axis=dim, keepdims=keepdim, ddof=corr), shape, device=device)
+            check_op(lambda x: tg.std(x, dim=dim, keepdim=keepdim, correction=corr),
+                     lambda a: np.std(a, axis=dim, keepdims=keepdim, ddof=corr), shape, device=device)
         if dim is None:
             continue
         for lse in on(device, (tg.logsumexp, tg.Tensor.logsumexp), ((tg.logsumexp, tg.Tensor.logsumexp)[i % 2],)):
-            check(lambda x: lse(x, dim, keepdim=keepdim), lambda a: _np_lse(a, dim, keepdim), shape, device=device)
+            check_op(lambda x: lse(x, dim, keepdim=keepdim), lambda a: _np_lse(a, dim, keepdim), shape, device=device)
 
 
 def test_std_and_logsumexp_edge_cases_match_torch(device):
@@ -383,8 +353,8 @@ NORM_DIMS = [(dim, keepdim) for dim in (None, 1, (0, 2)) for keepdim in (False, 
 def test_norm_forward_and_grad(p, device):
     i = NORMS.index(p)                  # cuda: one dim and keepdim per p, in turn
     for dim, keepdim in on(device, NORM_DIMS, [NORM_DIMS[i % len(NORM_DIMS)]]):
-        check(lambda x: tg.norm(x, p, dim, keepdim), lambda a: _np_norm(a, p, dim, keepdim),
-              on(device, (2, 3, 4), (2, 3, 2)), grad=p != 0, device=device)
+        check_op(lambda x: tg.norm(x, p, dim, keepdim), lambda a: _np_norm(a, p, dim, keepdim),
+                 on(device, (2, 3, 4), (2, 3, 2)), grad=p != 0, device=device)
 
 
 def test_norm_gradients_at_zero_and_ties_match_torch(device):
@@ -442,14 +412,14 @@ def test_any_all(name, device):
 
 @pytest.mark.parametrize("dim", [0, 1, -1])
 def test_cumsum_cumprod_forward_and_grad(dim, device):
-    check(lambda x: tg.cumsum(x, dim), lambda a: np.cumsum(a, axis=dim), (3, 4, 5), device=device)
-    check(lambda x: x.cumprod(dim), lambda a: np.cumprod(a, axis=dim), (3, 4, 5), device=device)
+    check_op(lambda x: tg.cumsum(x, dim), lambda a: np.cumsum(a, axis=dim), (3, 4, 5), device=device)
+    check_op(lambda x: x.cumprod(dim), lambda a: np.cumprod(a, axis=dim), (3, 4, 5), device=device)
     rng = np.random.default_rng(4)
     a = rng.uniform(-2, 2, (3, 4, 5))
     a[0, 0, 0] = a[1, 2, 3] = a[1, 2, 1] = 0.0
     a[2, :, 2] = 0.0
     a[:, 1, 4] = 0.0
-    check(lambda x: tg.cumprod(x, dim), lambda b: np.cumprod(b, axis=dim), arrays=[a], device=device)  # at zeros
+    check_op(lambda x: tg.cumprod(x, dim), lambda b: np.cumprod(b, axis=dim), arrays=[a], device=device)  # at zeros
 
 
 def _np_cumprod_grad(x, g, axis):
@@ -528,11 +498,11 @@ def _np_sort(a, axis, descending):
 def test_sort_argsort_topk_forward_and_grad(dim, descending, device):
     shape = on(device, (3, 4, 5), (2, 3, 3))
     if device == "cpu" or not descending:                           # cuda: sort ascending, topk descending
-        check(lambda x: tg.sort(x, dim, descending).values, lambda a: _np_sort(a, dim, descending)[0], shape,
-              device=device)
+        check_op(lambda x: tg.sort(x, dim, descending).values, lambda a: _np_sort(a, dim, descending)[0], shape,
+                 device=device)
     if device == "cpu" or descending:
-        check(lambda x: x.topk(2, dim, largest=descending).values,
-              lambda a: np.take(_np_sort(a, dim, descending)[0], [0, 1], axis=dim), shape, device=device)
+        check_op(lambda x: x.topk(2, dim, largest=descending).values,
+                 lambda a: np.take(_np_sort(a, dim, descending)[0], [0, 1], axis=dim), shape, device=device)
     rng = np.random.default_rng(5)
     a = np.round(rng.normal(size=shape) * 2) / 2                   # ties
     a[0, 0, 0] = a[1, 1, 1] = a[1, 2, 1] = np.nan
@@ -612,22 +582,22 @@ def _np_cos(a, b, axis, eps):
 def test_cosine_similarity_and_normalize(dim, device):
     rng = np.random.default_rng(6)
     a, b = rng.normal(size=(3, 4)), rng.normal(size=(1, 4))
-    check(lambda x, y: F.cosine_similarity(x, y, dim), lambda x, y: _np_cos(x, y, dim, 1e-8), arrays=[a, b],
-          device=device)
+    check_op(lambda x, y: F.cosine_similarity(x, y, dim), lambda x, y: _np_cos(x, y, dim, 1e-8), arrays=[a, b],
+             device=device)
     # a binding eps is outside the gradient (torch's clamp_min_ under no_grad): values only here, torch's
     # gradients in the test below (cuda: for dim 1 only)
     if device == "cpu" or dim == 1:
-        check(lambda x, y: F.cosine_similarity(x, y, dim, eps=0.5), lambda x, y: _np_cos(x, y, dim, 0.5),
-              arrays=[a * 0.1, b], grad=False, device=device)
+        check_op(lambda x, y: F.cosine_similarity(x, y, dim, eps=0.5), lambda x, y: _np_cos(x, y, dim, 0.5),
+                 arrays=[a * 0.1, b], grad=False, device=device)
     # cuda: two of the (p, eps) cases per dim, in turn (p = 2 and 1 with either eps, 3 and inf with one)
     cuda = {0: [(2, 1e-12), (1, 0.3)], 1: [(1, 1e-12), (3, 0.3)], -1: [(np.inf, 1e-12), (2, 0.3)]}[dim]
     for p, eps in on(device, [(p, eps) for p in (2, 1, 3, np.inf) for eps in (1e-12, 0.3)], cuda):
         if eps < 0.1:
-            check(lambda x: F.normalize(x, p, dim), lambda x: x / np.maximum(_np_norm(x, p, dim, True), 1e-12),
-                  arrays=[a], device=device)
+            check_op(lambda x: F.normalize(x, p, dim), lambda x: x / np.maximum(_np_norm(x, p, dim, True), 1e-12),
+                     arrays=[a], device=device)
         else:
-            check(lambda x: F.normalize(x, p, dim, eps=eps),
-                  lambda x: x / np.maximum(_np_norm(x, p, dim, True), eps), arrays=[a * 0.1], device=device)
+            check_op(lambda x: F.normalize(x, p, dim, eps=eps),
+                     lambda x: x / np.maximum(_np_norm(x, p, dim, True), eps), arrays=[a * 0.1], device=device)
 
 
 def test_cosine_similarity_and_normalize_small_norms_match_torch(device):
@@ -656,3 +626,27 @@ def test_cosine_similarity_and_normalize_small_norms_match_torch(device):
         F.cosine_similarity(t([1., 2]), t([1., 2]))                         # dim=1 of 1-D inputs
     with pytest.raises(RuntimeError, match="floating point"):
         F.normalize(t([1, 2]))
+
+
+# ----------------------------------------------------------------------------- prod
+def test_prod_forward_and_grad(device):
+    # the gradient is cumprod's: exact with one and with two zeros in a line
+    a = np.array([[1.5, 0.0, 3.0, -2.0], [2.0, 0.0, 0.0, 1.0], [0.5, -1.0, 2.0, 3.0]])
+    for dim in (None, 0, 1, -1):
+        for keepdim in ((False,) if dim is None else (False, True)):
+            fn = (lambda x: x.prod()) if dim is None else (lambda x: tg.prod(x, dim, keepdim=keepdim))
+            check_op(fn, lambda x: np.prod(x, axis=dim, keepdims=keepdim), arrays=[a], device=device)
+
+
+def test_prod_dtypes_and_edge_cases_match_torch(device):
+    # torch 2.13: integers and bools give int64; an empty product is 1; a 0-d tensor's product over dim 0 is itself
+    x = tg.tensor([[1, 2, 3], [4, 5, 6]], dtype=tg.int32, device=device)
+    assert x.prod().dtype == tg.int64 and x.prod().item() == 720 and x.prod(0).tolist() == [4, 10, 18]
+    assert tg.tensor([[True, False], [True, True]], device=device).prod(1).tolist() == [0, 1]
+    assert tg.prod(tg.tensor([1.0, 2.0], device=device), dtype=tg.float64).dtype == tg.float64
+    assert tg.zeros(2, 0, device=device).prod(1).tolist() == [1.0, 1.0]
+    assert tg.zeros(0, device=device).prod().item() == 1.0
+    assert tg.zeros(2, 0, device=device).prod(1, keepdim=True).shape == (2, 1)
+    assert tg.tensor(3.0, device=device).prod(0).shape == ()
+    with pytest.raises(IndexError, match="dim"):
+        tg.ones(2, 3, device=device).prod(2)

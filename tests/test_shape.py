@@ -11,37 +11,7 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 import tinygradnb as tg
 import tinygradnb.nn.functional as F
-from opcheck import check_op, inputs
-from refgrad import check_grad
-
-
-def on(device, cpu, cuda):
-    """The case a test runs on the cpu, or the smaller one it runs on cuda."""
-    return cpu if device == "cpu" else cuda
-
-
-def grad_ok(tg_fn, np_fn, arrays, device):
-    """tg_fn's float64 gradient at ``arrays`` is right: by gradcheck on the cpu; on another device against central
-    differences of the NumPy reference ``np_fn`` (refgrad.check_grad: one backward pass on the device instead of
-    gradcheck's 2N forward passes, which are slow under the simulator)."""
-    if device == "cpu":
-        return tg.gradcheck(tg_fn, [tg.tensor(a, requires_grad=True) for a in arrays])
-    check_grad(tg_fn, np_fn, arrays, device=device, rtol=1e-10, atol=1e-12)
-    return True
-
-
-def check(tg_fn, np_fn, *shapes, device, grad=True, arrays=None, seed=0, rtol32=1e-5, atol32=1e-5):
-    """``check_op`` on ``device`` (forward against NumPy float64, in float64 and float32; gradcheck), its gradient
-    by ``grad_ok`` off the cpu."""
-    arrays = arrays if arrays is not None else inputs(shapes, seed=seed)
-    if device == "cpu" or not grad:
-        return check_op(tg_fn, np_fn, arrays=arrays, grad=grad, rtol32=rtol32, atol32=atol32, device=device)
-    out = check_grad(tg_fn, np_fn, arrays, device=device, rtol=1e-10, atol=1e-12)[0]
-    out32 = tg_fn(*[tg.tensor(a.astype(np.float32), device=device) for a in arrays])
-    assert out32.dtype == tg.float32 and out32.device == device
-    np.testing.assert_allclose(out32.numpy(), np.asarray(np_fn(*arrays), dtype=np.float64), rtol=rtol32,
-                               atol=atol32)
-    return out
+from opcheck import check_op, grad_ok, inputs, on
 
 
 def _t(a, **kw):
@@ -321,17 +291,17 @@ SHAPE_OPS = [
 
 @pytest.mark.parametrize("name,fn,ref", SHAPE_OPS, ids=[s[0] for s in SHAPE_OPS])
 def test_shape_ops(name, fn, ref, device):
-    check(fn, ref, (2, 3, 4), device=device)
+    check_op(fn, ref, (2, 3, 4), device=device)
 
 
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_concat_and_stack(axis, device):
     a, b, c = inputs([(2, 3), (2, 3), (2, 3)])
-    check(lambda x, y, z: tg.concat([x, y, z], axis), lambda x, y, z: np.concatenate([x, y, z], axis),
-          arrays=[a, b, c], device=device)
-    check(lambda x, y: tg.stack([x, y], axis), lambda x, y: np.stack([x, y], axis), arrays=[a, b], device=device)
-    check(lambda x, y: tg.cat([x, y[:1] if axis == 0 else y], dim=axis),
-          lambda x, y: np.concatenate([x, y[:1] if axis == 0 else y], axis), arrays=[a, b], device=device)
+    check_op(lambda x, y, z: tg.concat([x, y, z], axis), lambda x, y, z: np.concatenate([x, y, z], axis),
+             arrays=[a, b, c], device=device)
+    check_op(lambda x, y: tg.stack([x, y], axis), lambda x, y: np.stack([x, y], axis), arrays=[a, b], device=device)
+    check_op(lambda x, y: tg.cat([x, y[:1] if axis == 0 else y], dim=axis),
+             lambda x, y: np.concatenate([x, y[:1] if axis == 0 else y], axis), arrays=[a, b], device=device)
 
 
 def test_gather_repeated_indices_accumulate(device):
@@ -430,8 +400,8 @@ def test_split_chunk_unbind_errors(device):
 
 # ----------------------------------------------------------------------------- repeat, repeat_interleave
 def test_repeat_against_numpy(device):
-    check(lambda t: t.repeat(2, 1, 3), lambda a: np.tile(a, (2, 1, 3)), (2, 3), device=device)
-    check(lambda t: t.repeat((1, 2)), lambda a: np.tile(a, (1, 2)), (3, 2), device=device)
+    check_op(lambda t: t.repeat(2, 1, 3), lambda a: np.tile(a, (2, 1, 3)), (2, 3), device=device)
+    check_op(lambda t: t.repeat((1, 2)), lambda a: np.tile(a, (1, 2)), (3, 2), device=device)
     z = tg.zeros(2, 3, device=device)
     assert z.repeat(0, 2).shape == (0, 6)                                   # torch 2.13
     assert tg.tensor(1.0, device=device).repeat(3).tolist() == [1.0, 1.0, 1.0]
@@ -445,12 +415,12 @@ def test_repeat_against_numpy(device):
 
 
 def test_repeat_interleave_against_numpy(device):
-    check(lambda t: tg.repeat_interleave(t, 2), lambda a: np.repeat(a, 2), (2, 3), device=device)
-    check(lambda t: t.repeat_interleave(3, dim=1), lambda a: np.repeat(a, 3, axis=1), (2, 3), device=device)
-    check(lambda t: tg.repeat_interleave(t, _t([1, 2, 0], device=t.device), dim=1),
-          lambda a: np.repeat(a, [1, 2, 0], axis=1), (2, 3), device=device)
-    check(lambda t: tg.repeat_interleave(t, _t([2], dtype=tg.int32, device=t.device), dim=0),
-          lambda a: np.repeat(a, 2, axis=0), (2, 3), device=device)
+    check_op(lambda t: tg.repeat_interleave(t, 2), lambda a: np.repeat(a, 2), (2, 3), device=device)
+    check_op(lambda t: t.repeat_interleave(3, dim=1), lambda a: np.repeat(a, 3, axis=1), (2, 3), device=device)
+    check_op(lambda t: tg.repeat_interleave(t, _t([1, 2, 0], device=t.device), dim=1),
+             lambda a: np.repeat(a, [1, 2, 0], axis=1), (2, 3), device=device)
+    check_op(lambda t: tg.repeat_interleave(t, _t([2], dtype=tg.int32, device=t.device), dim=0),
+             lambda a: np.repeat(a, 2, axis=0), (2, 3), device=device)
 
     def t(data, **kw):
         return tg.tensor(data, device=device, **kw)
@@ -474,15 +444,15 @@ def test_repeat_interleave_against_numpy(device):
 
 # ----------------------------------------------------------------------------- expand_as, flip, roll
 def test_expand_as_flip_roll_against_numpy(device):
-    check(lambda t: t.expand_as(tg.zeros(3, 2, 4, device=t.device)) * 1.0, lambda a: np.broadcast_to(a, (3, 2, 4)),
-          (2, 1), device=device)
-    check(lambda t: tg.flip(t, (0, 2)), lambda a: a[::-1, :, ::-1], (2, 3, 4), device=device)
-    check(lambda t: t.flip(1), lambda a: a[:, ::-1], (2, 3), device=device)
-    check(lambda t: t.flip(-1, 0), lambda a: a[::-1, ::-1], (2, 3), device=device)
-    check(lambda t: tg.roll(t, 1), lambda a: np.roll(a, 1), (2, 3), device=device)
-    check(lambda t: tg.roll(t, (1, -1), (0, 1)), lambda a: np.roll(a, (1, -1), (0, 1)), (2, 3), device=device)
-    check(lambda t: t.roll(-7, 1), lambda a: np.roll(a, -7, 1), (2, 3), device=device)
-    check(lambda t: tg.roll(t, (1, 2), (1, 1)), lambda a: np.roll(a, 3, 1), (2, 4), device=device)
+    check_op(lambda t: t.expand_as(tg.zeros(3, 2, 4, device=t.device)) * 1.0, lambda a: np.broadcast_to(a, (3, 2, 4)),
+             (2, 1), device=device)
+    check_op(lambda t: tg.flip(t, (0, 2)), lambda a: a[::-1, :, ::-1], (2, 3, 4), device=device)
+    check_op(lambda t: t.flip(1), lambda a: a[:, ::-1], (2, 3), device=device)
+    check_op(lambda t: t.flip(-1, 0), lambda a: a[::-1, ::-1], (2, 3), device=device)
+    check_op(lambda t: tg.roll(t, 1), lambda a: np.roll(a, 1), (2, 3), device=device)
+    check_op(lambda t: tg.roll(t, (1, -1), (0, 1)), lambda a: np.roll(a, (1, -1), (0, 1)), (2, 3), device=device)
+    check_op(lambda t: t.roll(-7, 1), lambda a: np.roll(a, -7, 1), (2, 3), device=device)
+    check_op(lambda t: tg.roll(t, (1, 2), (1, 1)), lambda a: np.roll(a, 3, 1), (2, 4), device=device)
     one = tg.tensor(1.0, device=device)
     assert tg.flip(one, (0,)).item() == 1.0 and tg.flip(tg.ones(2, 3, device=device), []).shape == (2, 3)
     assert tg.roll(tg.zeros(0, 3, device=device), 1, 0).shape == (0, 3) and tg.roll(one, 1).item() == 1.0
@@ -515,8 +485,8 @@ def test_expand_as_flip_roll_errors(device):
 # ----------------------------------------------------------------------------- triu, tril, eye
 def test_triu_tril_against_numpy(device):
     for k in on(device, (0, 1, -1, 10, -10), (1, -1)):         # cuda: k only moves the mask's diagonal
-        check(lambda t: tg.triu(t, k), lambda a: np.triu(a, k), (3, 4), device=device)
-        check(lambda t: t.tril(k), lambda a: np.tril(a, k), (2, 4, 3), device=device)
+        check_op(lambda t: tg.triu(t, k), lambda a: np.triu(a, k), (3, 4), device=device)
+        check_op(lambda t: t.tril(k), lambda a: np.tril(a, k), (2, 4, 3), device=device)
     ones = tg.ones(2, 2, dtype=tg.bool, device=device)
     assert tg.triu(ones).tolist() == [[True, True], [False, True]] and tg.triu(ones).dtype == tg.bool   # torch 2.13
     assert tg.tril(tg.arange(4, device=device).reshape(2, 2)).dtype == tg.int64
@@ -571,10 +541,10 @@ def raises_at_read(device, match, fn):
 
 
 def test_gather_against_numpy(device):
-    check(lambda t: tg.gather(t, 1, _t(IDX, device=t.device)), lambda a: np.take_along_axis(a, IDX, 1), (2, 4),
-          device=device)
-    check(lambda t: t.gather(0, _t(IDX[:, :2].T, device=t.device)), lambda a: np.take_along_axis(a, IDX[:, :2].T, 0),
-          (3, 2), device=device)
+    check_op(lambda t: tg.gather(t, 1, _t(IDX, device=t.device)), lambda a: np.take_along_axis(a, IDX, 1), (2, 4),
+             device=device)
+    check_op(lambda t: t.gather(0, _t(IDX[:, :2].T, device=t.device)), lambda a: np.take_along_axis(a, IDX[:, :2].T, 0),
+             (3, 2), device=device)
 
     def t(data, **kw):
         return tg.tensor(data, device=device, **kw)
@@ -595,14 +565,14 @@ def test_gather_against_numpy(device):
 
 
 def test_scatter_and_scatter_add_against_numpy(device):
-    check(lambda t, s: tg.scatter(t, 1, _t(IDX[:, 1:], device=t.device), s),
-          lambda a, s: _scatter_np(a, 1, IDX[:, 1:], s), (2, 4), (2, 3), device=device)
-    check(lambda t, s: t.scatter_add(1, _t(IDX, device=t.device), s), lambda a, s: _scatter_np(a, 1, IDX, s, add=True),
-          (2, 4), (2, 3), device=device)
-    check(lambda t: tg.scatter(t, 0, _t([[0, 1], [2, 0]], device=t.device), value=2.5),
-          lambda a: _scatter_np(a, 0, np.array([[0, 1], [2, 0]]), np.full((2, 2), 2.5)), (3, 2), device=device)
-    check(lambda t: t.scatter(0, _t([[1]], device=t.device), 7),
-          lambda a: _scatter_np(a, 0, np.array([[1]]), np.full((1, 1), 7)), (3, 2), device=device)
+    check_op(lambda t, s: tg.scatter(t, 1, _t(IDX[:, 1:], device=t.device), s),
+             lambda a, s: _scatter_np(a, 1, IDX[:, 1:], s), (2, 4), (2, 3), device=device)
+    check_op(lambda t, s: t.scatter_add(1, _t(IDX, device=t.device), s),
+             lambda a, s: _scatter_np(a, 1, IDX, s, add=True), (2, 4), (2, 3), device=device)
+    check_op(lambda t: tg.scatter(t, 0, _t([[0, 1], [2, 0]], device=t.device), value=2.5),
+             lambda a: _scatter_np(a, 0, np.array([[0, 1], [2, 0]]), np.full((2, 2), 2.5)), (3, 2), device=device)
+    check_op(lambda t: t.scatter(0, _t([[1]], device=t.device), 7),
+             lambda a: _scatter_np(a, 0, np.array([[1]]), np.full((1, 1), 7)), (3, 2), device=device)
     # torch 2.13's values
     x = tg.arange(6.0, device=device).reshape(2, 3)
     i = tg.tensor([[0, 0], [1, 0]], device=device)
@@ -624,10 +594,10 @@ def test_scatter_and_scatter_add_against_numpy(device):
 
 
 def test_index_select_against_numpy(device):
-    check(lambda t: tg.index_select(t, 1, _t([2, 0, 2], device=t.device)), lambda a: a[:, [2, 0, 2]], (2, 3),
-          device=device)
-    check(lambda t: t.index_select(0, _t([1], dtype=tg.int32, device=t.device)), lambda a: a[[1]], (2, 3),
-          device=device)
+    check_op(lambda t: tg.index_select(t, 1, _t([2, 0, 2], device=t.device)), lambda a: a[:, [2, 0, 2]], (2, 3),
+             device=device)
+    check_op(lambda t: t.index_select(0, _t([1], dtype=tg.int32, device=t.device)), lambda a: a[[1]], (2, 3),
+             device=device)
 
     def t(data, **kw):
         return tg.tensor(data, device=device, **kw)
@@ -688,13 +658,13 @@ M = np.array([True, False, True])
 
 
 def test_masked_fill_and_select_against_numpy(device):
-    check(lambda t: tg.masked_fill(t, _t(M, device=t.device), 9.5), lambda a: np.where(M, 9.5, a), (2, 3),
-          device=device)
-    check(lambda t: t.masked_fill(_t(M, device=t.device), tg.tensor(-2.0, dtype=tg.float64, device=t.device)),
-          lambda a: np.where(M, -2.0, a), (2, 3), device=device)
-    check(lambda t: tg.masked_select(t, _t(M, device=t.device)), lambda a: a[np.broadcast_to(M, a.shape)], (2, 3),
-          device=device)
-    check(lambda t: t.masked_select(_t([[True], [False]], device=t.device)), lambda a: a[0], (2, 3), device=device)
+    check_op(lambda t: tg.masked_fill(t, _t(M, device=t.device), 9.5), lambda a: np.where(M, 9.5, a), (2, 3),
+             device=device)
+    check_op(lambda t: t.masked_fill(_t(M, device=t.device), tg.tensor(-2.0, dtype=tg.float64, device=t.device)),
+             lambda a: np.where(M, -2.0, a), (2, 3), device=device)
+    check_op(lambda t: tg.masked_select(t, _t(M, device=t.device)), lambda a: a[np.broadcast_to(M, a.shape)], (2, 3),
+             device=device)
+    check_op(lambda t: t.masked_select(_t([[True], [False]], device=t.device)), lambda a: a[0], (2, 3), device=device)
     m = _t(M, device=device)
     x = tg.arange(6, device=device).reshape(2, 3)
     assert x.masked_fill(m, 9.5).tolist() == [[9, 1, 9], [9, 4, 9]]            # torch 2.13: stays int64
@@ -749,7 +719,7 @@ def _pad_np(a, pads, mode, value=0.0):
 
 @pytest.mark.parametrize("pads,mode", PADS)
 def test_pad_against_numpy(pads, mode, device):
-    check(lambda t: F.pad(t, pads, mode=mode), lambda a: _pad_np(a, pads, mode), (2, 3, 4), device=device)
+    check_op(lambda t: F.pad(t, pads, mode=mode), lambda a: _pad_np(a, pads, mode), (2, 3, 4), device=device)
 
 
 def test_pad_values_as_torch(device):
@@ -1014,3 +984,56 @@ def test_unsupported_arguments_are_refused_by_name(device):
     with pytest.raises(ValueError, match="rounding_mode"):
         x.div_(2, rounding_mode="floor")
     assert x.tolist() == [[1.0] * 3] * 2                     # nothing written
+
+
+# ----------------------------------------------------------------------------- t, mT, narrow, view_as, nonzero
+def test_t_mT_narrow_view_as_reshape_as(device):
+    a = np.arange(6.0).reshape(2, 3)
+    check_op(lambda x: x.t(), lambda x: x.T, arrays=[a], device=device)
+    check_op(lambda x: x.narrow(1, 1, 2), lambda x: x[:, 1:3], arrays=[a], device=device)
+    check_op(lambda x: x.narrow(0, -1, 1), lambda x: x[-1:], arrays=[a], device=device)
+    x = tg.tensor(a, device=device)
+    assert x.t().t().tolist() == a.tolist() and tg.tensor([1.0, 2.0], device=device).t().tolist() == [1.0, 2.0]
+    assert tg.ones(4, 2, 3, device=device).mT.shape == (4, 3, 2)
+    assert x.view_as(tg.ones(3, 2)).shape == (3, 2) and x.reshape_as(tg.ones(6)).tolist() == a.reshape(-1).tolist()
+    x.narrow(1, 0, 1).fill_(-1.0)                 # a view: writes reach x
+    assert x[:, 0].tolist() == [-1.0, -1.0]
+    with pytest.raises(RuntimeError, match=r"t\(\) expects a tensor with <= 2 dimensions, but self is 3D"):
+        tg.ones(2, 2, 2, device=device).t()
+    with pytest.raises(RuntimeError, match="mT is only supported on matrices"):
+        tg.ones(2, device=device).mT
+    with pytest.raises(RuntimeError, match=r"start \(2\) \+ length \(2\) exceeds dimension size \(3\)"):
+        x.narrow(1, 2, 2)
+
+
+def test_nonzero_and_argwhere_match_torch(device):
+    x = tg.tensor([[1.0, 0.0, 2.0], [0.0, 0.0, -3.0]], device=device)
+    want = [[0, 0], [0, 2], [1, 2]]
+    assert x.nonzero().tolist() == want and tg.argwhere(x).tolist() == want and x.nonzero().dtype == tg.int64
+    rows, cols = tg.nonzero(x, as_tuple=True)
+    assert rows.tolist() == [0, 0, 1] and cols.tolist() == [0, 2, 2] and rows.device == device
+    assert tg.tensor(5, device=device).nonzero().shape == (1, 0) and tg.tensor(0).nonzero().shape == (0, 0)
+    assert tg.zeros(3, device=device).nonzero().shape == (0, 1)
+
+
+def test_unary_in_place_methods(device):
+    # relu_ … pow_ write f(x) into x's memory; in the graph their gradient is f's
+    a = np.array([-1.5, 0.5, 2.0])
+    for name, f, df in (("relu_", lambda v: np.maximum(v, 0), lambda v: (v > 0) * 1.0),
+                        ("tanh_", np.tanh, lambda v: 1 - np.tanh(v) ** 2),
+                        ("exp_", np.exp, np.exp), ("abs_", np.abs, np.sign), ("neg_", np.negative, lambda v: -1.0)):
+        x = tg.tensor(a, device=device)
+        assert getattr(x, name)() is x
+        np.testing.assert_allclose(x.numpy(), f(a), rtol=1e-12)
+        leaf = tg.tensor(a, device=device, requires_grad=True)
+        y = leaf * 1.0
+        getattr(y, name)()
+        y.sum().backward()
+        np.testing.assert_allclose(leaf.grad.numpy(), df(a) * np.ones(3), rtol=1e-12)
+    x = tg.tensor([1.0, 2.0, 3.0], device=device)
+    assert x.pow_(2).tolist() == [1.0, 4.0, 9.0] and x.sqrt_().tolist() == [1.0, 2.0, 3.0]
+    assert x.log_().tolist() == pytest.approx(np.log([1.0, 2.0, 3.0]).tolist())
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        tg.tensor([1, 2], device=device).exp_()      # torch 2.13: result type Float can't be cast to Long
+    with pytest.raises(RuntimeError, match="leaf"):
+        tg.ones(2, requires_grad=True, device=device).relu_()
