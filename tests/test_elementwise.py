@@ -401,3 +401,15 @@ def test_comparison_short_names(device):
     assert a.lt(2.5).tolist() == [True, True, False] and tg.le(a, 2).tolist() == [True, True, False]
     assert tg.gt(a, tg.tensor([3, 2, 1], device=device)).tolist() == [False, False, True]
     assert a.ge(3).tolist() == [False, False, True]
+
+
+def test_isnan_isinf_isfinite_match_torch(device):
+    # torch 2.13 on [1, nan, inf, -inf, -0.0]; integers are never NaN or infinite
+    for dtype in (tg.float32, tg.float64):
+        x = tg.tensor([1.0, float("nan"), float("inf"), -float("inf"), -0.0], dtype=dtype, device=device)
+        assert tg.isnan(x).tolist() == [False, True, False, False, False] and x.isnan().dtype == tg.bool
+        assert x.isinf().tolist() == [False, False, True, True, False]
+        assert tg.isfinite(x).tolist() == [True, False, False, False, True]
+    i = tg.tensor([3, -2], device=device)
+    assert i.isnan().tolist() == [False, False] and i.isinf().tolist() == [False, False]
+    assert i.isfinite().tolist() == [True, True]

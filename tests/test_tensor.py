@@ -454,3 +454,10 @@ def test_numpy_scalars_keep_their_dtype_as_in_torch():
     for data, dtype in cases:
         assert tg.tensor(data).dtype == dtype, (data, tg.tensor(data).dtype)
     assert tg.tensor(np.float64(0.1)).item() == 0.1
+
+
+def test_bool_is_cuda_get_device_nelement_ndimension(device):
+    x = tg.tensor([[0.0, 2.0]], device=device)
+    assert x.bool().tolist() == [[False, True]] and x.bool().dtype == tg.bool
+    assert x.is_cuda == (device == "cuda") and x.get_device() == (0 if device == "cuda" else -1)
+    assert x.nelement() == 2 and x.ndimension() == 2

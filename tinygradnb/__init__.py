@@ -10,7 +10,8 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, full, empty, 
 from .creation import eye
 from .ops import (split, chunk, unbind, repeat_interleave, flip, roll, triu, tril, gather, scatter, scatter_add,
                   index_select, masked_fill, masked_select)
-from .ops import std, logsumexp, norm, any, all, cumsum, cumprod, sort, argsort, topk
+from .ops import std, logsumexp, norm, any, all, cumsum, cumprod, prod, sort, argsort, topk, nonzero, argwhere, \
+    isnan, isinf, isfinite
 from .random import manual_seed, initial_seed
 from .gradcheck import gradcheck, GradcheckError
 from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where, sum, mean,

@@ -618,6 +618,23 @@ class Tensor:
     def int(self):
         return _ops.cast(self, int32)
 
+    def bool(self):
+        return _ops.cast(self, bool_)
+
+    @property
+    def is_cuda(self):
+        return self.device == "cuda"
+
+    def get_device(self):
+        """-1 on the CPU, else the GPU's index (``torch.Tensor.get_device``)."""
+        return 0 if self.device == "cuda" else -1
+
+    def nelement(self):
+        return self.numel()
+
+    def ndimension(self):
+        return self.ndim
+
     def cpu(self):
         return self.to("cpu")
 

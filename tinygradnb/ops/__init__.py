@@ -1,4 +1,6 @@
 """Differentiable ops, and the Tensor methods and operators that call them."""
+import numpy as np
+
 from ..tensor import Tensor, is_grad_enabled, no_grad
 from .. import creation as _creation, device as _device
 from .elementwise import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum, where,
@@ -14,7 +16,9 @@ from .shape import (reshape, permute, transpose, expand, broadcast_to, squeeze, 
                     stack, getitem, setitem, write_back, view, clone, contiguous)
 from .shape import (split, chunk, unbind, repeat, repeat_interleave, expand_as, flip, roll, triu, tril, gather,
                     scatter, scatter_add, index_select, masked_fill, masked_select, add_, sub_, mul_, div_, fill_,
-                    copy_, clamp_, masked_fill_, uniform_, normal_)
+                    copy_, clamp_, masked_fill_, uniform_, normal_, _inplace_update)
+from .reduce import prod
+from ._util import normalize_axes as _normalize_axes
 
 
 # PyTorch's short names of the comparisons
@@ -28,36 +32,70 @@ def _T(self):
     return permute(self, tuple(reversed(range(self.ndim))))
 
 
-def _can_cast(src, dst):
-    """PyTorch's ``can_cast`` for an in-place result: not to a lower category (float -> integer -> bool)."""
-    rank = {"b": 0, "i": 1, "u": 1, "f": 2}
-    return rank[src.kind] <= rank[dst.kind]
-
-
 def _inplace(fn):
-    """``self op= other`` in self's memory, as PyTorch's in-place operators: outside the graph (a parameter update
-    inside ``no_grad``) a plain write; inside it, recorded as the op on a snapshot of self, whose node self then
-    becomes. Not on a leaf that requires grad (as PyTorch) or on a view."""
-    name = f"in-place {fn.__name__}"
+    """``self op= other`` in self's memory, as PyTorch's in-place operators (shape._inplace_update: a plain write
+    outside the graph, the op on a snapshot of self inside it)."""
+    return lambda self, other: _inplace_update(self, f"in-place {fn.__name__}", lambda s: fn(s, other), (other,))
 
-    def op(self, other):
-        if self._inplace_records(name, other):
-            out = fn(self._snapshot(), other)
-        else:
-            with no_grad():
-                out = fn(self, other)
-        if out.shape != self.shape:
-            raise RuntimeError(f"{name}: the result has shape {out.shape}, which does not match the tensor's "
-                               f"shape {self.shape}")
-        if out.dtype != self.dtype:
-            if not _can_cast(out.dtype, self.dtype):
-                raise RuntimeError(f"{name}: result type {out.dtype} can't be cast to the tensor's dtype "
-                                   f"{self.dtype}")
-            out = cast(out, self.dtype)
-        self._assign(out)
-        write_back(self)
-        return self
+
+def _inplace_unary(fn, name):
+    """``x.<name>()``: ``fn(x)`` written into x's memory (``torch.Tensor.relu_`` and friends)."""
+    def op(self, *args):
+        return _inplace_update(self, name, lambda s: fn(s, *args), args)
+    op.__name__ = name
     return op
+
+
+def _t(self):
+    """``torch.Tensor.t``: a 2-D tensor transposed (a view); 0-D and 1-D tensors as they are."""
+    if self.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+    return transpose(self, 0, 1) if self.ndim == 2 else view(self, self.shape)
+
+
+def _mT(self):
+    """``torch.Tensor.mT``: the last two dims swapped (a view)."""
+    if self.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+def _narrow(self, dim, start, length):
+    """``torch.Tensor.narrow``: ``length`` elements of ``dim`` from ``start`` (negative counts from the end), a
+    view."""
+    (d,) = _normalize_axes(dim, self.ndim, "dim")
+    n = self.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"narrow(): start ({start}) out of range for dimension {d} of size {n}")
+    start = start + n if start < 0 else start
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return getitem(self, (slice(None),) * d + (slice(start, start + length),))
+
+
+def _nonzero(self, *, as_tuple=False):
+    """``torch.nonzero``: the indices of the non-zero elements, (n, ndim) int64 (a read of the values: on the GPU
+    it waits, as PyTorch's); ``as_tuple=True`` gives one 1-D index tensor per dim."""
+    idx = np.argwhere(self.numpy())
+    if as_tuple:
+        cols = idx.T if self.ndim else np.zeros((1, int(bool(idx.shape[0]))), np.int64)
+        return tuple(Tensor._from(np.ascontiguousarray(c), device=self.device) for c in cols)
+    return Tensor._from(idx.astype(np.int64), device=self.device)
+
+
+def _isnan(self):
+    """``torch.isnan``: True where an element is NaN (never for integers)."""
+    return not_equal(self, self)
+
+
+def _isinf(self):
+    """``torch.isinf``: True where an element is ±inf."""
+    return equal(abs(self), float("inf")) if self.dtype.kind == "f" else not_equal(self, self)
+
+
+def _isfinite(self):
+    """``torch.isfinite``: True where an element is neither ±inf nor NaN."""
+    return less(abs(self), float("inf")) if self.dtype.kind == "f" else equal(self, self)
 
 
 def _invert(self):
@@ -111,10 +149,21 @@ _METHODS = {
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "fill_": fill_, "copy_": copy_, "clamp_": clamp_,
     "clip_": clamp_, "masked_fill_": masked_fill_, "uniform_": uniform_, "normal_": normal_,
     "std": std, "logsumexp": logsumexp, "norm": norm, "any": any, "all": all, "cumsum": cumsum,
-    "cumprod": cumprod, "sort": sort, "argsort": argsort, "topk": topk,
+    "cumprod": cumprod, "sort": sort, "argsort": argsort, "topk": topk, "prod": prod,
+    "t": _t, "narrow": _narrow, "nonzero": _nonzero, "argwhere": lambda self: _nonzero(self),
+    "isnan": _isnan, "isinf": _isinf, "isfinite": _isfinite,
+    "where": lambda self, condition, other: where(condition, self, other),
+    "view_as": lambda self, other: view(self, other.shape),
+    "reshape_as": lambda self, other: reshape(self, other.shape),
+    "relu_": _inplace_unary(relu, "relu_"), "sigmoid_": _inplace_unary(sigmoid, "sigmoid_"),
+    "tanh_": _inplace_unary(tanh, "tanh_"), "exp_": _inplace_unary(exp, "exp_"), "log_": _inplace_unary(log, "log_"),
+    "sqrt_": _inplace_unary(sqrt, "sqrt_"), "abs_": _inplace_unary(abs, "abs_"), "neg_": _inplace_unary(neg, "neg_"),
+    "pow_": _inplace_unary(pow, "pow_"),
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 Tensor.multinomial = _creation.multinomial
+nonzero, argwhere, isnan, isinf, isfinite = _nonzero, lambda input: _nonzero(input), _isnan, _isinf, _isfinite
 Tensor.T = property(_T)
+Tensor.mT = property(_mT)
 Tensor.__hash__ = object.__hash__  # __eq__ is element-wise; tensors still hash by identity

@@ -8,7 +8,7 @@ import numbers
 
 from ..tensor import Function, Tensor, _FLOATS, int64, float32, bool_, as_dtype
 from .. import device as _device
-from ._util import normalize_axes, pick_axis, broadcast_shape
+from ._util import normalize_axes, pick_axis, broadcast_shape, check_tensor
 from .elementwise import cast, mul, sub, add, div, exp, log, maximum, minimum, clamp, result_type
 from .shape import reshape, expand
 
@@ -551,6 +551,32 @@ def cumprod(input, dim, *, dtype=None):
     """The cumulative product along ``dim`` (required), as ``torch.cumprod`` (integers and bools give int64); the
     gradient is PyTorch's, exact where the input has zeros."""
     return _scan(Cumprod, input, dim, dtype, "cumprod")
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """The product of all elements, or along ``dim`` (``torch.prod``; integers and bools give int64): the last
+    element of the cumulative product, so its gradient is cumprod's, exact where the input has zeros. The product
+    over an empty dim is 1."""
+    check_tensor(input, "prod", "input")
+    x = input
+    if dtype is not None:
+        x = cast(x, as_dtype(dtype))
+    elif x.dtype.kind in "biu":
+        x = cast(x, int64)
+    if dim is None:
+        flat = x.reshape(-1)
+        if flat.shape[0] == 0:
+            return Tensor._from(1, dtype=x.dtype, device=x.device)
+        return cumprod(flat, 0)[-1]
+    (d,) = normalize_axes(dim, builtins.max(x.ndim, 1), "dim")
+    if x.ndim == 0:
+        return x.clone()
+    if x.shape[d] == 0:
+        shape = tuple(1 if i == d else n for i, n in enumerate(x.shape)) if keepdim else \
+            tuple(n for i, n in enumerate(x.shape) if i != d)
+        return Tensor._from(1, dtype=x.dtype, device=x.device).expand(*shape).contiguous()
+    out = cumprod(x, d)[(slice(None),) * d + (x.shape[d] - 1,)]
+    return out.unsqueeze(d) if keepdim else out
 
 
 # ----------------------------------------------------------------------------- sort / argsort / topk
