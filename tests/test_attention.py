@@ -121,26 +121,20 @@ SDPA_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", ["float_neg_inf"])
-def test_sdpa_forward_matches_reference(case, device):
+@pytest.mark.parametrize("case", list(SDPA_CASES))
+def test_sdpa_forward_matches_reference(case):
     kw = SDPA_CASES[case]
     q, k, v = RNG.standard_normal((2, 3, 4)), RNG.standard_normal((2, 5, 4)), RNG.standard_normal((2, 5, 6))
     mask = None
     if "allowed" in kw:
-        mask = tg.tensor(kw["allowed"], device=device)
+        mask = tg.tensor(kw["allowed"])
     elif "add" in kw:
-        mask = t64(kw["add"], device=device)
-    out, w = sdpa(t64(q, device=device), t64(k, device=device), t64(v, device=device), mask=mask,
-                  causal=kw.get("causal", False), return_weights=True)
+        mask = t64(kw["add"])
+    out, w = sdpa(t64(q), t64(k), t64(v), mask=mask, causal=kw.get("causal", False), return_weights=True)
     ref_out, ref_w = ref_sdpa(q, k, v, kw.get("allowed"), kw.get("add"), kw.get("causal", False))
     assert out.shape == (2, 3, 6) and w.shape == (2, 3, 5) and out.dtype == tg.float64
     np.testing.assert_allclose(out.numpy(), ref_out, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(w.numpy(), ref_w, rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("case", ["plain", "padding", "causal", "padding+causal", "full_bool", "float"])
-def test_sdpa_forward_matches_reference_more(case):
-    test_sdpa_forward_matches_reference(case, "cpu")
 
 
 def test_sdpa_weights_rows_sum_to_one_and_masked_entries_exactly_zero():
