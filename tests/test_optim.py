@@ -527,7 +527,7 @@ def test_state_dict_loads_onto_the_parameters_device(device):
 ORDS = [2.0, math.inf, 3.0, 0.5, 1.0]
 # empty, one element, fewer than a block's threads, several per thread, and beyond one chunk of 256 partial sums
 # (a second pass) under the simulator
-CLIP_SHAPES = [(0,), (1,), (7, 5), (5,), (300,), (3, 4, 2)]
+CLIP_SHAPES = [(0,), (1,), (7, 5), (300,), (3, 4, 2)]
 
 
 def _grads(shapes, dtype, device, scale=3.0, seed=30):
@@ -548,8 +548,7 @@ def ref_clip(grads, max_norm, ord):
     return norm, [np.asarray(g, np.float64) * coef for g in grads]
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("ord", ORDS)
+@pytest.mark.parametrize("dtype,ord", [(np.float64, o) for o in ORDS] + [(np.float32, 2.0), (np.float32, math.inf)])
 def test_clip_grad_norm_matches_reference(dtype, ord, device):
     tol = dict(rtol=1e-6, atol=1e-7) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-15)
     for max_norm in (1.0, 1e9) if ord == 2.0 else (1.0,):
@@ -568,9 +567,10 @@ def test_clip_grad_norm_matches_reference(dtype, ord, device):
 
 
 def test_clip_grad_norm_of_many_parameters(device):
-    """35 gradients: more partial norms than the simulator's 16 threads, so threads combine two or three."""
-    for ord in ORDS:
-        ps = _grads([(2,)] * 34 + [(2, 2)], np.float64, device, scale=10.0, seed=7)
+    """19 gradients: more partial norms than the simulator's 16 threads, so threads combine two, in both ways
+    partial norms combine (a sum for every finite order, a maximum for inf)."""
+    for ord in (2.0, math.inf):
+        ps = _grads([(2,)] * 18 + [(2, 2)], np.float64, device, scale=10.0, seed=7)
         grads = [p.grad.numpy().copy() for p in ps]
         norm = clip_grad_norm_(ps, 1.0, norm_type=ord)
         want, scaled = ref_clip(grads, 1.0, ord)
@@ -584,7 +584,7 @@ def test_clip_grad_norm_of_many_parameters(device):
 def test_clip_grad_norm_nan_and_inf(dtype, device):
     """An infinite element makes every norm infinite and the factor 0 (inf·0 = NaN there, 0 elsewhere, as PyTorch);
     a NaN anywhere (the first element, another block, the last chunk) makes the norm and every gradient NaN."""
-    for ord in ORDS:
+    for ord in (2.0, math.inf, 3.0):
         ps = _grads([(300,), (3,)], dtype, device, seed=4)
         g = ps[0].grad.numpy().copy()
         g[150] = np.inf if ord != math.inf else -np.inf
@@ -592,7 +592,7 @@ def test_clip_grad_norm_nan_and_inf(dtype, device):
         assert clip_grad_norm_(ps, 1.0, norm_type=ord).item() == math.inf
         got = ps[0].grad.numpy()
         assert np.isnan(got[150]) and not got[:150].any() and not got[151:].any() and not ps[1].grad.numpy().any()
-    for pos, ord in zip((0, 31, 150, 299, 270), ORDS):       # 270: in the second chunk of 256
+    for pos, ord in zip((0, 150, 270), (2.0, math.inf, 0.5)):   # 270: in the second chunk of 256
         ps = _grads([(300,), (3,)], dtype, device, seed=4)
         g = ps[0].grad.numpy().copy()
         g[pos] = np.nan
@@ -644,7 +644,7 @@ def test_clip_grad_norm_copies_nothing_to_the_host(monkeypatch, device):
         monkeypatch.setattr(DeviceArray, "copy_to_host",
                             lambda self, *a, **k: calls.append("copy_to_host") or copy_to_host(self, *a, **k))
     ps = _grads([(7, 5), (300,)], np.float32, device)
-    for ord in (2.0, math.inf, 3.0):
+    for ord in (2.0, math.inf):
         for max_norm in (1.0, 1e9):
             norm = clip_grad_norm_(ps, max_norm, norm_type=ord)
             assert calls == [], calls
@@ -666,7 +666,7 @@ def test_clip_grad_norm_does_not_depend_on_the_launch_shape(monkeypatch, device)
 
     def norms():
         out = []
-        for ord in ORDS:
+        for ord in (2.0, math.inf, 3.0):
             for p, g in zip(ps, grads):
                 p.grad = tg.tensor(g, device=device)
             out.append(clip_grad_norm_(ps, 1e9, norm_type=ord).item())
