@@ -1,4 +1,4 @@
-"""Conv1d, pooling and EmbeddingBag (tinygradnb/ops/conv.py, ops/embedding.py) on every device: forward against
+"""Conv1d and pooling (tinygradnb/ops/conv.py) on every device: forward against
 NumPy float64 references written from the definitions, gradients against central differences of those references,
 PyTorch's output shapes and edge cases (values checked against torch 2.13)."""
 import math
@@ -148,33 +148,3 @@ def test_adaptive_pools_against_the_definition(size, device):
         return (np.stack([x[..., a:b].max(-1) for a, b in zip(lo, hi)], -1),
                 np.stack([x[..., a:b].mean(-1) for a, b in zip(lo, hi)], -1))
     check_grad(lambda t: (F.adaptive_max_pool1d(t, size), nn.AdaptiveAvgPool1d(size)(t)), ref, [x], device)
-
-
-def test_embedding_bag_follows_torch(device):
-    w = tg.tensor(np.arange(18.0).reshape(6, 3), device=device)
-    idx, off = tg.tensor([1, 2, 4, 5, 4, 3, 2, 0], device=device), tg.tensor([0, 3, 3, 6], device=device)
-    out = F.embedding_bag(idx, w, off, mode="mean")
-    # torch 2.13: bag 1 is empty (zeros), bag 2 = rows 5, 4, 3, bag 3 = rows 2, 0
-    assert out.tolist() == [[7.0, 8.0, 9.0], [0.0, 0.0, 0.0], [12.0, 13.0, 14.0], [3.0, 4.0, 5.0]]
-    m = F.embedding_bag(tg.tensor([[1, 2, 0], [0, 0, 0]], device=device), w, mode="max", padding_idx=0)
-    assert m.tolist() == [[6.0, 7.0, 8.0], [0.0, 0.0, 0.0]]                                # torch 2.13
-    s = F.embedding_bag(tg.tensor([1, 2, 4, 5], device=device), w, tg.tensor([0, 2], device=device), mode="sum",
-                        per_sample_weights=tg.tensor([0.5, 1.0, 2.0, -1.0], dtype=tg.float64, device=device))
-    assert s.tolist() == [[7.5, 9.0, 10.5], [9.0, 10.0, 11.0]]
-    bags = [[1, 2, 4], [], [5, 4, 3], [2, 0]]                     # the bags of idx and off
-    check_grad(lambda t: F.embedding_bag(idx, t, off, mode="max"),
-               lambda t: np.stack([t[b].max(0) if b else np.zeros(3) for b in bags]), [RNG.standard_normal((6, 3))],
-               device)
-
-
-def test_embedding_bag_mean_gradient_module_and_errors():
-    w = tg.tensor(np.arange(18.0).reshape(6, 3), requires_grad=True)
-    idx, off = tg.tensor([1, 2, 4, 5, 4, 3, 2, 0]), tg.tensor([0, 3, 3, 6])
-    F.embedding_bag(idx, w, off, mode="mean").sum().backward()
-    np.testing.assert_allclose(w.grad.numpy()[:, 0], [0.5, 1 / 3, 1 / 3 + 0.5, 1 / 3, 2 / 3, 1 / 3])
-    bag = nn.EmbeddingBag(6, 3, mode="sum")
-    assert bag(tg.tensor([[1, 2], [3, 4]])).shape == (2, 3) and [n for n, _ in bag.named_parameters()] == ["weight"]
-    with pytest.raises(ValueError, match="offsets"):
-        F.embedding_bag(idx, w)
-    with pytest.raises(ValueError, match="per_sample_weights"):
-        F.embedding_bag(idx, w, off, mode="mean", per_sample_weights=tg.ones(8, dtype=tg.float64))

@@ -37,7 +37,8 @@ def test_cuda_kernels_match_cpu(cuda_run):
     p, _, gpu = cuda_run
     tail = (p.stdout + p.stderr)[-6000:]
     assert p.returncode == 0, f"the suite on cuda failed ({'GPU' if gpu else 'simulator'}):\n{tail}"
-    assert " passed" in p.stdout and " skipped" not in p.stdout.splitlines()[-1], tail
+    # a missing device skips tests/cuda as a whole; a test that only means something on the cpu may skip itself
+    assert " passed" in p.stdout and "no CUDA device" not in p.stdout + p.stderr, tail
 
 
 def test_every_kernel_compiles_to_ptx(cuda_run):

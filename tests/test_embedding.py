@@ -1,11 +1,15 @@
-"""embedding (tinygradnb/ops/embedding.py) on every device: the gather against NumPy, the scatter-add gradient
-(repeated indices, padding_idx, rows never indexed), gradcheck, empty shapes, bad arguments, and bad indices
-(raised at the call on the CPU, at the next read on cuda)."""
+"""embedding and embedding_bag (tinygradnb/ops/embedding.py) on every device: the gather against NumPy, the
+scatter-add gradient (repeated indices, padding_idx, rows never indexed), gradcheck, empty shapes, bad arguments,
+and bad indices (raised at the call on the CPU, at the next read on cuda); the bags against torch 2.13's values."""
 import numpy as np
 import pytest
 
 import tinygradnb as tg
 from tinygradnb.ops.embedding import embedding
+import tinygradnb.nn.functional as F
+from tinygradnb import nn
+
+from refgrad import check_grad
 
 # (index shape, V, D, dtype): 1-D, 0-d, empty and 1x1 cases; the backward test below looks up 2-D indices and 40
 # indices (more than the simulator's 2 blocks of 16 threads, more than the table's rows) in both dtypes too. Few
@@ -167,3 +171,37 @@ def test_embedding_indices_are_guarded_against_in_place_changes(device):
     idx += 1
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.backward(tg.ones(2, 2, device=device))
+
+
+# ----------------------------------------------------------------------------- embedding_bag
+RNG = np.random.default_rng(0)
+
+
+def test_embedding_bag_follows_torch(device):
+    w = tg.tensor(np.arange(18.0).reshape(6, 3), device=device)
+    idx, off = tg.tensor([1, 2, 4, 5, 4, 3, 2, 0], device=device), tg.tensor([0, 3, 3, 6], device=device)
+    out = F.embedding_bag(idx, w, off, mode="mean")
+    # torch 2.13: bag 1 is empty (zeros), bag 2 = rows 5, 4, 3, bag 3 = rows 2, 0
+    assert out.tolist() == [[7.0, 8.0, 9.0], [0.0, 0.0, 0.0], [12.0, 13.0, 14.0], [3.0, 4.0, 5.0]]
+    m = F.embedding_bag(tg.tensor([[1, 2, 0], [0, 0, 0]], device=device), w, mode="max", padding_idx=0)
+    assert m.tolist() == [[6.0, 7.0, 8.0], [0.0, 0.0, 0.0]]                                # torch 2.13
+    s = F.embedding_bag(tg.tensor([1, 2, 4, 5], device=device), w, tg.tensor([0, 2], device=device), mode="sum",
+                        per_sample_weights=tg.tensor([0.5, 1.0, 2.0, -1.0], dtype=tg.float64, device=device))
+    assert s.tolist() == [[7.5, 9.0, 10.5], [9.0, 10.0, 11.0]]
+    bags = [[1, 2, 4], [], [5, 4, 3], [2, 0]]                     # the bags of idx and off
+    check_grad(lambda t: F.embedding_bag(idx, t, off, mode="max"),
+               lambda t: np.stack([t[b].max(0) if b else np.zeros(3) for b in bags]), [RNG.standard_normal((6, 3))],
+               device)
+
+
+def test_embedding_bag_mean_gradient_module_and_errors():
+    w = tg.tensor(np.arange(18.0).reshape(6, 3), requires_grad=True)
+    idx, off = tg.tensor([1, 2, 4, 5, 4, 3, 2, 0]), tg.tensor([0, 3, 3, 6])
+    F.embedding_bag(idx, w, off, mode="mean").sum().backward()
+    np.testing.assert_allclose(w.grad.numpy()[:, 0], [0.5, 1 / 3, 1 / 3 + 0.5, 1 / 3, 2 / 3, 1 / 3])
+    bag = nn.EmbeddingBag(6, 3, mode="sum")
+    assert bag(tg.tensor([[1, 2], [3, 4]])).shape == (2, 3) and [n for n, _ in bag.named_parameters()] == ["weight"]
+    with pytest.raises(ValueError, match="offsets"):
+        F.embedding_bag(idx, w)
+    with pytest.raises(ValueError, match="per_sample_weights"):
+        F.embedding_bag(idx, w, off, mode="mean", per_sample_weights=tg.ones(8, dtype=tg.float64))

@@ -7,7 +7,7 @@ import tinygradnb as tg
 import tinygradnb.nn.functional as F
 from tinygradnb import nn, optim
 
-from conftest import cuda
+from numba import cuda
 
 
 def test_is_available_and_placement():
