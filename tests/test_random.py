@@ -39,9 +39,9 @@ def ref_uniform(seed, offset, n, bits):
 
 
 def ref_normal(seed, offset, n):
-    """N(0, 1) numbers: Box–Muller of the 53-bit uniforms 2(offset + i) and 2(offset + i) + 1 (the equation of
+    """N(0, 1) numbers: Box–Muller of the 53-bit uniforms offset + 2i and offset + 2i + 1 (the equation of
     kernels/*/random.py's normal_fill)."""
-    j = 2 * (np.arange(n, dtype=np.uint64) + np.uint64(offset))
+    j = np.uint64(offset) + np.uint64(2) * np.arange(n, dtype=np.uint64)
     u1 = 1.0 - (ref_bits(seed, j) >> np.uint64(11)) / 2.0 ** 53
     u2 = (ref_bits(seed, j + np.uint64(1)) >> np.uint64(11)) / 2.0 ** 53
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
@@ -116,6 +116,19 @@ def test_numbers_depend_only_on_their_counter(device):
     long = tg.rand(100, dtype=tg.float64, device=device).numpy()
     _at(3, 40)
     np.testing.assert_array_equal(tg.rand(10, dtype=tg.float64, device=device).numpy(), long[40:50])
+
+
+def test_consecutive_draws_use_disjoint_counters(device):
+    """randn(n) reserves 2n counters from its offset and reads only those: numbers of the next draws are fresh
+    (a normal once reused counters 2(offset + i) that a following rand also read)."""
+    _at(0, 0)
+    a = tg.randn(1, dtype=tg.float64, device=device).numpy()
+    b = tg.randn(3, dtype=tg.float64, device=device).numpy()
+    u = tg.rand(6, dtype=tg.float64, device=device).numpy()
+    np.testing.assert_allclose(a, ref_normal(0, 0, 1), rtol=1e-12)
+    np.testing.assert_allclose(b, ref_normal(0, 2, 3), rtol=1e-12)
+    np.testing.assert_array_equal(u, ref_uniform(0, 8, 6, 53))
+    assert tg_random.get_rng_state()["offset"] == 14
 
 
 def test_empty_draws_consume_nothing(device):

@@ -53,11 +53,12 @@ def uniform_fill(out, seed, offset, bits):
 
 @njit(cache=True)
 def normal_fill(out, seed, offset):
-    """out[i] = √(−2 ln(1 − u₁)) · cos(2π u₂), the Box–Muller transform of numbers 2(offset+i) and
-    2(offset+i)+1 of the stream: a standard normal N(0, 1) per element (``out`` is 1-D)."""
+    """out[i] = √(−2 ln(1 − u₁)) · cos(2π u₂), the Box–Muller transform of numbers offset + 2i and
+    offset + 2i + 1 of the stream (inside the 2·size counters from ``offset`` that the draw reserves): a standard
+    normal N(0, 1) per element (``out`` is 1-D)."""
     key = stream_key(seed)
     for i in range(out.size):
-        j = 2 * (offset + i)
+        j = offset + 2 * i
         u1 = 1.0 - unit(key, j)
         u2 = unit(key, j + 1)
         out[i] = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)

@@ -35,7 +35,7 @@ def _uniform_fill(out, seed, offset, bits):
 def _normal_fill(out, seed, offset):
     key = np.uint64(stream_key(seed))   # uint64 also under the simulator, where njit results come back as int
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        j = 2 * (offset + i)
+        j = offset + 2 * i
         u1 = 1.0 - unit(key, j)
         u2 = unit(key, j + 1)
         out[i] = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
@@ -49,9 +49,9 @@ def uniform_fill(out, seed, offset, bits):
 
 
 def normal_fill(out, seed, offset):
-    """out[i] = √(−2 ln(1 − u₁)) · cos(2π u₂), the Box–Muller transform of numbers 2(offset+i) and
-    2(offset+i)+1 of the stream: a standard normal N(0, 1) per element of the 1-D device array ``out``, in
-    place."""
+    """out[i] = √(−2 ln(1 − u₁)) · cos(2π u₂), the Box–Muller transform of numbers offset + 2i and
+    offset + 2i + 1 of the stream (inside the 2·size counters from ``offset`` that the draw reserves): a standard
+    normal N(0, 1) per element of the 1-D device array ``out``, in place."""
     launch(_normal_fill, out.size, out, np.uint64(int(seed) & _U64), int(offset))
 
 
