@@ -32,14 +32,9 @@ def _T(self):
     return permute(self, tuple(reversed(range(self.ndim))))
 
 
-def _inplace(fn):
-    """``self op= other`` in self's memory, as PyTorch's in-place operators (shape._inplace_update: a plain write
-    outside the graph, the op on a snapshot of self inside it)."""
-    return lambda self, other: _inplace_update(self, f"in-place {fn.__name__}", lambda s: fn(s, other), (other,))
-
-
-def _inplace_unary(fn, name):
-    """``x.<name>()``: ``fn(x)`` written into x's memory (``torch.Tensor.relu_`` and friends)."""
+def _inplace(fn, name):
+    """``fn(self, *args)`` written into self's memory: the operators ``+= -= *= /=`` and ``relu_``, ``pow_`` and
+    friends (shape._inplace_update: a plain write outside the graph, fn on a snapshot of self inside it)."""
     def op(self, *args):
         return _inplace_update(self, name, lambda s: fn(s, *args), args)
     op.__name__ = name
@@ -121,8 +116,9 @@ def _zero_(self):
 _METHODS = {
     "__add__": add, "__radd__": _reflected(add), "__sub__": sub, "__rsub__": _reflected(sub),
     "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div, "__rtruediv__": _reflected(div),
-    "__iadd__": _inplace(add), "__isub__": _inplace(sub), "__imul__": _inplace(mul),
-    "__itruediv__": _inplace(div), "zero_": _zero_, "__invert__": _invert, "logical_not": _invert,
+    "__iadd__": _inplace(add, "in-place add"), "__isub__": _inplace(sub, "in-place sub"),
+    "__imul__": _inplace(mul, "in-place mul"), "__itruediv__": _inplace(div, "in-place div"),
+    "zero_": _zero_, "__invert__": _invert, "logical_not": _invert,
     "__pow__": pow, "__rpow__": _reflected(pow), "__neg__": neg,
     "__gt__": greater, "__ge__": greater_equal, "__lt__": less, "__le__": less_equal,
     "__matmul__": matmul, "__rmatmul__": _reflected(matmul), "matmul": matmul,
@@ -155,10 +151,10 @@ _METHODS = {
     "where": lambda self, condition, other: where(condition, self, other),
     "view_as": lambda self, other: view(self, other.shape),
     "reshape_as": lambda self, other: reshape(self, other.shape),
-    "relu_": _inplace_unary(relu, "relu_"), "sigmoid_": _inplace_unary(sigmoid, "sigmoid_"),
-    "tanh_": _inplace_unary(tanh, "tanh_"), "exp_": _inplace_unary(exp, "exp_"), "log_": _inplace_unary(log, "log_"),
-    "sqrt_": _inplace_unary(sqrt, "sqrt_"), "abs_": _inplace_unary(abs, "abs_"), "neg_": _inplace_unary(neg, "neg_"),
-    "pow_": _inplace_unary(pow, "pow_"),
+    "relu_": _inplace(relu, "relu_"), "sigmoid_": _inplace(sigmoid, "sigmoid_"),
+    "tanh_": _inplace(tanh, "tanh_"), "exp_": _inplace(exp, "exp_"), "log_": _inplace(log, "log_"),
+    "sqrt_": _inplace(sqrt, "sqrt_"), "abs_": _inplace(abs, "abs_"), "neg_": _inplace(neg, "neg_"),
+    "pow_": _inplace(pow, "pow_"),
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
