@@ -1340,3 +1340,34 @@ def test_packed_input_errors(device):
         m(p, tg.zeros(1, 3, 3, **d))
     with pytest.raises(TypeError, match=r"hx must be a tuple \(h_0, c_0\)"):
         LSTM(2, 3).to(device)(p, tg.zeros(1, 4, 3, **d))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("mode", ["rnn", "lstm", "gru"])
+def test_sequence_kernels_give_the_same_rows_for_any_batch_split(mode, reverse):
+    """The CPU sequence kernels split the batch into row blocks, one per thread; every row's result, and dW_hh,
+    must not depend on the split (1 block, 3 uneven blocks, one block per row)."""
+    from tinygradnb.kernels.cpu import rnn as KR
+    rng = np.random.default_rng(5)
+    nt, nb, nh = 5, 13, 6
+    g = {"rnn": 1, "lstm": 4, "gru": 3}[mode]
+    xw = rng.standard_normal((nt, nb, g * nh))
+    h0, c0 = rng.standard_normal((nb, nh)), rng.standard_normal((nb, nh))
+    w, bias = rng.standard_normal((g * nh, nh)) / 3, rng.standard_normal(g * nh)
+    lengths = rng.integers(1, nt + 1, nb).astype(np.int64)
+    g_out, g_h, g_c = (rng.standard_normal(s) for s in ((nt, nb, nh), (nb, nh), (nb, nh)))
+    results = []
+    for nblk in (1, 3, nb):
+        if mode == "rnn":
+            out, hs = KR._rnn_forward(xw, h0, w, bias, lengths, False, reverse, nblk)
+            back = KR._rnn_bptt(g_out, g_h, hs, w, lengths, False, reverse, nblk)
+        elif mode == "lstm":
+            out, hs, cs, gates = KR._lstm_forward(xw, h0, c0, w, bias, lengths, reverse, nblk)
+            back = KR._lstm_bptt(g_out, g_h, g_c, hs, cs, gates, w, lengths, reverse, nblk)
+        else:
+            out, hs, gates = KR._gru_forward(xw, h0, w, bias, lengths, reverse, nblk)
+            back = KR._gru_bptt(g_out, g_h, hs, gates, w, lengths, reverse, nblk)
+        results.append([out, hs, *back, *KR._weight_grad(back[1], hs)])
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

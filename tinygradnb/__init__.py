@@ -1,7 +1,19 @@
 """tinygradnb: a minimal tensor and autograd engine whose hot kernels are compiled by Numba.
 
 ``import tinygradnb`` loads only NumPy; each device's kernels (Numba for the CPU) load on first use.
+
+Threads: the CPU kernels use Numba's OpenMP threads and NumPy's OpenBLAS threads, one pool after the other. Both
+pools' idle workers spin-wait by default (OpenBLAS about 0.1 s after each call, libgomp 300 000 spins after each
+parallel region), so on a machine with few cores each pool stalls the next one. Importing tinygradnb shortens both
+waits, unless the variables are already set: ``OPENBLAS_THREAD_TIMEOUT=8`` (2⁸ cycles; read when OpenBLAS loads,
+so it takes effect only if tinygradnb is imported before NumPy) and ``GOMP_SPINCOUNT=10000`` (read when Numba
+starts its OpenMP pool, at the first parallel kernel).
 """
+import os as _os
+
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "8")
+_os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+
 from .tensor import (Tensor, Function, no_grad, enable_grad, is_grad_enabled, set_grad_enabled, inference_mode,
                      float32, float64, int32, int64, bool_, Size, FloatTensor, DoubleTensor, LongTensor, IntTensor,
                      BoolTensor)

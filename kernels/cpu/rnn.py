@@ -32,13 +32,14 @@ FMA; ~120 GFLOP/s float32 on one core here, instead of ~21 row by row), and so i
 weight gradient dW_hh = Σ_t dz_tᵀ·h_{t−1} needs no step order, so it is one (G·H, T·B)·(T·B, H) BLAS product
 after the compiled time loop (the public ``*_sequence_backward`` are thin Python wrappers for that). The gate
 non-linearities vectorise for float32 through ``fastmath.vtanh`` / ``vsigmoid``; float64 keeps math.tanh/exp. The
-kernels are serial: a Numba parallel region per step next to OpenBLAS's threads stalls badly on 2 busy cores.
+sequence kernels split the batch into one block of rows per thread, each block's whole time loop in one parallel
+iteration (see "whole sequences" below); the single-step cells are serial.
 
 All arrays are C-contiguous float32 or float64 of one dtype; nothing is validated here (the op layer
 ``tinygradnb.ops.rnn`` checks shapes, dtypes and lengths).
 """
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 from .fastmath import vsigmoid as _sigmoid
 from .fastmath import vtanh as _tanh
@@ -278,10 +279,29 @@ def gru_cell_backward(g, h, gates, w_hh):
 
 
 # ----------------------------------------------------------------------------- whole sequences
-# Per step the hidden product of the whole batch is one blocked product (``_pre`` forward, ``_mm_acc`` for
-# dh ← dz·W_hh backward); rows of samples past their length are computed and discarded forward, and carry a zero
-# dz backward. dW_hh = Σ_s dz_sᵀ·h_s and db_hh are computed after the compiled time loop as one (G·H, T·B)·(T·B, H)
-# BLAS product from the hidden-side gradients saved by step (``_weight_grad``).
+# The samples of a batch are independent through the whole recurrence (only dW_hh and db_hh sum over them), so a
+# sequence kernel splits the batch into one block of rows per thread (``_blocks``) and runs the entire time loop
+# of each block inside one ``prange`` iteration: one fork/join per call, none per step, every core busy. Per step
+# a block's hidden product is one blocked product (``_pre`` forward, ``_mm_acc`` for dh ← dz·W_hh backward);
+# rows of samples past their length are computed and discarded forward, and carry a zero dz backward. dW_hh =
+# Σ_s dz_sᵀ·h_s and db_hh are computed after the compiled time loop as one (G·H, T·B)·(T·B, H) BLAS product from
+# the hidden-side gradients saved by step (``_weight_grad``). Every row's arithmetic is the same whatever the
+# split, so results do not depend on the thread count.
+_MIN_ROWS = 4   # rows per block at least (the register block of ``_mm_acc`` is 8 rows; 4-row blocks follow)
+
+
+def _blocks(nb):
+    """How many row blocks to split a batch of nb rows into: one per Numba thread, each of ≥ _MIN_ROWS rows
+    (decided in Python: a compiled function that reads the thread count cannot be cached)."""
+    return max(1, min(get_num_threads(), nb // _MIN_ROWS))
+
+
+@njit(cache=True)
+def _bounds(c, nblk, nb):
+    """Rows [b0, b1) of block c of nblk."""
+    return c * nb // nblk, (c + 1) * nb // nblk
+
+
 def _weight_grad(dzs, hs):
     """dW_hh = Σ_s dz_sᵀ·h_s and db_hh = Σ_s Σ_b dz_s for dz by step (T, B, G·H) and hs (T+1, B, H): one
     (G·H, T·B)·(T·B, H) product through np.matmul (BLAS reads the transposed operand in place; called from
@@ -298,43 +318,52 @@ def _time(s, length, reverse):
 
 
 @njit(cache=True)
+def _rnn_forward_rows(xw, whh_t, b_hh, lengths, relu, reverse, out, hs, b0, b1):
+    """The Elman time loop of ``rnn_sequence_forward`` for batch rows [b0, b1)."""
+    zh = np.empty((b1 - b0, xw.shape[2]), xw.dtype)
+    for s in range(xw.shape[0]):
+        _pre(hs[s, b0:b1], whh_t, b_hh, zh)
+        for b in range(b0, b1):
+            ln = lengths[b]
+            if s >= ln:
+                hs[s + 1, b] = hs[s, b]
+                continue
+            t = _time(s, ln, reverse)
+            _elman_row(xw[t, b], zh[b - b0], relu, hs[s + 1, b])
+            out[t, b] = hs[s + 1, b]
+
+
 def rnn_sequence_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse):
     """Elman recurrence over a whole sequence (lecture: h_t = f(W_xh·x_t + W_hh·h_{t−1} + b_h)):
     h_t = φ(xw_t + h_{t−1}·W_hhᵀ + b_hh) for xw (T, B, H), h0 (B, H), W_hh (H, H), b_hh (H,), lengths (B,) int64,
     φ = relu if ``relu`` else tanh, in ``reverse`` order per sample if asked (see the module docstring).
     Returns (out (T, B, H), zero where t ≥ lengths[b]; hs (T+1, B, H), the state after each step, hs[T] the
     final state)."""
+    return _rnn_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse, _blocks(xw.shape[1]))
+
+
+@njit(cache=True, parallel=True)
+def _rnn_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse, nblk):
+    """``rnn_sequence_forward`` with the batch split into nblk row blocks."""
     nt, nb, n = xw.shape
     whh_t = np.ascontiguousarray(w_hh.T)
     out = np.zeros((nt, nb, n), xw.dtype)
     hs = np.empty((nt + 1, nb, n), xw.dtype)
     hs[0] = h0
-    zh = np.empty((nb, n), xw.dtype)
-    for s in range(nt):
-        _pre(hs[s], whh_t, b_hh, zh)
-        for b in range(nb):
-            ln = lengths[b]
-            if s >= ln:
-                hs[s + 1, b] = hs[s, b]
-                continue
-            t = _time(s, ln, reverse)
-            _elman_row(xw[t, b], zh[b], relu, hs[s + 1, b])
-            out[t, b] = hs[s + 1, b]
+    for c in prange(nblk):
+        b0, b1 = _bounds(c, nblk, nb)
+        _rnn_forward_rows(xw, whh_t, b_hh, lengths, relu, reverse, out, hs, b0, b1)
     return out, hs
 
 
 @njit(cache=True)
-def _rnn_bptt(g_out, g_hn, hs, w_hh, lengths, relu, reverse):
-    """The time loop of ``rnn_sequence_backward``: returns (dxw (T, B, H), dz by step (T, B, H), dh0 (B, H))."""
-    nt, nb, n = g_out.shape
-    dzs = np.zeros((nt, nb, n), g_out.dtype)
-    # Forward in time, step s is time s for every sample, so d(xw) by time is dz by step (zero past a length).
-    dxw = np.zeros((nt, nb, n), g_out.dtype) if reverse else dzs
-    dh = g_hn.copy()
+def _rnn_bptt_rows(g_out, hs, w_hh, lengths, relu, reverse, dxw, dzs, dh, b0, b1):
+    """The BPTT time loop of ``rnn_sequence_backward`` for batch rows [b0, b1) (dh holds g_hn on entry)."""
+    nt, _, n = g_out.shape
     d = np.empty(n, g_out.dtype)
     for s in range(nt - 1, -1, -1):
-        dz = dzs[s]
-        for b in range(nb):
+        dz = dzs[s, b0:b1]
+        for b in range(b0, b1):
             ln = lengths[b]
             if s >= ln:
                 continue
@@ -342,10 +371,23 @@ def _rnn_bptt(g_out, g_hn, hs, w_hh, lengths, relu, reverse):
             for j in range(n):
                 d[j] = dh[b, j] + g_out[t, b, j]
                 dh[b, j] = 0
-            _elman_row_backward(d, hs[s + 1, b], relu, dz[b])
+            _elman_row_backward(d, hs[s + 1, b], relu, dz[b - b0])
             if reverse:
-                dxw[t, b] = dz[b]
-        _mm_acc(dz, w_hh, dh)
+                dxw[t, b] = dz[b - b0]
+        _mm_acc(dz, w_hh, dh[b0:b1])
+
+
+@njit(cache=True, parallel=True)
+def _rnn_bptt(g_out, g_hn, hs, w_hh, lengths, relu, reverse, nblk):
+    """The time loop of ``rnn_sequence_backward``: returns (dxw (T, B, H), dz by step (T, B, H), dh0 (B, H))."""
+    nt, nb, n = g_out.shape
+    dzs = np.zeros((nt, nb, n), g_out.dtype)
+    # Forward in time, step s is time s for every sample, so d(xw) by time is dz by step (zero past a length).
+    dxw = np.zeros((nt, nb, n), g_out.dtype) if reverse else dzs
+    dh = g_hn.copy()
+    for c in prange(nblk):
+        b0, b1 = _bounds(c, nblk, nb)
+        _rnn_bptt_rows(g_out, hs, w_hh, lengths, relu, reverse, dxw, dzs, dh, b0, b1)
     return dxw, dzs, dh
 
 
@@ -354,18 +396,40 @@ def rnn_sequence_backward(g_out, g_hn, hs, w_hh, lengths, relu, reverse):
     and the saved hs: going back over the steps, dh ← dh + g_out_t, dz = dh ⊙ φ'(z_t), d(xw_t) = dz,
     db_hh += dz, dW_hh += dzᵀ·h_{t−1}, dh ← dz·W_hh (steps t ≥ lengths[b] pass dh through unchanged).
     Returns (dxw (T, B, H), dW_hh (H, H), db_hh (H,), dh0 (B, H))."""
-    dxw, dzs, dh = _rnn_bptt(g_out, g_hn, hs, w_hh, lengths, relu, reverse)
+    dxw, dzs, dh = _rnn_bptt(g_out, g_hn, hs, w_hh, lengths, relu, reverse, _blocks(g_out.shape[1]))
     dw, db = _weight_grad(dzs, hs)
     return dxw, dw, db, dh
 
 
 @njit(cache=True)
+def _lstm_forward_rows(xw, whh_t, b_hh, lengths, reverse, out, hs, cs, gates, b0, b1):
+    """The LSTM time loop of ``lstm_sequence_forward`` for batch rows [b0, b1)."""
+    zh = np.empty((b1 - b0, xw.shape[2]), xw.dtype)
+    for s in range(xw.shape[0]):
+        _pre(hs[s, b0:b1], whh_t, b_hh, zh)
+        for b in range(b0, b1):
+            ln = lengths[b]
+            if s >= ln:
+                hs[s + 1, b] = hs[s, b]
+                cs[s + 1, b] = cs[s, b]
+                continue
+            t = _time(s, ln, reverse)
+            _lstm_row(xw[t, b], zh[b - b0], cs[s, b], hs[s + 1, b], cs[s + 1, b], gates[s, b])
+            out[t, b] = hs[s + 1, b]
+
+
 def lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse):
     """LSTM recurrence over a whole sequence (gates i, f, g, o): [i, f, g, o]_t = [σ, σ, tanh, σ](xw_t +
     h_{t−1}·W_hhᵀ + b_hh), c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh c_t, for xw (T, B, 4H), h0, c0 (B, H),
     W_hh (4H, H), b_hh (4H,), lengths (B,) int64, ``reverse`` per sample if asked.
     Returns (out (T, B, H) zero where t ≥ lengths[b]; hs, cs (T+1, B, H) the states after each step, hs[T] and
     cs[T] the final ones; gates (T, B, 4H) activated, by step)."""
+    return _lstm_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse, _blocks(xw.shape[1]))
+
+
+@njit(cache=True, parallel=True)
+def _lstm_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse, nblk):
+    """``lstm_sequence_forward`` with the batch split into nblk row blocks."""
     nt, nb, g4 = xw.shape
     n = g4 // 4
     whh_t = np.ascontiguousarray(w_hh.T)
@@ -375,34 +439,21 @@ def lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse):
     gates = np.zeros((nt, nb, g4), xw.dtype)
     hs[0] = h0
     cs[0] = c0
-    zh = np.empty((nb, g4), xw.dtype)
-    for s in range(nt):
-        _pre(hs[s], whh_t, b_hh, zh)
-        for b in range(nb):
-            ln = lengths[b]
-            if s >= ln:
-                hs[s + 1, b] = hs[s, b]
-                cs[s + 1, b] = cs[s, b]
-                continue
-            t = _time(s, ln, reverse)
-            _lstm_row(xw[t, b], zh[b], cs[s, b], hs[s + 1, b], cs[s + 1, b], gates[s, b])
-            out[t, b] = hs[s + 1, b]
+    for c in prange(nblk):
+        b0, b1 = _bounds(c, nblk, nb)
+        _lstm_forward_rows(xw, whh_t, b_hh, lengths, reverse, out, hs, cs, gates, b0, b1)
     return out, hs, cs, gates
 
 
 @njit(cache=True)
-def _lstm_bptt(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reverse):
-    """The time loop of ``lstm_sequence_backward``: returns (dxw (T, B, 4H), dz by step (T, B, 4H), dh0, dc0)."""
-    nt, nb, n = g_out.shape
-    dzs = np.zeros((nt, nb, 4 * n), g_out.dtype)
-    dxw = np.zeros((nt, nb, 4 * n), g_out.dtype) if reverse else dzs   # see _rnn_bptt
-    dh = g_hn.copy()
-    dc = g_cn.copy()
+def _lstm_bptt_rows(g_out, hs, cs, gates, w_hh, lengths, reverse, dxw, dzs, dh, dc, b0, b1):
+    """The BPTT time loop of ``lstm_sequence_backward`` for batch rows [b0, b1) (dh, dc hold g_hn, g_cn)."""
+    nt, _, n = g_out.shape
     d = np.empty(n, g_out.dtype)
     dcp = np.empty(n, g_out.dtype)
     for s in range(nt - 1, -1, -1):
-        dz = dzs[s]
-        for b in range(nb):
+        dz = dzs[s, b0:b1]
+        for b in range(b0, b1):
             ln = lengths[b]
             if s >= ln:
                 continue
@@ -410,11 +461,24 @@ def _lstm_bptt(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reverse):
             for j in range(n):
                 d[j] = dh[b, j] + g_out[t, b, j]
                 dh[b, j] = 0
-            _lstm_row_backward(d, dc[b], cs[s, b], cs[s + 1, b], gates[s, b], dz[b], dcp)
+            _lstm_row_backward(d, dc[b], cs[s, b], cs[s + 1, b], gates[s, b], dz[b - b0], dcp)
             dc[b] = dcp
             if reverse:
-                dxw[t, b] = dz[b]
-        _mm_acc(dz, w_hh, dh)
+                dxw[t, b] = dz[b - b0]
+        _mm_acc(dz, w_hh, dh[b0:b1])
+
+
+@njit(cache=True, parallel=True)
+def _lstm_bptt(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reverse, nblk):
+    """The time loop of ``lstm_sequence_backward``: returns (dxw (T, B, 4H), dz by step (T, B, 4H), dh0, dc0)."""
+    nt, nb, n = g_out.shape
+    dzs = np.zeros((nt, nb, 4 * n), g_out.dtype)
+    dxw = np.zeros((nt, nb, 4 * n), g_out.dtype) if reverse else dzs   # see _rnn_bptt
+    dh = g_hn.copy()
+    dc = g_cn.copy()
+    for c in prange(nblk):
+        b0, b1 = _bounds(c, nblk, nb)
+        _lstm_bptt_rows(g_out, hs, cs, gates, w_hh, lengths, reverse, dxw, dzs, dh, dc, b0, b1)
     return dxw, dzs, dh, dc
 
 
@@ -424,18 +488,39 @@ def lstm_sequence_backward(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reve
     (dc_tot = dc + dh ⊙ o ⊙ (1 − tanh² c_t), gate gradients, dc ← dc_tot ⊙ f) and the W_hh path
     (dW_hh += dzᵀ·h_{t−1}, dh ← dz·W_hh); steps t ≥ lengths[b] pass dh, dc through.
     Returns (dxw (T, B, 4H), dW_hh (4H, H), db_hh (4H,), dh0 (B, H), dc0 (B, H))."""
-    dxw, dzs, dh, dc = _lstm_bptt(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reverse)
+    dxw, dzs, dh, dc = _lstm_bptt(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reverse, _blocks(g_out.shape[1]))
     dw, db = _weight_grad(dzs, hs)
     return dxw, dw, db, dh, dc
 
 
 @njit(cache=True)
+def _gru_forward_rows(xw, whh_t, b_hh, lengths, reverse, out, hs, gates, b0, b1):
+    """The GRU time loop of ``gru_sequence_forward`` for batch rows [b0, b1)."""
+    zh = np.empty((b1 - b0, xw.shape[2]), xw.dtype)
+    for s in range(xw.shape[0]):
+        _pre(hs[s, b0:b1], whh_t, b_hh, zh)
+        for b in range(b0, b1):
+            ln = lengths[b]
+            if s >= ln:
+                hs[s + 1, b] = hs[s, b]
+                continue
+            t = _time(s, ln, reverse)
+            _gru_row(xw[t, b], zh[b - b0], hs[s, b], hs[s + 1, b], gates[s, b])
+            out[t, b] = hs[s + 1, b]
+
+
 def gru_sequence_forward(xw, h0, w_hh, b_hh, lengths, reverse):
     """GRU recurrence over a whole sequence (gates r, z, n): r_t = σ(a_r + h_r), z_t = σ(a_z + h_z),
     n_t = tanh(a_n + r_t ⊙ h_n), h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} with [a_r, a_z, a_n] = xw_t and
     [h_r, h_z, h_n] = h_{t−1}·W_hhᵀ + b_hh, for xw (T, B, 3H), h0 (B, H), W_hh (3H, H), b_hh (3H,), lengths (B,)
     int64, ``reverse`` per sample if asked. Returns (out (T, B, H) zero where t ≥ lengths[b]; hs (T+1, B, H),
     hs[T] the final state; gates (T, B, 4H) = [r, z, n, h_n] by step)."""
+    return _gru_forward(xw, h0, w_hh, b_hh, lengths, reverse, _blocks(xw.shape[1]))
+
+
+@njit(cache=True, parallel=True)
+def _gru_forward(xw, h0, w_hh, b_hh, lengths, reverse, nblk):
+    """``gru_sequence_forward`` with the batch split into nblk row blocks."""
     nt, nb, g3 = xw.shape
     m = g3 // 3
     whh_t = np.ascontiguousarray(w_hh.T)
@@ -443,40 +528,41 @@ def gru_sequence_forward(xw, h0, w_hh, b_hh, lengths, reverse):
     hs = np.empty((nt + 1, nb, m), xw.dtype)
     gates = np.zeros((nt, nb, 4 * m), xw.dtype)
     hs[0] = h0
-    zh = np.empty((nb, g3), xw.dtype)
-    for s in range(nt):
-        _pre(hs[s], whh_t, b_hh, zh)
-        for b in range(nb):
-            ln = lengths[b]
-            if s >= ln:
-                hs[s + 1, b] = hs[s, b]
-                continue
-            t = _time(s, ln, reverse)
-            _gru_row(xw[t, b], zh[b], hs[s, b], hs[s + 1, b], gates[s, b])
-            out[t, b] = hs[s + 1, b]
+    for c in prange(nblk):
+        b0, b1 = _bounds(c, nblk, nb)
+        _gru_forward_rows(xw, whh_t, b_hh, lengths, reverse, out, hs, gates, b0, b1)
     return out, hs, gates
 
 
 @njit(cache=True)
-def _gru_bptt(g_out, g_hn, hs, gates, w_hh, lengths, reverse):
-    """The time loop of ``gru_sequence_backward``: returns (dxw (T, B, 3H), hidden-side dz by step (T, B, 3H),
-    dh0 (B, H))."""
-    nt, nb, m = g_out.shape
-    dxw = np.zeros((nt, nb, 3 * m), g_out.dtype)
-    dzs = np.zeros((nt, nb, 3 * m), g_out.dtype)
-    dh = g_hn.copy()
+def _gru_bptt_rows(g_out, hs, gates, w_hh, lengths, reverse, dxw, dzs, dh, b0, b1):
+    """The BPTT time loop of ``gru_sequence_backward`` for batch rows [b0, b1) (dh holds g_hn on entry)."""
+    nt, _, m = g_out.shape
     d = np.empty(m, g_out.dtype)
     for s in range(nt - 1, -1, -1):
-        dz = dzs[s]
-        for b in range(nb):
+        dz = dzs[s, b0:b1]
+        for b in range(b0, b1):
             ln = lengths[b]
             if s >= ln:
                 continue
             t = _time(s, ln, reverse)
             for j in range(m):
                 d[j] = dh[b, j] + g_out[t, b, j]
-            _gru_row_backward(d, hs[s, b], gates[s, b], dxw[t, b], dz[b], dh[b])
-        _mm_acc(dz, w_hh, dh)
+            _gru_row_backward(d, hs[s, b], gates[s, b], dxw[t, b], dz[b - b0], dh[b])
+        _mm_acc(dz, w_hh, dh[b0:b1])
+
+
+@njit(cache=True, parallel=True)
+def _gru_bptt(g_out, g_hn, hs, gates, w_hh, lengths, reverse, nblk):
+    """The time loop of ``gru_sequence_backward``: returns (dxw (T, B, 3H), hidden-side dz by step (T, B, 3H),
+    dh0 (B, H))."""
+    nt, nb, m = g_out.shape
+    dxw = np.zeros((nt, nb, 3 * m), g_out.dtype)
+    dzs = np.zeros((nt, nb, 3 * m), g_out.dtype)
+    dh = g_hn.copy()
+    for c in prange(nblk):
+        b0, b1 = _bounds(c, nblk, nb)
+        _gru_bptt_rows(g_out, hs, gates, w_hh, lengths, reverse, dxw, dzs, dh, b0, b1)
     return dxw, dzs, dh
 
 
@@ -484,7 +570,7 @@ def gru_sequence_backward(g_out, g_hn, hs, gates, w_hh, lengths, reverse):
     """BPTT of ``gru_sequence_forward`` in one call, from g_out (T, B, H), g_hn (B, H) and the saved hs, gates:
     per step backwards dh ← dh + g_out_t, the GRU step backward (see ``gru_cell_backward``) and the W_hh path;
     steps t ≥ lengths[b] pass dh through. Returns (dxw (T, B, 3H), dW_hh (3H, H), db_hh (3H,), dh0 (B, H))."""
-    dxw, dzs, dh = _gru_bptt(g_out, g_hn, hs, gates, w_hh, lengths, reverse)
+    dxw, dzs, dh = _gru_bptt(g_out, g_hn, hs, gates, w_hh, lengths, reverse, _blocks(g_out.shape[1]))
     dw, db = _weight_grad(dzs, hs)
     return dxw, dw, db, dh
 
