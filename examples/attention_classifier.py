@@ -20,15 +20,12 @@ targets on the device (a training step reads back only its loss; evaluation and 
 The numbers agree with the CPU's to float32 rounding, up to rounding that Adam magnifies in gradients that are
 exactly 0 (the key biases, which the softmax ignores; the baseline's bias on balanced labels).
 """
-import os
 import sys
 from pathlib import Path
 
-# Every matrix here is small (batches of 32 short sentences): one BLAS thread is as fast on an idle 2-core
-# machine and up to 10x faster on a busy one, where OpenBLAS's second thread waits for a core (set before NumPy
-# loads; an explicit OPENBLAS_NUM_THREADS wins).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
+# tinygradnb before NumPy: importing it shortens the time OpenBLAS's idle threads spin, which OpenBLAS reads
+# when NumPy loads it, so that BLAS's threads and the kernels' threads take turns on the cores (README, Threads).
+import tinygradnb as tg
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py and sentiment.py sit beside this file
@@ -36,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py and sentim
 import common
 import sentiment
 
-import tinygradnb as tg
 from tinygradnb import nn
 
 

@@ -37,15 +37,12 @@ GPU: the same code, with the models, batches and targets on the device (a traini
 evaluation reads the predictions). The numbers agree with the CPU's to float32 rounding, up to the baseline's
 bias, whose first Adam step g/(|g| + 1e-8) magnifies rounding in a gradient that is exactly 0 on balanced labels.
 """
-import os
 import sys
 from pathlib import Path
 
-# Every matrix here is small (batches of 50 short sentences): one BLAS thread is as fast on an idle 2-core
-# machine and up to 10x faster on a busy one, where OpenBLAS's second thread waits for a core (set before NumPy
-# loads; an explicit OPENBLAS_NUM_THREADS wins).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
+# tinygradnb before NumPy: importing it shortens the time OpenBLAS's idle threads spin, which OpenBLAS reads
+# when NumPy loads it, so that BLAS's threads and the kernels' threads take turns on the cores (README, Threads).
+import tinygradnb as tg
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py and sentiment.py sit beside this file
@@ -53,7 +50,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py and sentim
 import common
 import sentiment
 
-import tinygradnb as tg
 import tinygradnb.nn.functional as F
 from tinygradnb import nn
 

@@ -40,17 +40,13 @@ script prints both models' validation bpc beside the unigram baseline and sample
 temperatures 0.5 and 1.0, drawn from the seeded stream (so ``--seed`` fixes the samples too).
 """
 import math
-import os
 import sys
 import time
 from pathlib import Path
 
-# One OpenBLAS thread: on this 2-core machine shared with other jobs, OpenBLAS's default two threads stall each
-# other (a (256×240)·(240×512) product took 1.9 ms with two threads against 0.5 ms with one while another process
-# used a core). Set only when run as a script, before NumPy is imported; an explicit OPENBLAS_NUM_THREADS wins.
-if __name__ == "__main__":
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
+# tinygradnb before NumPy: importing it shortens the time OpenBLAS's idle threads spin, which OpenBLAS reads
+# when NumPy loads it, so that BLAS's threads and the kernels' threads take turns on the cores (README, Threads).
+import tinygradnb as tg
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -58,7 +54,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 from datasets import load_shakespeare
 
-import tinygradnb as tg
 import tinygradnb.nn.functional as F
 from tinygradnb import nn, optim
 from tinygradnb.data import Vocab, tokenize_chars

@@ -27,18 +27,14 @@ sentences and evaluates on the first N dev/test sentences (smoke tests).
 The default run (12 epochs) took 5.6 min on a shared 2-core CPU, about 26 s per epoch: dev 94.9 %, test 95.2 %
 (80.6 % on the 9 % of test tokens unseen in train), against 86.1 % / 86.2 % (30.8 % OOV) for the baseline.
 """
-import os
 import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-# One OpenBLAS thread: the matrix products here are small (a batch's tokens × 188 × 512) and sit between serial
-# Numba kernels, and on a busy 2-core machine a 2-thread OpenBLAS stalls waiting for its second thread (measured:
-# an epoch on 1,000 sentences 8.8 s with 2 threads, 2.0 s with 1). Only effective before NumPy is first imported;
-# set OPENBLAS_NUM_THREADS yourself to override.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
+# tinygradnb before NumPy: importing it shortens the time OpenBLAS's idle threads spin, which OpenBLAS reads
+# when NumPy loads it, so that BLAS's threads and the kernels' threads take turns on the cores (README, Threads).
+import tinygradnb as tg
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,7 +42,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 from datasets import load_pos
 
-import tinygradnb as tg
 from tinygradnb import nn, optim
 from tinygradnb.data import Vocab, pad_sequences, permutation
 from tinygradnb.utils import clip_grad_norm_

@@ -33,16 +33,13 @@ also hold the other seeds' weights, so the ensemble can be rebuilt) and the plot
 accuracy per epoch of each model, training loss per epoch) into ``--out``. Other scripts import
 ``load_split``/``build_vocab``/``majority_baseline``/``bow_baseline``/``train_classifier`` from here.
 """
-import os
 import sys
 from functools import partial
 from pathlib import Path
 
-# Every matrix here is small (batches of 32 short sentences): one BLAS thread is as fast on an idle 2-core
-# machine and up to 10x faster on a busy one, where OpenBLAS's second thread waits for a core (set before NumPy
-# loads; an explicit OPENBLAS_NUM_THREADS wins).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
+# tinygradnb before NumPy: importing it shortens the time OpenBLAS's idle threads spin, which OpenBLAS reads
+# when NumPy loads it, so that BLAS's threads and the kernels' threads take turns on the cores (README, Threads).
+import tinygradnb as tg
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py and datasets.py sit beside this file
@@ -50,7 +47,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py and datase
 import common
 from datasets import load_sentiment
 
-import tinygradnb as tg
 import tinygradnb.nn.functional as F
 from tinygradnb import nn, optim
 from tinygradnb.data import DataLoader, Vocab, pad_sequences, stratified_split, tokenize_words

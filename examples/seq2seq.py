@@ -34,24 +34,19 @@ checkpoints are ``seq2seq_attention.npz`` and ``seq2seq_no_attention.npz``.
 ``--device cuda`` trains and evaluates both models on the GPU, the same run as on the CPU to float32 rounding
 (batches and targets are built on the device; greedy decoding reads the decoded digits back once per batch).
 """
-import os
 import sys
 from collections import Counter
 from pathlib import Path
 
-# One OpenBLAS thread: on a 2-core machine shared with other jobs, OpenBLAS's two threads stall each other on the
-# small products here (see examples/language_model.py). Set only when run as a script, before NumPy is
-# imported; an explicit value wins.
-if __name__ == "__main__":
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
+# tinygradnb before NumPy: importing it shortens the time OpenBLAS's idle threads spin, which OpenBLAS reads
+# when NumPy loads it, so that BLAS's threads and the kernels' threads take turns on the cores (README, Threads).
+import tinygradnb as tg
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common
 
-import tinygradnb as tg
 import tinygradnb.nn.functional as F
 from tinygradnb import nn, optim
 from tinygradnb.data import DataLoader, Vocab, pad_sequences

@@ -925,3 +925,17 @@ def test_range_checks_raise_by_the_next_read(device):
         with pytest.raises(ValueError, match=r"class index 5, outside \[0, 3\)"):
             nll_loss(*bad_nll)
     assert nll_loss(tg.zeros(2, 3, device=device), tg.tensor([0, 2], device=device)).item() == 0.0
+
+
+def test_nll_loss_reads_only_the_target_entry(device):
+    # torch 2.13: F.nll_loss([[-inf, -1.5], [-0.25, nan]], [1, 0]) = 0.875, grad [[0, -0.5], [-0.5, 0]]; all
+    # targets ignored: 'mean' is NaN, 'sum' 0
+    x = tg.tensor([[-np.inf, -1.5], [-0.25, np.nan]], requires_grad=True, device=device)
+    loss = nll_loss(x, tg.tensor([1, 0], device=device))
+    assert loss.item() == 0.875
+    loss.backward()
+    assert x.grad.tolist() == [[0.0, -0.5], [-0.5, 0.0]]
+    ignored = tg.tensor([-100, -100], device=device)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(nll_loss(x, ignored).item())
+    assert nll_loss(x, ignored, reduction="sum").item() == 0.0

@@ -266,6 +266,32 @@ cross_entropy_backward = row_dispatch(_ce_bwd_serial, _ce_bwd_parallel,
 
 
 @njit(cache=True)
+def nll_loss_forward(logp, y, ignore_index):
+    """The negative log-likelihood of each row of log-probabilities logp (N, C) at its int64 label y_i:
+    ℓ_i = −logp_{i,y_i}, 0 where y_i == ignore_index. Only the labelled entry is read, so −∞ or NaN elsewhere in
+    the row never reaches ℓ_i. Labels must lie in [0, C) or equal ignore_index (checked by the caller)."""
+    n = logp.shape[0]
+    loss = np.empty(n, logp.dtype)
+    for i in range(n):
+        t = y[i]
+        loss[i] = 0 if t == ignore_index else -logp[i, t]
+    return loss
+
+
+@njit(cache=True)
+def nll_loss_backward(logp, y, g, scale, ignore_index):
+    """dlogp_ij = −g_i · scale · 1[j = y_i] (0 on rows with y_i == ignore_index), shaped like logp (N, C) (whose
+    values are not read). ``g`` has N entries ('none') or one (summed loss)."""
+    dz = np.zeros(logp.shape, logp.dtype)
+    one = g.size == 1
+    for i in range(logp.shape[0]):
+        t = y[i]
+        if t != ignore_index:
+            dz[i, t] = -(g[0] if one else g[i]) * scale
+    return dz
+
+
+@njit(cache=True)
 def mse_loss_forward(x, t):
     """ℓ_i = (t_i − x_i)², the lecture's MSE per element (the caller sums or averages)."""
     out = np.empty_like(x)
@@ -317,5 +343,5 @@ def bce_with_logits_backward(x, t, g, scale):
 
 
 __all__ = ["softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward",
-           "cross_entropy_forward", "cross_entropy_backward", "mse_loss_forward", "mse_loss_backward",
-           "bce_with_logits_forward", "bce_with_logits_backward"]
+           "cross_entropy_forward", "cross_entropy_backward", "nll_loss_forward", "nll_loss_backward",
+           "mse_loss_forward", "mse_loss_backward", "bce_with_logits_forward", "bce_with_logits_backward"]

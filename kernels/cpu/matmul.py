@@ -19,6 +19,8 @@ layer (``tinygradnb.ops.matmul``) validates shapes and dtypes before they reach 
 import numpy as np
 from numba import njit, prange
 
+from .reduce import sum as _sum
+
 # Blocking of the own kernel, in elements: columns of C per block, depth of k per block, rows per parallel task.
 _NB = 512
 _KB = 128
@@ -269,4 +271,22 @@ def matmul(a, b):
     return np.matmul(a, b)
 
 
-__all__ = ["matmul", "matmul_tiled", "matmul_tiled_parallel", "matmul_blas"]
+def linear(x, w, bias):
+    """The affine map y = x·Wᵀ + b (the lecture's h = Wx + b for a batch of rows) for x (N, K), W (M, K) and b (M,)
+    or None: one np.matmul that reads Wᵀ in place (BLAS's transpose flag, no copy), then b added in place."""
+    y = np.matmul(x, w.T)
+    if bias is not None:
+        y += bias
+    return y
+
+
+def linear_backward(g, x, w, need_x, need_w, need_b):
+    """The gradients of y = x·Wᵀ + b from g = dL/dy (N, M), x (N, K), W (M, K): dx = g·W (N, K), dW = gᵀ·x (M, K)
+    and db = Σ_rows g (M,) (an accurate float32 sum, ``reduce.sum``); None for those not asked for."""
+    gx = np.matmul(g, w) if need_x else None
+    gw = np.matmul(g.T, x) if need_w else None
+    gb = _sum(g, axis=0) if need_b else None
+    return gx, gw, gb
+
+
+__all__ = ["matmul", "matmul_tiled", "matmul_tiled_parallel", "matmul_blas", "linear", "linear_backward"]

@@ -230,6 +230,51 @@ def cross_entropy_backward(z, y, lse, g, scale, ignore_index):
     return dz
 
 
+# ----------------------------------------------------------------------------- negative log-likelihood
+@jit
+def _nll_fwd(logp, y, ignore_index, loss):
+    c = logp.shape[1]
+    for i in range(cuda.grid(1), loss.size, cuda.gridsize(1)):
+        t = y[i]
+        if t == ignore_index:
+            loss[i] = 0
+        elif t >= 0 and t < c:
+            loss[i] = -logp[i, t]
+        else:
+            loss[i] = math.nan
+
+
+@jit
+def _nll_bwd(y, g, scale, ignore_index, dz):
+    c = dz.shape[1]
+    one = g.size == 1
+    for k in range(cuda.grid(1), dz.size, cuda.gridsize(1)):
+        i = k // c
+        j = k - i * c
+        d = 0.0
+        if j == y[i] and y[i] != ignore_index:
+            d = -(g[0] if one else g[i]) * scale
+        dz[i, j] = d
+
+
+def nll_loss_forward(logp, y, ignore_index):
+    """The negative log-likelihood of each row of log-probabilities logp (N, C) at its int64 label y_i:
+    ℓ_i = −logp_{i,y_i}, 0 where y_i == ignore_index (one thread per row; only the labelled entry is read).
+    Labels must lie in [0, C) or equal ignore_index: the caller checks them after the launch, and meanwhile a
+    label outside gives ℓ_i = NaN, never a read outside logp."""
+    loss = cuda.device_array(logp.shape[0], logp.dtype)
+    launch(_nll_fwd, loss.size, logp, y, int(ignore_index), loss)
+    return loss
+
+
+def nll_loss_backward(logp, y, g, scale, ignore_index):
+    """dlogp_ij = −g_i · scale · 1[j = y_i] (0 on rows with y_i == ignore_index), shaped like logp (N, C) (whose
+    values are not read); one thread per element. ``g`` has N entries ('none') or one (summed loss)."""
+    dz = cuda.device_array(logp.shape, logp.dtype)
+    launch(_nll_bwd, dz.size, y, g, float(scale), int(ignore_index), dz)
+    return dz
+
+
 # ----------------------------------------------------------------------------- element-wise losses
 @jit
 def _mse_fwd(x, t, out):
@@ -297,5 +342,5 @@ def bce_with_logits_backward(x, t, g, scale):
 
 
 __all__ = ["softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward",
-           "cross_entropy_forward", "cross_entropy_backward", "mse_loss_forward", "mse_loss_backward",
-           "bce_with_logits_forward", "bce_with_logits_backward"]
+           "cross_entropy_forward", "cross_entropy_backward", "nll_loss_forward", "nll_loss_backward",
+           "mse_loss_forward", "mse_loss_backward", "bce_with_logits_forward", "bce_with_logits_backward"]

@@ -25,6 +25,9 @@ import numpy as np
 from numba import cuda, float32, float64, int64
 
 from ._launch import ROW_THREADS, jit, launch_rows
+from .elementwise import add
+from .reduce import sum as _sum
+from .shape import reshape, transpose
 
 S = math.isqrt(ROW_THREADS)         # the thread grid of a block is S × S
 assert S * S == ROW_THREADS, "ROW_THREADS must be a square"
@@ -135,4 +138,25 @@ def matmul(a, b):
     return _tiled(a, b)
 
 
-__all__ = ["matmul", "matmul_tiled", "matmul_tiled_parallel", "matmul_blas"]
+def linear(x, w, bias):
+    """The affine map y = x·Wᵀ + b (the lecture's h = Wx + b for a batch of rows) for x (N, K), W (M, K) and b (M,)
+    or None: the tiled product of x and the transposed W, then b added to every row."""
+    n, k = x.shape
+    m = w.shape[0]
+    y = _tiled(reshape(x, (1, n, k)), reshape(transpose(w), (1, k, m)))
+    y = reshape(y, (n, m))
+    return y if bias is None else add(y, bias)
+
+
+def linear_backward(g, x, w, need_x, need_w, need_b):
+    """The gradients of y = x·Wᵀ + b from g = dL/dy (N, M), x (N, K), W (M, K): dx = g·W (N, K), dW = gᵀ·x (M, K)
+    and db = Σ_rows g (M,), each by the tiled product or the column sum; None for those not asked for."""
+    n, m = g.shape
+    k = x.shape[1]
+    gx = reshape(_tiled(reshape(g, (1, n, m)), reshape(w, (1, m, k))), (n, k)) if need_x else None
+    gw = reshape(_tiled(reshape(transpose(g), (1, m, n)), reshape(x, (1, n, k))), (m, k)) if need_w else None
+    gb = _sum(g, axis=0) if need_b else None
+    return gx, gw, gb
+
+
+__all__ = ["matmul", "matmul_tiled", "matmul_tiled_parallel", "matmul_blas", "linear", "linear_backward"]

@@ -20,7 +20,7 @@ def broadcast_shape(s1, s2, what="operands"):
 
 def _is_int(a):
     """An integer axis: a Python or NumPy integer, not a bool (``True`` is an int to Python but never an axis)."""
-    return isinstance(a, numbers.Integral) and not isinstance(a, bool)
+    return type(a) is int or (isinstance(a, numbers.Integral) and not isinstance(a, bool))
 
 
 def normalize_axes(axis, ndim, name="axis"):
@@ -31,6 +31,8 @@ def normalize_axes(axis, ndim, name="axis"):
     """
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:      # the common case, answered at once
+        return (axis % ndim,)
     if _is_int(axis):
         axes = (axis,)
     elif isinstance(axis, (tuple, list)):
@@ -82,10 +84,15 @@ def flat(b, a):
     return b.reshape(b.contiguous(a), (-1,))
 
 
+_Tensor = None
+
+
 def check_tensor(x, fn, arg):
     """``TypeError`` unless ``x`` is a Tensor."""
-    from ..tensor import Tensor
-    if not isinstance(x, Tensor):
+    global _Tensor
+    if _Tensor is None:                 # tensor.py imports this module: resolve the class on first use
+        from ..tensor import Tensor as _Tensor
+    if not isinstance(x, _Tensor):
         raise TypeError(f"{fn}: {arg} must be a Tensor, got {type(x).__name__}")
     return x
 

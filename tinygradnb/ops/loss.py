@@ -112,6 +112,39 @@ class CrossEntropy(Function):
         return dz, None
 
 
+class NLLLoss(Function):
+    """ℓ_n = −logp[n, y_n] without class weights (one kernel each way); 'mean' divides by the number of kept
+    samples, given as an array on the device (``count``) so that no host read is needed."""
+    saves_inputs = (1,)     # the labels; backward does not read the log-probabilities
+    saves_output = False
+
+    def forward(self, logp, y, reduction, ignore_index, count):
+        b = self.b
+        self.shape = logp.shape
+        if logp.ndim == 1:
+            x2, self.layout = b.reshape(logp, (1, logp.shape[0])), None
+        else:
+            x2, self.layout = _to_rows(b, logp, 1)
+        self.x2, self.y1, self.ignore_index = x2, flat(b, y), ignore_index
+        loss = b.nll_loss_forward(x2, self.y1, ignore_index)
+        self.count = None
+        if reduction == "none":
+            return b.reshape(loss, y.shape)
+        total = b.reshape(b.sum(loss), ())
+        if reduction == "sum":
+            return total
+        n = b.astype(count, logp.dtype)         # NaN when every target is ignored, as CrossEntropy
+        self.count = b.where(n, n, math.nan)
+        return b.divide(total, self.count)
+
+    def backward(self, g):
+        b = self.b
+        g1 = flat(b, g) if self.count is None else b.divide(flat(b, g), self.count)
+        dz = b.nll_loss_backward(self.x2, self.y1, g1, 1.0, self.ignore_index)
+        dz = b.reshape(dz, self.shape) if self.layout is None else _from_rows(b, dz, self.layout)
+        return dz, None
+
+
 class _PointwiseLoss(Function):
     """A loss ℓ(x_i, t_i) per element, reduced; subclasses name the kernels and the target's gradient."""
     fwd = bwd = None
@@ -359,7 +392,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _reduction(reduction, name)
     ignore_index = _check_int_arg(ignore_index, name, "ignore_index")
     weight = _not_differentiable(_class_weight(weight, input, c, name), name, "weight")
-    target, _ = _check_targets(input, target, c, ignore_index, name)
+    target, stats = _check_targets(input, target, c, ignore_index, name)
+    if weight is None:
+        b = _device.backend(input.device)
+        return NLLLoss.apply(input, target, reduction=reduction, ignore_index=ignore_index,
+                             count=b.getitem(stats, 2))
     x, y = (unsqueeze(input, 0), unsqueeze(target, 0)) if input.ndim == 1 else (input, target)
     loss, w, _ = _nll_terms(x, y, weight, ignore_index)
     out = _weighted_reduction(loss, w, reduction)

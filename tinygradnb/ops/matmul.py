@@ -122,28 +122,16 @@ def matmul(a, b):
 
 class Linear(Function):
     """y = x·Wᵀ + b over the rows of x (N, n_in), W (n_out, n_in), b (n_out,): the lecture's affine layer
-    h = Wx + b for a batch; dx = g·W, dW = gᵀ·x, db = Σ_rows g. The transposes are views: the backend's matmul
-    takes strided operands."""
+    h = Wx + b for a batch; dx = g·W, dW = gᵀ·x, db = Σ_rows g: one backend kernel each way (``linear``,
+    ``linear_backward``)."""
 
     def forward(self, x, w, bias=None):
-        b = self.b
         self.x, self.w = x, w
-        y = b.matmul(b.reshape(x, (1,) + x.shape), b.reshape(b.transpose(w), (1, w.shape[1], w.shape[0])))
-        y = b.reshape(y, (x.shape[0], w.shape[0]))
-        return y if bias is None else b.add(y, bias)
+        return self.b.linear(x, w, bias)
 
     def backward(self, g):
-        b, ins = self.b, self.inputs
-        g3 = b.reshape(g, (1,) + g.shape)
-        gx = gw = gb = None
-        if ins[0].requires_grad:
-            gx = b.reshape(b.matmul(g3, b.reshape(self.w, (1,) + self.w.shape)), self.x.shape)
-        if ins[1].requires_grad:
-            gt = b.reshape(b.transpose(g), (1, g.shape[1], g.shape[0]))
-            gw = b.reshape(b.matmul(gt, b.reshape(self.x, (1,) + self.x.shape)), self.w.shape)
-        if len(ins) == 3 and ins[2].requires_grad:
-            gb = b.sum(g, axis=0)
-        return gx, gw, gb
+        need = self.needs_input_grad
+        return self.b.linear_backward(g, self.x, self.w, need[0], need[1], len(need) == 3 and need[2])
 
 
 def linear(x, weight, bias=None):

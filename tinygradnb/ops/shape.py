@@ -222,13 +222,16 @@ class Concat(Function):
 
     def forward(self, *xs, axis):
         self.axis = axis
-        self.bounds = np.cumsum([0] + [x.shape[axis] for x in xs])
+        self.sizes = [x.shape[axis] for x in xs]
         return self.b.concatenate(xs, axis=axis)
 
     def backward(self, g):
         lead = (slice(None),) * self.axis
-        return tuple(self.b.getitem(g, lead + (slice(int(lo), int(hi)),))
-                     for lo, hi in zip(self.bounds[:-1], self.bounds[1:]))
+        out, lo = [], 0
+        for n in self.sizes:
+            out.append(self.b.getitem(g, lead + (slice(lo, lo + n),)))
+            lo += n
+        return tuple(out)
 
 
 def concat(tensors, axis=0, *, dim=None):
@@ -242,14 +245,17 @@ def concat(tensors, axis=0, *, dim=None):
             raise RuntimeError(f"concat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
                                f"use stack")
     ax = normalize_axes(dim if dim is not None else axis, first.ndim, "axis")[0]
-    for i, t in enumerate(tensors):
-        if t.ndim != first.ndim or any(a != c for k, (a, c) in enumerate(zip(t.shape, first.shape)) if k != ax):
-            raise RuntimeError(f"concat: tensors[{i}] has shape {t.shape}, expected {first.shape} except along axis "
-                             f"{ax}")
+    rest = first.shape[:ax] + first.shape[ax + 1:]
     dt = first.dtype
-    for t in tensors[1:]:
-        dt = _promote(dt, t.dtype)
-    tensors = [cast(t, dt) for t in tensors]
+    for i, t in enumerate(tensors):
+        s = t.shape
+        if len(s) != len(first.shape) or s[:ax] + s[ax + 1:] != rest:
+            raise RuntimeError(f"concat: tensors[{i}] has shape {t.shape}, expected {first.shape} except along axis "
+                               f"{ax}")
+        if t.dtype != dt:
+            dt = _promote(dt, t.dtype)
+    if any(t.dtype != dt for t in tensors):
+        tensors = [cast(t, dt) for t in tensors]
     if len(tensors) == 1:
         return tensors[0]
     return Concat.apply(*tensors, axis=ax)
