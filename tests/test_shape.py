@@ -1037,3 +1037,26 @@ def test_unary_in_place_methods(device):
         tg.tensor([1, 2], device=device).exp_()      # torch 2.13: result type Float can't be cast to Long
     with pytest.raises(RuntimeError, match="leaf"):
         tg.ones(2, requires_grad=True, device=device).relu_()
+
+
+def test_add_sub_inplace_fast_path_matches_the_general_path(device):
+    # p.data.add_(g, alpha=-lr) (manual SGD) runs as one kernel when nothing is recorded; it must give the general
+    # path's values, write through .data into p, bump the version counter, and leave overlapping views alone
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 5)).astype(np.float32)
+    g = rng.standard_normal((4, 5)).astype(np.float32)
+    p = tg.tensor(a, requires_grad=True, device=device)
+    saved = p * p                                      # saves p
+    p.data.add_(tg.tensor(g, device=device), alpha=-0.5)
+    np.testing.assert_allclose(p.detach().numpy(), a - np.float32(0.5) * g, rtol=1e-6)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        saved.sum().backward()
+    q = tg.tensor(a, device=device)
+    q.sub_(tg.tensor(g, device=device), alpha=2)
+    np.testing.assert_allclose(q.numpy(), a - 2 * g, rtol=1e-6)
+    q.add_(q)                                          # the same memory on both sides
+    np.testing.assert_allclose(q.numpy(), 2 * (a - 2 * g), rtol=1e-6)
+    if device == "cpu":                                # an overlapping view (views are copies on cuda)
+        r = tg.tensor(np.arange(6, dtype=np.float32))
+        r[1:].add_(r[:-1])
+        np.testing.assert_array_equal(r.numpy(), np.arange(6) + np.r_[0, np.arange(5)])

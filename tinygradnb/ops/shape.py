@@ -400,6 +400,8 @@ def _get(x, key, advanced):
 def getitem(x, key):
     """``x[key]``: basic slicing (a view) and integer/bool-array indexing (a gather; backward scatter-adds), with
     PyTorch's placement of the indexed axes."""
+    if type(key) is int:                       # x[i]: a basic selection, nothing to convert
+        return _get(x, (key,), False)
     key, advanced = _index_key(key, x.shape, x.device)
     split = _split_ints(key) if advanced else None
     if split is not None:
@@ -1203,9 +1205,29 @@ def _check_other(other, fn):
     return other
 
 
-def _alpha_times(x, other, alpha, fn):
+def _check_alpha(alpha, fn):
     if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real):
         raise TypeError(f"{fn}: alpha must be a number, got {type(alpha).__name__}")
+
+
+def _axpy(x, other, scale):
+    """For an in-place x += scale·other that is not recorded: a function writing it into x's memory with one
+    kernel (the SGD step θ ← θ − η·g with η = −scale), when ``other`` is a float tensor of x's shape, dtype and
+    device and both are C-contiguous and not two views of one memory; else None (the general path)."""
+    if not (isinstance(other, Tensor) and other.device == x.device and other.dtype == x.dtype
+            and x.dtype.kind == "f" and other.shape == x.shape):
+        return None
+    if other._vc is x._vc and other._data is not x._data:
+        return None
+    b = _device.backend(x.device)
+    xd, od = x._data, other._data
+    if b.contiguous(xd) is not xd or b.contiguous(od) is not od:
+        return None
+    return lambda: b.sgd_step_(flat(b, xd), flat(b, od), flat(b, xd), -scale, 0.0, 0.0, 0.0, False, False)
+
+
+def _alpha_times(x, other, alpha, fn):
+    _check_alpha(alpha, fn)
     if alpha == 1 and not isinstance(alpha, float):
         return other
     dt = result_type(x, other)
@@ -1217,15 +1239,17 @@ def _alpha_times(x, other, alpha, fn):
 def add_(self, other, *, alpha=1):
     """self += alpha · other in place (``torch.Tensor.add_``)."""
     _check_other(other, "add_")
-    other = _alpha_times(self, other, alpha, "add_")
-    return _inplace_update(self, "add_", lambda s: add(s, other), (other,))
+    _check_alpha(alpha, "add_")
+    return _inplace_update(self, "add_", lambda s: add(s, _alpha_times(s, other, alpha, "add_")), (other,),
+                           _axpy(self, other, alpha))
 
 
 def sub_(self, other, *, alpha=1):
     """self −= alpha · other in place (``torch.Tensor.sub_``)."""
     _check_other(other, "sub_")
-    other = _alpha_times(self, other, alpha, "sub_")
-    return _inplace_update(self, "sub_", lambda s: sub(s, other), (other,))
+    _check_alpha(alpha, "sub_")
+    return _inplace_update(self, "sub_", lambda s: sub(s, _alpha_times(s, other, alpha, "sub_")), (other,),
+                           _axpy(self, other, -alpha))
 
 
 def mul_(self, other):
