@@ -8,7 +8,9 @@
    test of its implementations;
 3. per family, the peak RSS of a fresh process running tinygradnb's cases and PyTorch's (bench/memory.py);
 4. start-up: ``import tinygradnb`` time, and examples/xor.py with an empty and with a warm Numba cache;
-5. writes bench/results/report.md (tables, targets met/missed) and bench/results/ratios.png.
+5. writes bench/results/report.md (tables, targets met/missed) and bench/results/ratios.png;
+6. in quick mode, runs ``bench/toy.py --quick`` (issue #13's toy workloads at tiny sizes, each library in its own
+   process: they run and agree). The full toy run, with its own timings: ``python bench/toy.py``.
 
 Ratios are baseline time ÷ tinygradnb time (> 1: tinygradnb is faster), from medians of one run: "vs NumPy" =
 careful NumPy ÷ tinygradnb kernels, "vs PyTorch" = torch op/module with autograd ÷ tinygradnb op/module with
@@ -378,6 +380,11 @@ def main():
         rc = run_pytest(args.quick, path, impls, select)
         if rc != 0:
             print(f"pytest failed (exit {rc})", file=sys.stderr)
+            return rc
+    if args.quick:              # issue #13's toy workloads, tiny sizes: they run and agree (bench/toy.py)
+        rc = subprocess.run([sys.executable, str(HERE / "toy.py"), "--quick", "--out", str(args.out)]).returncode
+        if rc != 0:
+            print(f"bench/toy.py --quick failed (exit {rc})", file=sys.stderr)
             return rc
     times, extra = load_times([p for _, _, p in passes])
     mem = None if args.no_memory else memory(args.quick)

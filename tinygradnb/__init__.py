@@ -8,11 +8,19 @@ parallel region), so on a machine with few cores each pool stalls the next one. 
 waits, unless the variables are already set: ``OPENBLAS_THREAD_TIMEOUT=8`` (2⁸ cycles; read when OpenBLAS loads,
 so it takes effect only if tinygradnb is imported before NumPy) and ``GOMP_SPINCOUNT=10000`` (read when Numba
 starts its OpenMP pool, at the first parallel kernel).
+
+Memory: glibc serves large blocks with fresh mmaps (a dynamic threshold that other allocations move) and returns
+freed heap to the system, so a training step's large arrays can be page-faulted in afresh on every call (measured:
+layer_norm 4096×1024 forward + backward 22 ms instead of 5.5). On glibc the import sets malloc's mmap threshold to
+64 MiB and its trim threshold to 256 MiB (``mallopt``), unless ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_``
+are set: freed blocks below 64 MiB are reused without new page faults, at the cost of up to 256 MiB of freed memory
+kept by the process.
 """
 import os as _os
 
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "8")
 _os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+
 
 from .tensor import (Tensor, Function, no_grad, enable_grad, is_grad_enabled, set_grad_enabled, inference_mode,
                      float32, float64, int32, int64, bool_, Size, FloatTensor, DoubleTensor, LongTensor, IntTensor,
@@ -41,3 +49,21 @@ long = int64
 bool = bool_
 
 __version__ = "0.1.0"
+
+
+def _malloc_settings():
+    import ctypes
+    import sys
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):        # not glibc
+        return
+    if "MALLOC_MMAP_THRESHOLD_" not in _os.environ:
+        mallopt(-3, 64 << 20)                # M_MMAP_THRESHOLD
+    if "MALLOC_TRIM_THRESHOLD_" not in _os.environ:
+        mallopt(-1, 256 << 20)               # M_TRIM_THRESHOLD
+
+
+_malloc_settings()
