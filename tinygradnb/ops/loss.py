@@ -80,12 +80,13 @@ class Softmax(Function):
         return _from_rows(b, dx, self.layout)
 
 
-class CrossEntropy(Function):
-    saves_inputs = (0, 1)   # the logits and the labels (lse and the count are private)
+class _ClassIndexLoss(Function):
+    """A per-row loss of (N, C) scores (or (N, C, d1, ...), or (C,)) at int64 class indices, reduced on the device:
+    'mean' divides by ``count``, the number of non-ignored targets as an array on the device (no host read), NaN
+    when every target is ignored. Subclasses give the row kernels (``_forward``, ``_backward``)."""
     saves_output = False
 
     def forward(self, z, y, reduction, ignore_index, count):
-        # count: the number of non-ignored targets as an array on z's device, so that 'mean' needs no host read
         b = self.b
         self.zshape = z.shape
         if z.ndim == 1:
@@ -93,7 +94,7 @@ class CrossEntropy(Function):
         else:
             z2, self.layout = _to_rows(b, z, 1)
         self.z2, self.y1, self.ignore_index = z2, flat(b, y), ignore_index
-        loss, self.lse = b.cross_entropy_forward(z2, self.y1, ignore_index)
+        loss = self._forward(z2)
         self.count = None
         if reduction == "none":
             return b.reshape(loss, y.shape)
@@ -107,42 +108,32 @@ class CrossEntropy(Function):
     def backward(self, g):
         b = self.b
         g1 = flat(b, g) if self.count is None else b.divide(flat(b, g), self.count)
-        dz = b.cross_entropy_backward(self.z2, self.y1, self.lse, g1, 1.0, self.ignore_index)
+        dz = self._backward(g1)
         dz = b.reshape(dz, self.zshape) if self.layout is None else _from_rows(b, dz, self.layout)
         return dz, None
 
 
-class NLLLoss(Function):
-    """ℓ_n = −logp[n, y_n] without class weights (one kernel each way); 'mean' divides by the number of kept
-    samples, given as an array on the device (``count``) so that no host read is needed."""
+class CrossEntropy(_ClassIndexLoss):
+    """ℓ_n = logsumexp(z_n) − z_{n,y_n}, the fused softmax–cross-entropy."""
+    saves_inputs = (0, 1)   # the logits and the labels (lse and the count are private)
+
+    def _forward(self, z2):
+        loss, self.lse = self.b.cross_entropy_forward(z2, self.y1, self.ignore_index)
+        return loss
+
+    def _backward(self, g1):
+        return self.b.cross_entropy_backward(self.z2, self.y1, self.lse, g1, 1.0, self.ignore_index)
+
+
+class NLLLoss(_ClassIndexLoss):
+    """ℓ_n = −logp[n, y_n] without class weights (one kernel each way)."""
     saves_inputs = (1,)     # the labels; backward does not read the log-probabilities
-    saves_output = False
 
-    def forward(self, logp, y, reduction, ignore_index, count):
-        b = self.b
-        self.shape = logp.shape
-        if logp.ndim == 1:
-            x2, self.layout = b.reshape(logp, (1, logp.shape[0])), None
-        else:
-            x2, self.layout = _to_rows(b, logp, 1)
-        self.x2, self.y1, self.ignore_index = x2, flat(b, y), ignore_index
-        loss = b.nll_loss_forward(x2, self.y1, ignore_index)
-        self.count = None
-        if reduction == "none":
-            return b.reshape(loss, y.shape)
-        total = b.reshape(b.sum(loss), ())
-        if reduction == "sum":
-            return total
-        n = b.astype(count, logp.dtype)         # NaN when every target is ignored, as CrossEntropy
-        self.count = b.where(n, n, math.nan)
-        return b.divide(total, self.count)
+    def _forward(self, z2):
+        return self.b.nll_loss_forward(z2, self.y1, self.ignore_index)
 
-    def backward(self, g):
-        b = self.b
-        g1 = flat(b, g) if self.count is None else b.divide(flat(b, g), self.count)
-        dz = b.nll_loss_backward(self.x2, self.y1, g1, 1.0, self.ignore_index)
-        dz = b.reshape(dz, self.shape) if self.layout is None else _from_rows(b, dz, self.layout)
-        return dz, None
+    def _backward(self, g1):
+        return self.b.nll_loss_backward(self.z2, self.y1, g1, 1.0, self.ignore_index)
 
 
 class _PointwiseLoss(Function):
