@@ -361,3 +361,22 @@ def test_linear_mixed_dtypes_raise_and_integer_products_keep_their_dtype(device)
     lin = F.linear(xd, wd, tg.tensor(np.arange(4, dtype=np.int64), device=device))
     assert lin.dtype == tg.int64
     np.testing.assert_array_equal(lin.numpy(), x @ w.T + np.arange(4))
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_linear_forward_and_gradients_for_one_and_more_rows(device, rows):
+    """F.linear against NumPy float64 for 1 row (the CPU's own one-row backward kernel) and 3 (BLAS), with
+    and without bias; the gradients by central differences, and in float32 against the float64 values; an input
+    that needs no gradient gets none (only dW and db are computed)."""
+    rng = np.random.default_rng(rows)
+    x, w, bias = rng.standard_normal((rows, 5)), rng.standard_normal((4, 5)), rng.standard_normal(4)
+    check_grad(F.linear, lambda x, w, b: x @ w.T + b, [x, w, bias], device)
+    check_grad(F.linear, lambda x, w: x @ w.T, [x, w], device)
+    g = rng.standard_normal((rows, 4))
+    tx = tg.tensor(x, dtype=tg.float32, device=device)
+    tw = tg.tensor(w, dtype=tg.float32, device=device, requires_grad=True)
+    tb = tg.tensor(bias, dtype=tg.float32, device=device, requires_grad=True)
+    F.linear(tx, tw, tb).backward(tg.tensor(g, dtype=tg.float32, device=device))
+    assert tx.grad is None and tw.grad.dtype == tg.float32 and tb.grad.dtype == tg.float32
+    np.testing.assert_allclose(tw.grad.numpy(), g.T @ x, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(tb.grad.numpy(), g.sum(0), rtol=1e-5, atol=1e-5)

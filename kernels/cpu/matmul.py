@@ -280,9 +280,37 @@ def linear(x, w, bias):
     return y
 
 
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def _linear_backward_row(g, x, w, need_x, need_w, need_b):
+    """linear_backward for one row (g (1, M), x (1, K)) in one pass over j: dW[j,:] = g[0,j]·x[0,:] (an outer
+    product), db[j] = g[0,j], dx[0,:] += g[0,j]·W[j,:]; arrays of length 0 for those not asked for."""
+    m = g.shape[1]
+    kk = x.shape[1]
+    gx = np.zeros((1 if need_x else 0, kk), g.dtype)
+    gw = np.empty((m if need_w else 0, kk), g.dtype)
+    gb = np.empty(m if need_b else 0, g.dtype)
+    for j in range(m):
+        a = g[0, j]
+        if need_w:
+            for k in range(kk):
+                gw[j, k] = a * x[0, k]
+        if need_x:
+            for k in range(kk):
+                gx[0, k] += a * w[j, k]
+        if need_b:
+            gb[j] = a
+    return gx, gw, gb
+
+
 def linear_backward(g, x, w, need_x, need_w, need_b):
     """The gradients of y = x·Wᵀ + b from g = dL/dy (N, M), x (N, K), W (M, K): dx = g·W (N, K), dW = gᵀ·x (M, K)
-    and db = Σ_rows g (M,) (an accurate float32 sum, ``reduce.sum``); None for those not asked for."""
+    and db = Σ_rows g (M,) (an accurate float32 sum, ``reduce.sum``); None for those not asked for. One row (batch
+    1) goes through one own kernel, ``_linear_backward_row``: OpenBLAS's gᵀ·x with an inner dimension of 1 took 26 µs
+    for (128×1)·(1×185), against 2 µs for two rows, and the whole backward takes 3.5 µs there instead of 30."""
+    if g.shape[0] == 1 and g.dtype.kind == "f":
+        gx, gw, gb = _linear_backward_row(np.ascontiguousarray(g), np.ascontiguousarray(x),
+                                           np.ascontiguousarray(w), need_x, need_w, need_b)
+        return gx if need_x else None, gw if need_w else None, gb if need_b else None
     gx = np.matmul(g, w) if need_x else None
     gw = np.matmul(g.T, x) if need_w else None
     gb = _sum(g, axis=0) if need_b else None
