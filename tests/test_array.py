@@ -64,6 +64,20 @@ def test_arange_follows_torch(args, kw, dtype, device):
     same(got, np.arange(*args, dtype=np.dtype(dtype)), dtype, rtol=1e-6 if dtype == tg.float32 else 0.0)
 
 
+def test_to_numpy_many_returns_each_array_from_one_copy(device):
+    """The seam's batched read (what ``device.read`` uses to fetch queued checks with a value): arrays of several
+    dtypes and shapes, a 0-d and an empty one, come back with their values, dtypes and shapes."""
+    b = backend(device)
+    host = [np.array([[1.5, -2.0], [3.0, 4.25]], np.float32), np.array([7, -8, 2**40], np.int64), np.array(3.0),
+            np.zeros((0, 3), np.float32), np.array([True, False, True])]
+    got = b.to_numpy_many([b.asarray(h) for h in host])
+    assert len(got) == len(host)
+    for g, h in zip(got, host):
+        assert isinstance(g, np.ndarray) and g.dtype == h.dtype and g.shape == h.shape
+        np.testing.assert_array_equal(g, h)
+    assert b.to_numpy_many([]) == []
+
+
 def test_casts_round_once_and_truncate_toward_zero(device):
     a = np.linspace(-4.6, 4.6, 37)                            # 37 elements: past the 32 threads of a launch
     x = t(a, device)

@@ -40,7 +40,7 @@ from .ops import (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maxi
                   result_type, mm, bmm, mv, dot, outer, einsum, eq, ne, lt, le, gt, ge)
 from .ops import (sin, cos, tan, rsqrt, sign, floor, ceil, round, trunc, log2, log1p, exp2, expm1, reciprocal,
                   square)
-from . import nn, optim, utils, data, cuda, autograd
+from . import nn, optim, utils, data, cuda, autograd, profiler
 from .serialization import save, load
 
 float = float32

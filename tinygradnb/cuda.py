@@ -35,3 +35,35 @@ def synchronize():
         from . import device
         device.flush("cuda")
         cuda.synchronize()
+
+
+def empty_cache():
+    """Give the device memory that the caching allocator holds in free blocks back to the driver
+    (``torch.cuda.empty_cache``); arrays in use keep theirs."""
+    if is_available() and "cuda" in _loaded_devices():
+        from .kernels.cuda import _launch
+        _launch.empty_cache()
+
+
+def memory_allocated(device=None):
+    """Bytes of device memory held by live tensors, counted in the caching allocator's blocks
+    (``torch.cuda.memory_allocated``); 0 before the ``cuda`` device is first used."""
+    return _memory_stat("allocated")
+
+
+def memory_reserved(device=None):
+    """Bytes of device memory the caching allocator holds, in use or free for reuse
+    (``torch.cuda.memory_reserved``)."""
+    return _memory_stat("reserved")
+
+
+def _loaded_devices():
+    from . import device
+    return device.loaded()
+
+
+def _memory_stat(key):
+    if "cuda" not in _loaded_devices():
+        return 0
+    from .kernels.cuda import _launch
+    return _launch.memory_stats()[key]

@@ -12,7 +12,9 @@ asynchronously too). The GPU kernels that consume such values stay inside their 
 import importlib
 
 _MODULES = {"cpu": "tinygradnb.kernels.cpu", "cuda": "tinygradnb.kernels.cuda"}
-_loaded = {}
+_modules = {}        # canonical name -> its kernels module
+_loaded = {}         # device string -> what backend() returns: the module, or its wrapper while one is set
+_wrapper = None      # None, or a class wrapper(module, name) set by tinygradnb.profiler while it records
 
 
 def normalize(device):
@@ -41,8 +43,24 @@ def backend(device):
         if not cuda.is_available():
             raise RuntimeError("device 'cuda' is not available: Numba finds no NVIDIA GPU with a working driver "
                                "(NUMBA_ENABLE_CUDASIM=1, set before Numba is imported, runs its CUDA simulator)")
-    _loaded[device] = _loaded[name] = mod
-    return mod
+    _modules[name] = mod
+    _loaded[device] = _loaded[name] = mod if _wrapper is None else _wrapper(mod, name)
+    return _loaded[device]
+
+
+def loaded():
+    """The canonical names of the devices whose kernels are loaded."""
+    return set(_modules)
+
+
+def set_wrapper(wrapper):
+    """Make ``backend`` return ``wrapper(module, name)`` for every device from now on (``tinygradnb.profiler``
+    records kernel calls so), or the modules themselves again with ``None``."""
+    global _wrapper
+    _wrapper = wrapper
+    for device in list(_loaded):
+        name = normalize(device)
+        _loaded[device] = _modules[name] if wrapper is None else wrapper(_modules[name], name)
 
 
 _pending = []        # (values, test): checks of small arrays computed on a GPU, run at the next read
@@ -77,30 +95,29 @@ def check_range(device, flat, lo, hi, error, skip=None):
     return stats
 
 
-def flush(device):
-    """Run the checks waiting on ``device`` (one copy to the host for all of them); raise the first failure, with
-    a note that it was found after the call."""
-    if not _pending:
-        return
+def flush(device, *arrays):
+    """Run the checks waiting on ``device`` and raise the first failure, with a note that it was found after the
+    call; returns the host copies of ``arrays`` (device arrays), fetched with the checks' values in one copy to
+    the host."""
+    if not _pending and not arrays:
+        return []
     checks = list(_pending)
     _pending.clear()
     b = backend(device)
-    values = [v for v, _ in checks]
-    host = b.to_numpy(values[0] if len(values) == 1 else b.concatenate(values))
-    pos = 0
-    for v, test in checks:
+    host = b.to_numpy_many([v for v, _ in checks] + list(arrays))
+    for (_, test), values in zip(checks, host):
         try:
-            test(host[pos:pos + v.size])
+            test(values)
         except (ValueError, IndexError) as e:
             e.add_note(f"(checked on the {device!r} device after the call: GPU argument checks run at the next "
                        f"copy to the host)")
             raise
-        pos += v.size
+    return host[len(checks):]
 
 
 def read(device, a):
     """The host NumPy array of ``a`` (an array on ``device``; the array itself on the CPU), after the waiting
-    argument checks of that device have passed."""
+    argument checks of that device have passed (their values come to the host in the same copy as ``a``'s)."""
     if _pending and device != "cpu":
-        flush(device)
+        return flush(device, a)[0]
     return backend(device).to_numpy(a)

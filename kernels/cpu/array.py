@@ -34,4 +34,9 @@ def to_numpy(a):
     return a
 
 
-__all__ = ["asarray", "empty", "zeros", "full", "arange", "copy", "contiguous", "astype", "to_numpy"]
+def to_numpy_many(arrays):
+    """The host NumPy arrays holding the values of each of ``arrays`` (the arrays themselves on the CPU)."""
+    return list(arrays)
+
+
+__all__ = ["asarray", "empty", "zeros", "full", "arange", "copy", "contiguous", "astype", "to_numpy", "to_numpy_many"]

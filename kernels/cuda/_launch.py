@@ -29,9 +29,13 @@ names a file, every launch appends the kernel's registry name and a JSON descrip
 it; ``tests/cuda_ptx_check.py`` then compiles each recorded signature with ``numba.cuda.compile_ptx`` for real
 GPU architectures, in a process without the simulator, and checks that every registered kernel was recorded.
 """
+import ctypes
+import functools
+import itertools
 import json
 import math
 import os
+import weakref
 
 import numpy as np
 from numba import config, cuda, types
@@ -73,6 +77,8 @@ def launch(kernel, n, *args):
     if n <= 0:
         return
     _record(kernel, args)
+    if observer is not None:
+        observer("launch", _names.get(id(kernel), "?"), 0)
     kernel[blocks_for(n), THREADS](*args)
 
 
@@ -82,7 +88,139 @@ def launch_rows(kernel, rows, *args):
     if rows <= 0:
         return
     _record(kernel, args)
+    if observer is not None:
+        observer("launch", _names.get(id(kernel), "?"), 0)
     kernel[min(rows, MAX_BLOCKS), ROW_THREADS](*args)
+
+
+# ----------------------------------------------------------------------------- device memory and host transfers
+# The backend's only calls that allocate device memory or copy between host and device. ``observer`` (None, or a
+# function set by ``tinygradnb.profiler``) is told of each as (event, name, bytes): ("launch", kernel, 0),
+# ("alloc", None, bytes) for a new device allocation, ("reuse", None, bytes) for a block served from the cache,
+# ("h2d", None, bytes), ("d2h", None, bytes).
+#
+# The caching allocator (PyTorch's, in small). Device memory is allocated in blocks of a size class (512 bytes,
+# then steps of a sixteenth of the next power of two, at least 128 bytes: at most 12.5 % and 128 bytes unused), and
+# it is never freed on the hot path: when the last
+# array over a block (the array ``alloc`` returned, and every view or slice of it) is gone, the block goes back to
+# the free list of its size class, and the next ``alloc`` of that class takes it without asking the driver
+# (Numba's own frees call ``cuMemFree``, which waits for the GPU). The GPU runs kernels in the order they were
+# queued on the one default stream, so a block handed out again is written only after the kernels queued before
+# that read it. ``empty_cache`` gives the free blocks back to the driver; ``TGNB_CUDA_CACHE=0`` turns the cache
+# off (every array its own ``cuda.device_array``). Lifetimes: on a GPU each array's memory is an ``AutoFreePointer``
+# (Numba's reference-counted pointer: views and slices take references) whose finalizer returns the block; under
+# the simulator, the NumPy array over the block that every view is derived from, with a ``weakref.finalize``.
+observer = None
+CACHE = os.environ.get("TGNB_CUDA_CACHE", "1") != "0"
+_free = {}                     # size class -> blocks (uint8 device arrays) ready for reuse
+_live = {}                     # key -> the root pointer of an array in use (GPU), until its last view is gone
+_stats = {"allocated": 0, "reserved": 0}
+_keys = itertools.count()
+
+
+def size_class(nbytes):
+    """The bytes of the cached block that serves an allocation of ``nbytes`` (> 0)."""
+    if nbytes <= 512:
+        return 512
+    step = 1 << max(7, (nbytes - 1).bit_length() - 4)
+    return (nbytes + step - 1) // step * step
+
+
+def alloc(shape, dtype):
+    """A new uninitialised C-contiguous device array, served from the cache of freed blocks when one fits."""
+    dtype = np.dtype(dtype)
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    count = math.prod(shape)
+    nbytes = count * dtype.itemsize
+    if nbytes == 0 or not CACHE:
+        out = cuda.device_array(shape, dtype)
+        if observer is not None and nbytes:
+            observer("alloc", None, nbytes)
+        return out
+    size = size_class(nbytes)
+    blocks = _free.get(size)
+    if blocks:
+        block = blocks.pop()
+        if observer is not None:
+            observer("reuse", None, size)
+    else:
+        block = cuda.device_array(size, np.uint8)
+        _stats["reserved"] += size
+        if observer is not None:
+            observer("alloc", None, size)
+    _stats["allocated"] += size
+    return _carve(block, size, shape, dtype, count)
+
+
+def _release(size, block, key=None):
+    """The last array over ``block`` is gone: back to the free list of its size class."""
+    if key is not None:
+        _live.pop(key, None)
+    _free.setdefault(size, []).append(block)
+    _stats["allocated"] -= size
+
+
+if SIMULATOR:
+    from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray as _Fake
+
+    def _carve(block, size, shape, dtype, count):
+        base = np.frombuffer(memoryview(block._ary), dtype=dtype, count=count)   # every view's .base is this
+        weakref.finalize(base, _release, size, block)
+        return _Fake(base.reshape(shape))
+else:
+    from numba.cuda.cudadrv import devicearray as _devicearray
+    from numba.cuda.cudadrv import driver as _driver
+
+    def _carve(block, size, shape, dtype, count):
+        key = next(_keys)
+        ptr = ctypes.c_void_p(block.__cuda_array_interface__["data"][0])
+        # a pointer of the array's bytes into the (possibly larger) block; DeviceNDArray computes its own
+        # alloc_size (the bytes its copies move) from the shape
+        root = _driver.AutoFreePointer(weakref.proxy(cuda.current_context()), ptr, count * dtype.itemsize,
+                                       finalizer=functools.partial(_release, size, block, key))
+        _live[key] = root
+        strides = tuple(int(st) * dtype.itemsize for st in _elem_strides(shape))
+        return _devicearray.DeviceNDArray(shape, strides, dtype, gpu_data=root.own())
+
+
+def _elem_strides(shape):
+    st, acc = [], 1
+    for s in reversed(shape):
+        st.append(acc)
+        acc *= s
+    return tuple(reversed(st))
+
+
+def empty_cache():
+    """Give the cached free blocks back to the driver (``torch.cuda.empty_cache``)."""
+    for blocks in _free.values():
+        for b in blocks:
+            _stats["reserved"] -= b.size
+    _free.clear()
+
+
+def memory_stats():
+    """Bytes in blocks held by live arrays ("allocated") and in all blocks the cache holds ("reserved")."""
+    return dict(_stats)
+
+
+def to_device(host):
+    """A new device array (``alloc``) holding the host array ``host`` (a host-to-device copy)."""
+    out = alloc(host.shape, host.dtype)
+    if host.size == 0:
+        return out
+    if observer is not None:
+        observer("h2d", None, host.nbytes)
+    out.copy_to_device(np.ascontiguousarray(host) if host.ndim else host)
+    return out
+
+
+def to_host(a):
+    """The host NumPy array holding device array a's values (a device-to-host copy, which waits for the GPU)."""
+    out = a.copy_to_host()
+    if observer is not None:
+        observer("d2h", None, out.nbytes)
+    return out
 
 
 # ----------------------------------------------------------------------------- generic element-wise launchers
@@ -151,7 +289,7 @@ def run_map(kernel, dtype, *arrays_and_params):
     """A new 1-D device array ``out`` of ``dtype`` and the length of the first array, filled by
     ``kernel(*arrays_and_params, out)`` (a ``map_kernel`` or ``zip_kernel``)."""
     n = arrays_and_params[0].size
-    out = cuda.device_array(n, np.dtype(dtype))
+    out = alloc(n, np.dtype(dtype))
     launch(kernel, n, *arrays_and_params, out)
     return out
 

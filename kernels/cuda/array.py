@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import cuda
 
-from ._launch import jit, launch
+from ._launch import alloc, jit, launch, to_device, to_host
 
 MAXD = 8  # most dimensions an element-wise operand may have after merging contiguous axes
 
@@ -157,12 +157,12 @@ def asarray(a):
         return contiguous(a)
     if hasattr(a, "__cuda_array_interface__"):
         return contiguous(cuda.as_cuda_array(a))
-    return cuda.to_device(np.asarray(a, order="C"))   # (np.ascontiguousarray would make a 0-d array 1-d)
+    return to_device(np.asarray(a, order="C"))   # (np.ascontiguousarray would make a 0-d array 1-d)
 
 
 def empty(shape, dtype=np.float64):
     """An uninitialised device array."""
-    return cuda.device_array(_shape(shape), np.dtype(dtype))
+    return alloc(_shape(shape), np.dtype(dtype))
 
 
 def zeros(shape, dtype=np.float64):
@@ -173,7 +173,7 @@ def zeros(shape, dtype=np.float64):
 def full(shape, fill_value, dtype=None):
     """A device array of ``shape`` filled with the scalar ``fill_value`` (dtype: NumPy's for the value when None)."""
     dt = np.dtype(dtype) if dtype is not None else np.asarray(fill_value).dtype
-    out = cuda.device_array(_shape(shape), dt)
+    out = alloc(_shape(shape), dt)
     launch(_fill, out.size, _flat(out), dt.type(fill_value))
     return out
 
@@ -194,7 +194,7 @@ def arange(start, stop=None, step=1, dtype=None):
         raise ValueError("arange: step must not be zero")
     dt = np.dtype(dtype) if dtype is not None else np.result_type(start, stop, step)
     n = builtins.max(0, math.ceil((stop - start) / step))
-    out = cuda.device_array(n, dt)
+    out = alloc(n, dt)
     kind = float if dt.kind == "f" else int
     launch(_arange, n, out, kind(start), kind(step))
     return out
@@ -202,7 +202,7 @@ def arange(start, stop=None, step=1, dtype=None):
 
 def copy(a):
     """A new device array with a's values."""
-    out = cuda.device_array(a.shape, a.dtype)
+    out = alloc(a.shape, a.dtype)
     if a.size:
         launch(_cast, a.size, _flat(contiguous(a)), _flat(out))
     return out
@@ -213,20 +213,41 @@ def contiguous(a):
     if a.is_c_contiguous():
         return a
     if a.size == 0:
-        return cuda.device_array(a.shape, a.dtype)
-    return cuda.to_device(np.asarray(a.copy_to_host(), order="C"))
+        return alloc(a.shape, a.dtype)
+    return to_device(np.asarray(to_host(a), order="C"))
 
 
 def astype(a, dtype):
     """``a`` converted to ``dtype`` (a new array; float → int truncates toward zero, as NumPy)."""
-    out = cuda.device_array(a.shape, np.dtype(dtype))
+    out = alloc(a.shape, np.dtype(dtype))
     launch(_cast, a.size, _flat(a), _flat(out))
     return out
 
 
 def to_numpy(a):
     """The host NumPy array holding a's values (a device-to-host copy)."""
-    return a.copy_to_host()
+    return to_host(a)
+
+
+def to_numpy_many(arrays):
+    """The host NumPy arrays holding the values of each of ``arrays`` (device arrays of any dtypes) through one
+    device-to-host copy: their bytes are gathered into one device buffer by device-to-device copies (no kernel
+    launch), copied to the host once, and split there. A read that also delivers queued argument checks
+    (``tinygradnb.device.read``) so waits for the GPU once."""
+    arrays = [contiguous(a) for a in arrays]
+    sizes = [a.size * a.dtype.itemsize for a in arrays]
+    buf = alloc(builtins.sum(sizes), np.uint8)
+    pos = 0
+    for a, n in zip(arrays, sizes):
+        if n:
+            buf[pos:pos + n].copy_to_device(_flat(a).view(np.uint8))
+        pos += n
+    host = to_host(buf)
+    out, pos = [], 0
+    for a, n in zip(arrays, sizes):
+        out.append(host[pos:pos + n].view(a.dtype).reshape(a.shape))
+        pos += n
+    return out
 
 
 def _shape(shape):
@@ -235,4 +256,4 @@ def _shape(shape):
     return tuple(int(s) for s in shape)
 
 
-__all__ = ["asarray", "empty", "zeros", "full", "arange", "copy", "contiguous", "astype", "to_numpy"]
+__all__ = ["asarray", "empty", "zeros", "full", "arange", "copy", "contiguous", "astype", "to_numpy", "to_numpy_many"]

@@ -12,7 +12,7 @@ import numpy as np
 from numba import cuda
 
 from ..cpu.random import stream_key, unit
-from ._launch import jit, launch
+from ._launch import alloc, jit, launch
 
 _U64 = 0xFFFFFFFFFFFFFFFF     # seeds are taken modulo 2^64, as np.uint64(seed) does inside the CPU twin
 
@@ -29,7 +29,7 @@ def _masked_scale(x, p, seed, offset, scale, y):
 
 def _run(x, p, seed, offset):
     p = float(p)
-    y = cuda.device_array_like(x)
+    y = alloc(x.shape, x.dtype)
     scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
     launch(_masked_scale, x.size, x, p, np.uint64(int(seed) & _U64), int(offset), scale, y)
     return y

@@ -12,7 +12,7 @@ import numpy as np
 from numba import cuda
 
 from .. import formulas as _f
-from ._launch import jit, launch, map_kernel, run_map
+from ._launch import alloc, jit, launch, map_kernel, run_map
 from .array import (_broadcast_shapes, _bstrides, _dtype_of, _flat, _merge, _offsets, _operand, _pad, _shape_of,
                     contiguous, copy)
 from .shape import reshape
@@ -40,7 +40,7 @@ def _binary(name, x, y, out_dtype=None, compute_dtype=None):
     a = _operand(x, cdt)
     b = _operand(y, cdt)
     shape = _broadcast_shapes(_shape_of(x), _shape_of(y))
-    out = cuda.device_array(shape, odt)
+    out = alloc(shape, odt)
     if out.size == 0:
         return out
     a, b = contiguous(a), contiguous(b)
@@ -300,7 +300,7 @@ def where(cond, x, y):
     """out = x where cond else y (NumPy broadcasting; scalars allowed for x and y)."""
     dt = np.result_type(_dtype_of(x), _dtype_of(y))
     shape = _broadcast_shapes(_shape_of(cond), _shape_of(x), _shape_of(y))
-    out = cuda.device_array(shape, dt)
+    out = alloc(shape, dt)
     if out.size == 0:
         return out
     c, a, b = contiguous(cond), contiguous(_operand(x, dt)), contiguous(_operand(y, dt))

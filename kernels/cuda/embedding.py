@@ -15,7 +15,7 @@ import math
 
 from numba import cuda
 
-from ._launch import jit, launch
+from ._launch import alloc, jit, launch
 
 
 @jit
@@ -49,7 +49,7 @@ def _scatter_add(grad, idx, padding_idx, out):
 
 def embedding_forward(weight, idx):
     """Gather: outᵢⱼ = W[idxᵢ, j] for weight W (V, D) and idx (N,) int64. Returns out (N, D) in W's dtype."""
-    out = cuda.device_array((idx.shape[0], weight.shape[1]), weight.dtype)
+    out = alloc((idx.shape[0], weight.shape[1]), weight.dtype)
     launch(_gather, out.size, weight, idx, out)
     return out
 
@@ -59,7 +59,7 @@ def embedding_backward(grad, idx, num_embeddings, padding_idx):
     accumulate (``cuda.atomic.add``, in the dtype of ``grad``, float32 or float64; the order of the additions for a
     repeated index depends on scheduling); row ``padding_idx`` gets zero gradient (pass −1 for none). Returns dW
     (num_embeddings, D) in the dtype of ``grad``."""
-    out = cuda.device_array((int(num_embeddings), grad.shape[1]), grad.dtype)
+    out = alloc((int(num_embeddings), grad.shape[1]), grad.dtype)
     launch(_zero, out.size, out)
     launch(_scatter_add, grad.size, grad, idx, int(padding_idx), out)
     return out

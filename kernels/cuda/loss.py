@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import cuda, float64
 
-from ._launch import ROW_THREADS, block_max, block_sum, jit, launch, launch_rows
+from ._launch import ROW_THREADS, alloc, block_max, block_sum, jit, launch, launch_rows
 
 
 # ----------------------------------------------------------------------------- row kernels
@@ -175,7 +175,7 @@ def _rows_of(x):
 
 def _row_map(name, x, *args):
     """A (rows, C) output like ``x`` from the row kernel ``name``; nothing is launched for an empty array."""
-    out = cuda.device_array(x.shape, x.dtype)
+    out = alloc(x.shape, x.dtype)
     if x.size:
         launch_rows(_rows_of(x)[name], x.shape[0], x, *args, out)
     return out
@@ -215,8 +215,8 @@ def cross_entropy_forward(z, y, ignore_index):
     ignore_index: the caller checks them after the launch, and meanwhile a label outside gives ℓ_i = NaN, never a
     read outside z."""
     n = z.shape[0]
-    loss = cuda.device_array(n, z.dtype)
-    lse = cuda.device_array(n, np.float64)
+    loss = alloc(n, z.dtype)
+    lse = alloc(n, np.float64)
     launch_rows(_rows_of(z)["ce_fwd"], n, z, y, int(ignore_index), loss, lse)
     return loss, lse
 
@@ -225,7 +225,7 @@ def cross_entropy_backward(z, y, lse, g, scale, ignore_index):
     """dz_ij = (softmax(z_i)_j − 1[j = y_i]) · g_i · scale, with softmax(z_i)_j = exp(z_ij − lse_i) from the
     forward's lse; rows with y_i == ignore_index get 0. ``g`` has N entries ('none') or one (summed loss);
     ``scale`` is 1/(number of non-ignored rows) for the mean, else 1. One thread per element."""
-    dz = cuda.device_array(z.shape, z.dtype)
+    dz = alloc(z.shape, z.dtype)
     launch(_rows_of(z)["ce_bwd"], z.size, z, y, lse, g, float(scale), int(ignore_index), dz)
     return dz
 
@@ -262,7 +262,7 @@ def nll_loss_forward(logp, y, ignore_index):
     ℓ_i = −logp_{i,y_i}, 0 where y_i == ignore_index (one thread per row; only the labelled entry is read).
     Labels must lie in [0, C) or equal ignore_index: the caller checks them after the launch, and meanwhile a
     label outside gives ℓ_i = NaN, never a read outside logp."""
-    loss = cuda.device_array(logp.shape[0], logp.dtype)
+    loss = alloc(logp.shape[0], logp.dtype)
     launch(_nll_fwd, loss.size, logp, y, int(ignore_index), loss)
     return loss
 
@@ -270,7 +270,7 @@ def nll_loss_forward(logp, y, ignore_index):
 def nll_loss_backward(logp, y, g, scale, ignore_index):
     """dlogp_ij = −g_i · scale · 1[j = y_i] (0 on rows with y_i == ignore_index), shaped like logp (N, C) (whose
     values are not read); one thread per element. ``g`` has N entries ('none') or one (summed loss)."""
-    dz = cuda.device_array(logp.shape, logp.dtype)
+    dz = alloc(logp.shape, logp.dtype)
     launch(_nll_bwd, dz.size, y, g, float(scale), int(ignore_index), dz)
     return dz
 
@@ -313,7 +313,7 @@ def _bce_bwd(x, t, g, scale, dx):
 
 
 def _map(kernel, x, *args):
-    out = cuda.device_array_like(x)
+    out = alloc(x.shape, x.dtype)
     launch(kernel, x.size, x, *args, out)
     return out
 

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import cuda, float32, float64, int64
 
-from ._launch import ROW_THREADS, jit, launch_rows
+from ._launch import ROW_THREADS, alloc, jit, launch_rows
 from .elementwise import add
 from .reduce import sum as _sum
 from .shape import reshape, transpose
@@ -107,7 +107,7 @@ _mm_int = _make_kernel(int64, "_mm_int")
 def _tiled(a, b):
     nb, m, _ = a.shape
     n = b.shape[2]
-    c = cuda.device_array((nb, m, n), a.dtype)
+    c = alloc((nb, m, n), a.dtype)
     tiles = nb * ((m + BM - 1) // BM) * ((n + BN - 1) // BN)
     launch_rows(_KERNELS.get(np.dtype(a.dtype), _mm_int), tiles, a, b, c)
     return c

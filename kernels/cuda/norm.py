@@ -29,7 +29,7 @@ import math
 import numpy as np
 from numba import cuda, float64
 
-from ._launch import ROW_THREADS, block_sum, block_sum2, jit, launch, launch_rows
+from ._launch import ROW_THREADS, alloc, block_sum, block_sum2, jit, launch, launch_rows
 
 CHUNK_ROWS = 32     # rows per partial column sum (a constant, so the order of the sums is fixed)
 
@@ -141,9 +141,9 @@ def layer_norm_forward(x, gamma, beta, eps):
     yᵢⱼ = (xᵢⱼ − μᵢ)/√(σᵢ² + ε)·γⱼ + βⱼ (lecture: LayerNorm(x) = γ ⊙ (x − μ_L)/σ_L + β).
     Returns (y, mean (N,) float64, rstd (N,) float64) with rstdᵢ = 1/√(σᵢ² + ε)."""
     n = x.shape[0]
-    y = cuda.device_array(x.shape, x.dtype)
-    mean = cuda.device_array(n, np.float64)
-    rstd = cuda.device_array(n, np.float64)
+    y = alloc(x.shape, x.dtype)
+    mean = alloc(n, np.float64)
+    rstd = alloc(n, np.float64)
     launch_rows(_ln_fwd, n, x, gamma, beta, float(eps), y, mean, rstd)
     return y, mean, rstd
 
@@ -153,14 +153,14 @@ def layer_norm_backward(g, x, gamma, mean, rstd):
     dxᵢⱼ = rstdᵢ·(gᵢⱼγⱼ − (1/D)Σₖ gᵢₖγₖ − x̂ᵢⱼ·(1/D)Σₖ gᵢₖγₖx̂ᵢₖ), dγⱼ = Σᵢ gᵢⱼx̂ᵢⱼ, dβⱼ = Σᵢ gᵢⱼ.
     Returns (dx (N, D), dγ (D,), dβ (D,)) in the dtypes of x and γ."""
     n, d = x.shape
-    dx = cuda.device_array(x.shape, x.dtype)
+    dx = alloc(x.shape, x.dtype)
     launch_rows(_ln_bwd_rows, n, g, x, gamma, mean, rstd, dx)
     nc = _chunks(n)
-    pg = cuda.device_array((nc, d), np.float64)
-    pb = cuda.device_array((nc, d), np.float64)
+    pg = alloc((nc, d), np.float64)
+    pb = alloc((nc, d), np.float64)
     launch(_ln_bwd_cols, nc * d, g, x, mean, rstd, pg, pb)
-    dg = cuda.device_array(d, gamma.dtype)
-    db = cuda.device_array(d, gamma.dtype)
+    dg = alloc(d, gamma.dtype)
+    db = alloc(d, gamma.dtype)
     launch(_col_sum, d, pg, 1.0, dg, dg)
     launch(_col_sum, d, pb, 1.0, db, db)
     return dx, dg, db
@@ -230,8 +230,8 @@ def rms_norm_forward(x, gamma, eps):
     """RMSNorm over the last axis of x (N, D): RMSᵢ = √((1/D)Σⱼ xᵢⱼ² + ε), yᵢⱼ = xᵢⱼ/RMSᵢ·γⱼ
     (lecture: RMSNorm(x) = x/RMS(x)·γ). Returns (y, rrms (N,) float64) with rrmsᵢ = 1/RMSᵢ."""
     n = x.shape[0]
-    y = cuda.device_array(x.shape, x.dtype)
-    rrms = cuda.device_array(n, np.float64)
+    y = alloc(x.shape, x.dtype)
+    rrms = alloc(n, np.float64)
     launch_rows(_rms_fwd, n, x, gamma, float(eps), y, rrms)
     return y, rrms
 
@@ -240,12 +240,12 @@ def rms_norm_backward(g, x, gamma, rrms):
     """Gradients of RMSNorm (lecture: RMSNorm(x) = x/RMS(x)·γ), with x̂ = x·rrms:
     dxᵢⱼ = rrmsᵢ·(gᵢⱼγⱼ − x̂ᵢⱼ·(1/D)Σₖ gᵢₖγₖx̂ᵢₖ), dγⱼ = Σᵢ gᵢⱼx̂ᵢⱼ. Returns (dx (N, D), dγ (D,))."""
     n, d = x.shape
-    dx = cuda.device_array(x.shape, x.dtype)
+    dx = alloc(x.shape, x.dtype)
     launch_rows(_rms_bwd_rows, n, g, x, gamma, rrms, dx)
     nc = _chunks(n)
-    pg = cuda.device_array((nc, d), np.float64)
+    pg = alloc((nc, d), np.float64)
     launch(_rms_bwd_cols, nc * d, g, x, rrms, pg)
-    dg = cuda.device_array(d, gamma.dtype)
+    dg = alloc(d, gamma.dtype)
     launch(_col_sum, d, pg, 1.0, dg, dg)
     return dx, dg
 
@@ -356,10 +356,10 @@ def batch_norm_forward_train(x, gamma, beta, running_mean, running_var, momentum
     update = bool(update)
     inv_m = 1.0 / max(m, 1)
     nc = _chunks(m)
-    p = cuda.device_array((nc, c), np.float64)
-    mean = cuda.device_array(c, np.float64)
-    var = cuda.device_array(c, np.float64)
-    rstd = cuda.device_array(c, np.float64)
+    p = alloc((nc, c), np.float64)
+    mean = alloc(c, np.float64)
+    var = alloc(c, np.float64)
+    rstd = alloc(c, np.float64)
     launch(_bn_cols_sum, nc * c, x, p)
     launch(_col_sum, c, p, inv_m, mean, mean)
     launch(_bn_cols_sqdev, nc * c, x, mean, p)
@@ -367,7 +367,7 @@ def batch_norm_forward_train(x, gamma, beta, running_mean, running_var, momentum
     unbias = m / (m - 1.0) if m > 1 else math.inf
     launch(_bn_channel_train, c, var, float(eps), float(momentum), update, unbias, mean, running_mean, running_var,
            rstd)
-    y = cuda.device_array(x.shape, x.dtype)
+    y = alloc(x.shape, x.dtype)
     launch(_bn_apply, m * c, x, gamma, beta, mean, rstd, y)
     return y, mean, rstd
 
@@ -377,10 +377,10 @@ def batch_norm_forward_eval(x, gamma, beta, running_mean, running_var, eps):
     μ_B, σ_B² replaced by the running estimates): yᵢc = (xᵢc − rm_c)/√(rv_c + ε)·γ_c + β_c.
     Returns (y, mean (C,) float64, rstd (C,) float64) for ``batch_norm_backward``."""
     m, c = x.shape
-    mean = cuda.device_array(c, np.float64)
-    rstd = cuda.device_array(c, np.float64)
+    mean = alloc(c, np.float64)
+    rstd = alloc(c, np.float64)
     launch(_bn_channel_eval, c, running_mean, running_var, float(eps), mean, rstd)
-    y = cuda.device_array(x.shape, x.dtype)
+    y = alloc(x.shape, x.dtype)
     launch(_bn_apply, m * c, x, gamma, beta, mean, rstd, y)
     return y, mean, rstd
 
@@ -392,16 +392,16 @@ def batch_norm_backward(g, x, gamma, mean, rstd, training):
     Returns (dx (M, C), dγ (C,), dβ (C,))."""
     m, c = x.shape
     nc = _chunks(m)
-    pg = cuda.device_array((nc, c), np.float64)
-    pb = cuda.device_array((nc, c), np.float64)
+    pg = alloc((nc, c), np.float64)
+    pb = alloc((nc, c), np.float64)
     launch(_bn_bwd_cols, nc * c, g, x, mean, rstd, pg, pb)
-    dg64 = cuda.device_array(c, np.float64)
-    db64 = cuda.device_array(c, np.float64)
-    dgamma = cuda.device_array(c, gamma.dtype)
-    dbeta = cuda.device_array(c, gamma.dtype)
+    dg64 = alloc(c, np.float64)
+    db64 = alloc(c, np.float64)
+    dgamma = alloc(c, gamma.dtype)
+    dbeta = alloc(c, gamma.dtype)
     launch(_col_sum, c, pg, 1.0, dg64, dgamma)
     launch(_col_sum, c, pb, 1.0, db64, dbeta)
-    dx = cuda.device_array(x.shape, x.dtype)
+    dx = alloc(x.shape, x.dtype)
     launch(_bn_bwd_dx, m * c, g, x, gamma, mean, rstd, dg64, db64, 1.0 / max(m, 1), bool(training), dx)
     return dx, dgamma, dbeta
 

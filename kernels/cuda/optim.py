@@ -26,7 +26,7 @@ import math
 import numpy as np
 from numba import cuda, float64
 
-from ._launch import ROW_THREADS, block_max_nan, block_sum, jit, launch, launch_rows
+from ._launch import ROW_THREADS, alloc, block_max_nan, block_sum, jit, launch, launch_rows
 
 CHUNK = ROW_THREADS * 16   # elements reduced by one block in a pass of the norm reductions
 
@@ -167,7 +167,7 @@ def grad_norm_partial(a, ord, out, k):
     n = a.size
     while n > CHUNK:
         nc = (n + CHUNK - 1) // CHUNK
-        part = cuda.device_array(nc, np.float64)
+        part = alloc(nc, np.float64)
         launch_rows(_reduce, nc, a, mode, ord, part)
         a, n, mode = part, nc, combine
     launch_rows(_reduce, 1, a, mode, ord, out[k:k + 1])   # the last chunk (an empty a writes 0)

@@ -17,7 +17,7 @@ the CPU.
 import numpy as np
 from numba import cuda, float64, int64
 
-from ._launch import ROW_THREADS, block_sum, jit, launch, launch_rows
+from ._launch import ROW_THREADS, alloc, block_sum, jit, launch, launch_rows, to_host
 
 
 @jit
@@ -65,14 +65,14 @@ def perceptron_epoch_(w, b, X, y, lr):
     """One epoch of the perceptron rule over the samples in order, in place on ``w`` and ``b``: for each sample,
     ŷ = 1[w·x + b > 0]; if ŷ ≠ y: w ← w + η(y − ŷ)x, b ← b + η(y − ŷ). Returns the number of mistakes (samples
     with ŷ ≠ y, each counted when it was seen) as a Python int."""
-    mistakes = cuda.device_array(1, np.int64)
+    mistakes = alloc(1, np.int64)
     launch_rows(_epoch, 1, w, b, X, y, float(lr), mistakes)
-    return int(mistakes.copy_to_host()[0])
+    return int(to_host(mistakes)[0])
 
 
 def perceptron_predict(w, b, X):
     """ŷ_i = 1[w·x_i + b > 0] for every row of ``X``, as an int64 device array (n_samples,)."""
-    out = cuda.device_array(X.shape[0], np.int64)
+    out = alloc(X.shape[0], np.int64)
     launch(_predict, X.shape[0], w, b, X, out)
     return out
 

@@ -14,7 +14,7 @@ import numpy as np
 from numba import cuda
 
 from ..cpu.random import bits64, mix64, sample_row, stream_key, unit
-from ._launch import SIMULATOR, jit, launch
+from ._launch import SIMULATOR, alloc, jit, launch
 
 _U64 = 0xFFFFFFFFFFFFFFFF     # seeds are taken modulo 2^64, as np.uint64(seed) does inside the CPU twin
 # The simulator runs kernels as Python, and an @njit function cannot take its device arrays: there the row
@@ -76,15 +76,15 @@ def multinomial(p, num_samples, replacement, seed, offset):
     Uses stream numbers offset … offset + N·S − 1. Returns (out (N, S) int64, status (N,) int64: 0, or the
     code of a row's invalid weights), on the device."""
     n, c = p.shape
-    out = cuda.device_array((n, int(num_samples)), np.int64)
-    work = cuda.device_array((n, c) if not replacement else (1, 1), np.float64)
-    status = cuda.device_array(n, np.int64)
+    out = alloc((n, int(num_samples)), np.int64)
+    work = alloc((n, c) if not replacement else (1, 1), np.float64)
+    status = alloc(n, np.int64)
     multinomial_fill(p, out, work, status, seed, offset, replacement)
     return out, status
 
 
 def _flat(shape, dtype):
-    return cuda.device_array(int(np.prod(shape, dtype=np.int64)), np.dtype(dtype))
+    return alloc(int(np.prod(shape, dtype=np.int64)), np.dtype(dtype))
 
 
 def uniform(shape, dtype, seed, offset):

@@ -14,7 +14,7 @@ import numpy as np
 from numba import cuda, float64, int64
 
 from .. import formulas as _f
-from ._launch import ROW_THREADS, SIMULATOR, block_sum, jit, launch, launch_rows
+from ._launch import ROW_THREADS, SIMULATOR, alloc, block_sum, jit, launch, launch_rows
 from .array import _fill, _flat, _prod, contiguous
 from .shape import reshape, transpose
 
@@ -113,7 +113,7 @@ def sum(a, axis=None, keepdims=False):
     """s = Σ_axis a (float: in the input dtype, summed in float64; int and bool: int64)."""
     x, rows, cols, kept_shape, keep_shape = _rows(a, axis)
     integer = np.dtype(a.dtype).kind in "iub"
-    out = cuda.device_array(rows, np.int64 if integer else a.dtype)
+    out = alloc(rows, np.int64 if integer else a.dtype)
     if rows:
         if cols == 0:
             launch(_fill, rows, out, out.dtype.type(0))
@@ -127,8 +127,8 @@ def _extreme2(a, axis, keepdims, want_max, name):
     x, rows, cols, kept_shape, keep_shape = _rows(a, axis)
     if cols == 0 and rows:
         raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
-    out = cuda.device_array(rows, a.dtype)
-    idx = cuda.device_array(rows, np.int64)
+    out = alloc(rows, a.dtype)
+    idx = alloc(rows, np.int64)
     if rows:
         launch_rows(_extreme_rows, rows, _flat(x), out, idx, cols, want_max)
     return _finish(out, kept_shape, keep_shape, keepdims), _finish(idx, kept_shape, keep_shape, keepdims)
@@ -205,7 +205,7 @@ def _scan_lines(x, out, reverse, prod):
 
 def _scan(a, axis, reverse, prod):
     x = _lines3(a, axis)
-    out = cuda.device_array(x.shape, x.dtype)
+    out = alloc(x.shape, x.dtype)
     if x.shape[1]:
         launch(_scan_lines, x.shape[0] * x.shape[2], x, out, bool(reverse), bool(prod))
     return reshape(out, tuple(a.shape))
@@ -241,7 +241,7 @@ def cumprod_backward(x, y, g, axis):
     (Σ_{j ≥ i} g_j y_j)/x_i for i < z; Σ_{j ≥ z} g_j·Π_{k ≤ j, k ≠ z} x_k for i = z; 0 for i > z (the CPU twin's
     equations and code); one thread per line."""
     x3 = _lines3(x, axis)
-    out = cuda.device_array(x3.shape, x3.dtype)
+    out = alloc(x3.shape, x3.dtype)
     if x3.size:
         launch(_cumprod_backward_lines, x3.shape[0] * x3.shape[2], x3, _lines3(y, axis), _lines3(g, axis), out)
     return reshape(out, tuple(x.shape))
@@ -318,10 +318,10 @@ def argsort(a, axis, descending):
     O(log² n) steps."""
     x = _lines3(a, axis)
     n = x.shape[1]
-    src = cuda.device_array(x.shape, np.int64)
+    src = alloc(x.shape, np.int64)
     launch(_line_positions, x.size, _flat(src), n, x.shape[2])
     if n > 1:
-        dst = cuda.device_array(x.shape, np.int64)
+        dst = alloc(x.shape, np.int64)
         w = 1
         while w < n:
             c = builtins.min(_SORT_CHUNK, 2 * w)

@@ -16,17 +16,18 @@ runs only over its valid steps, its output is 0 at t ≥ lengths[b] and its stat
 with ``reverse`` its valid prefix runs backwards. Saved states are indexed by step (hs[0] = h_0, hs[s+1] = the
 state after step s).
 
-Structure. The time loop runs on the host, with launches over the whole batch (``_launch.launch``, one thread per
-element, grid-stride loops). At toy sizes a step costs about its launches (each ~10 µs from Python), so the
-forward step is one launch and the backward step two:
+Structure. A whole sequence is one launch each way (see "whole-sequence kernels" below): one block per batch row,
+the time loop inside the kernel and a ``syncthreads`` per step (per phase backward), so that the launches of a
+recurrent layer do not grow with T (at toy sizes a launch costs more than a step's arithmetic):
 
-* forward: the family's sequence kernel over (B × H) threads; thread (b, j) forms its G hidden products
-  b_hh + h·W_hhᵀ itself (dot products of length H over W_hhᵀ, made contiguous once per call, so consecutive
-  threads read consecutive weights; the sums of ``_hidden``, which the cells use), then the gate math; it also
-  copies the state and zeroes the output/gates of samples past their length;
-* backward: the family's gate-backward kernel over (B × H) threads (dz for the step, saved by step, and the
-  direct part of dh_{t−1}), then ``_back_hidden`` dh += dz·W_hh over (B × H) threads (it needs every dz of the
-  step, so it cannot join the first launch).
+* forward: thread j of row b's block forms its G hidden products b_hh + h·W_hhᵀ itself (dot products of length H
+  over W_hhᵀ, made contiguous once per call, so consecutive threads read consecutive weights; the sums of
+  ``_hidden``, which the cells use), then the gate math; it also copies the state and zeroes the output/gates of
+  samples past their length;
+* backward: per step the gate backward (dz for the step, saved by step, and the direct part of dh_{t−1}), then
+  dh += dz·W_hh (it needs every dz of the row's step, hence the ``syncthreads`` between the two).
+
+The one-step cells launch over (B × H) threads, as before (``_hidden``, ``_back_hidden``).
 
 dW_hh = Σ_s dz_sᵀ·h_s and db_hh = Σ_s Σ_b dz_s need no step order: one launch after the time loop
 (``_grad_w``, one thread per weight summing over the T·B rows in a fixed order, so deterministic, no atomics).
@@ -42,9 +43,9 @@ import math
 
 from numba import cuda, float64
 
-from ._launch import jit, launch
-from .array import copy, empty
-from .shape import setitem, transpose
+from ._launch import jit, launch, launch_rows
+from .array import empty
+from .shape import transpose
 
 
 # The per-element gate math is shared by the cell and the sequence kernels through device functions declared
@@ -278,12 +279,17 @@ def _gru_cell_bwd(g, h, gates, dxw, dzh, dh):
         dh[b, j] = dhd
 
 
-# ----------------------------------------------------------------------------- sequence step kernels
-# Step s of sample b processes time t = s (or lengths[b] − 1 − s with ``reverse``) when s < lengths[b]. At a step
-# s ≥ lengths[b] the time index s itself is one of the sample's invalid times (each invalid time is met exactly
-# once), so the kernel zeroes out/gates (forward) or dz/dxw (backward) at index s there: every element of those
-# arrays is written exactly once over the loop, and no zero-fill launch is needed. The gate math is that of the
-# cell kernels above (the same device functions), on the step's rows.
+# ----------------------------------------------------------------------------- whole-sequence kernels
+# One launch runs a whole sequence (Diamos et al., "Persistent RNNs", 2016, in its simplest form): one block per
+# batch row (grid-stride over the rows), the time loop inside the kernel, the block's threads over the units j of
+# the row, and a ``syncthreads`` between steps (rows are independent, so no grid-wide synchronisation is needed).
+# Backward, each step is two phases with a ``syncthreads`` between them: the gate backward writes the row's dz for
+# the step, then dh[b, k] += Σ_g dz[b, g]·W_hh[g, k] reads all of it. Step s of sample b processes time t = s (or
+# lengths[b] − 1 − s with ``reverse``) when s < lengths[b]; at a step s ≥ lengths[b] the time index s itself is one
+# of the sample's invalid times (each met exactly once), so the kernel zeroes out/gates (forward) or dz/dxw
+# (backward) at index s there: every element of those arrays is written exactly once, and no zero-fill launch is
+# needed. The initial states are copied in by the kernels themselves. The gate math is that of the cell kernels
+# above (the same device functions), and every sum runs in the same order as theirs.
 @cuda.jit(device=True, inline="always")
 def _zh(hs, s, b, wt, bias, col):
     """(b_hh + h_s·W_hhᵀ)[b, col] = bias[col] + Σ_k hs[s, b, k]·W_hhᵀ[k, col], ascending k in the arrays' dtype
@@ -295,122 +301,175 @@ def _zh(hs, s, b, wt, bias, col):
 
 
 @cuda.jit(device=True, inline="always")
-def _step_index(e, n, lengths, s, reverse):
-    """(b, j, t) for element e of a step's (B, n) grid: sample b, unit j, and the time t that step s processes for
-    sample b (s, or lengths[b] − 1 − s with ``reverse``), or −1 when s is past the sample's length."""
-    b = e // n
-    j = e - b * n
-    ln = lengths[b]
+def _step_time(ln, s, reverse):
+    """The time index that step s processes for a sample of ``ln`` valid steps, or −1 past its length."""
     if s >= ln:
-        return b, j, -1
-    return b, j, (ln - 1 - s if reverse else s)
+        return -1
+    return ln - 1 - s if reverse else s
+
+
+@cuda.jit(device=True, inline="always")
+def _init_rows(dst, src, b):
+    """dst[b, :] = src[b, :] by the block's threads (a state's starting row)."""
+    for j in range(cuda.threadIdx.x, dst.shape[1], cuda.blockDim.x):
+        dst[b, j] = src[b, j]
+
+
+@cuda.jit(device=True, inline="always")
+def _add_back_hidden(dzs, s, b, w, dh):
+    """dh[b, k] += Σ_g dz_s[b, g]·W_hh[g, k] for the block's units k (the sums of ``_back_hidden``)."""
+    for k in range(cuda.threadIdx.x, dh.shape[1], cuda.blockDim.x):
+        acc = dh[b, k]
+        for g in range(w.shape[0]):
+            acc += dzs[s, b, g] * w[g, k]
+        dh[b, k] = acc
 
 
 @jit
-def _rnn_seq_fwd(xw, wt, bias, hs, out, lengths, s, relu, reverse):
+def _rnn_seq_fwd(xw, h0, wt, bias, hs, out, lengths, relu, reverse):
     n = out.shape[2]
-    for e in range(cuda.grid(1), out.shape[1] * n, cuda.gridsize(1)):
-        b, j, t = _step_index(e, n, lengths, s, reverse)
-        if t < 0:
-            hs[s + 1, b, j] = hs[s, b, j]
-            out[s, b, j] = 0
-        else:
-            y = _rnn_act(xw[t, b, j] + _zh(hs, s, b, wt, bias, j), relu)
-            hs[s + 1, b, j] = y
-            out[t, b, j] = y
+    for b in range(cuda.blockIdx.x, out.shape[1], cuda.gridDim.x):
+        _init_rows(hs[0], h0, b)
+        cuda.syncthreads()
+        for s in range(xw.shape[0]):
+            t = _step_time(lengths[b], s, reverse)
+            for j in range(cuda.threadIdx.x, n, cuda.blockDim.x):
+                if t < 0:
+                    hs[s + 1, b, j] = hs[s, b, j]
+                    out[s, b, j] = 0
+                else:
+                    y = _rnn_act(xw[t, b, j] + _zh(hs, s, b, wt, bias, j), relu)
+                    hs[s + 1, b, j] = y
+                    out[t, b, j] = y
+            cuda.syncthreads()
 
 
 @jit
-def _rnn_seq_bwd(g_out, hs, lengths, s, relu, reverse, dh, dzs, dxw):
+def _rnn_seq_bwd(g_out, g_hn, hs, w, lengths, relu, reverse, dh, dzs, dxw):
     n = dh.shape[1]
-    for e in range(cuda.grid(1), dh.shape[0] * n, cuda.gridsize(1)):
-        b, j, t = _step_index(e, n, lengths, s, reverse)
-        if t < 0:
-            dzs[s, b, j] = 0
-            if reverse:
-                dxw[s, b, j] = 0
-        else:
-            dz = _rnn_act_bwd(dh[b, j] + g_out[t, b, j], hs[s + 1, b, j], relu)
-            dzs[s, b, j] = dz
-            if reverse:
-                dxw[t, b, j] = dz
-            dh[b, j] = 0
+    for b in range(cuda.blockIdx.x, dh.shape[0], cuda.gridDim.x):
+        _init_rows(dh, g_hn, b)
+        cuda.syncthreads()
+        for s in range(g_out.shape[0] - 1, -1, -1):
+            t = _step_time(lengths[b], s, reverse)
+            for j in range(cuda.threadIdx.x, n, cuda.blockDim.x):
+                if t < 0:
+                    dzs[s, b, j] = 0
+                    if reverse:
+                        dxw[s, b, j] = 0
+                else:
+                    dz = _rnn_act_bwd(dh[b, j] + g_out[t, b, j], hs[s + 1, b, j], relu)
+                    dzs[s, b, j] = dz
+                    if reverse:
+                        dxw[t, b, j] = dz
+                    dh[b, j] = 0
+            cuda.syncthreads()
+            _add_back_hidden(dzs, s, b, w, dh)
+            cuda.syncthreads()
 
 
 @jit
-def _lstm_seq_fwd(xw, wt, bias, hs, cs, out, gates, lengths, s, reverse):
+def _lstm_seq_fwd(xw, h0, c0, wt, bias, hs, cs, out, gates, lengths, reverse):
     n = out.shape[2]
-    for e in range(cuda.grid(1), out.shape[1] * n, cuda.gridsize(1)):
-        b, j, t = _step_index(e, n, lengths, s, reverse)
-        if t < 0:
-            hs[s + 1, b, j] = hs[s, b, j]
-            cs[s + 1, b, j] = cs[s, b, j]
-            out[s, b, j] = 0
-            _zero(gates[s], b, j, n, 4)
-        else:
-            i, f, g, o, cn, hn = _lstm_gates(xw[t, b, j] + _zh(hs, s, b, wt, bias, j),
-                                             xw[t, b, n + j] + _zh(hs, s, b, wt, bias, n + j),
-                                             xw[t, b, 2 * n + j] + _zh(hs, s, b, wt, bias, 2 * n + j),
-                                             xw[t, b, 3 * n + j] + _zh(hs, s, b, wt, bias, 3 * n + j), cs[s, b, j])
-            _store4(gates[s], b, j, n, i, f, g, o)
-            cs[s + 1, b, j] = cn
-            hs[s + 1, b, j] = hn
-            out[t, b, j] = hn
+    for b in range(cuda.blockIdx.x, out.shape[1], cuda.gridDim.x):
+        _init_rows(hs[0], h0, b)
+        _init_rows(cs[0], c0, b)
+        cuda.syncthreads()
+        for s in range(xw.shape[0]):
+            t = _step_time(lengths[b], s, reverse)
+            for j in range(cuda.threadIdx.x, n, cuda.blockDim.x):
+                if t < 0:
+                    hs[s + 1, b, j] = hs[s, b, j]
+                    cs[s + 1, b, j] = cs[s, b, j]
+                    out[s, b, j] = 0
+                    _zero(gates[s], b, j, n, 4)
+                else:
+                    i, f, g, o, cn, hn = _lstm_gates(xw[t, b, j] + _zh(hs, s, b, wt, bias, j),
+                                                     xw[t, b, n + j] + _zh(hs, s, b, wt, bias, n + j),
+                                                     xw[t, b, 2 * n + j] + _zh(hs, s, b, wt, bias, 2 * n + j),
+                                                     xw[t, b, 3 * n + j] + _zh(hs, s, b, wt, bias, 3 * n + j),
+                                                     cs[s, b, j])
+                    _store4(gates[s], b, j, n, i, f, g, o)
+                    cs[s + 1, b, j] = cn
+                    hs[s + 1, b, j] = hn
+                    out[t, b, j] = hn
+            cuda.syncthreads()
 
 
 @jit
-def _lstm_seq_bwd(g_out, cs, gates, lengths, s, reverse, dh, dc, dzs, dxw):
+def _lstm_seq_bwd(g_out, g_hn, g_cn, cs, gates, w, lengths, reverse, dh, dc, dzs, dxw):
     n = dh.shape[1]
-    for e in range(cuda.grid(1), dh.shape[0] * n, cuda.gridsize(1)):
-        b, j, t = _step_index(e, n, lengths, s, reverse)
-        if t < 0:
-            _zero(dzs[s], b, j, n, 4)
-            if reverse:
-                _zero(dxw[s], b, j, n, 4)
-        else:
-            di, df, dg, do, dcp = _lstm_gates_bwd(dh[b, j] + g_out[t, b, j], dc[b, j], cs[s, b, j],
-                                                  cs[s + 1, b, j], gates[s, b, j], gates[s, b, n + j],
-                                                  gates[s, b, 2 * n + j], gates[s, b, 3 * n + j])
-            _store4(dzs[s], b, j, n, di, df, dg, do)
-            if reverse:
-                _store4(dxw[t], b, j, n, di, df, dg, do)
-            dc[b, j] = dcp
-            dh[b, j] = 0
+    for b in range(cuda.blockIdx.x, dh.shape[0], cuda.gridDim.x):
+        _init_rows(dh, g_hn, b)
+        _init_rows(dc, g_cn, b)
+        cuda.syncthreads()
+        for s in range(g_out.shape[0] - 1, -1, -1):
+            t = _step_time(lengths[b], s, reverse)
+            for j in range(cuda.threadIdx.x, n, cuda.blockDim.x):
+                if t < 0:
+                    _zero(dzs[s], b, j, n, 4)
+                    if reverse:
+                        _zero(dxw[s], b, j, n, 4)
+                else:
+                    di, df, dg, do, dcp = _lstm_gates_bwd(dh[b, j] + g_out[t, b, j], dc[b, j], cs[s, b, j],
+                                                          cs[s + 1, b, j], gates[s, b, j], gates[s, b, n + j],
+                                                          gates[s, b, 2 * n + j], gates[s, b, 3 * n + j])
+                    _store4(dzs[s], b, j, n, di, df, dg, do)
+                    if reverse:
+                        _store4(dxw[t], b, j, n, di, df, dg, do)
+                    dc[b, j] = dcp
+                    dh[b, j] = 0
+            cuda.syncthreads()
+            _add_back_hidden(dzs, s, b, w, dh)
+            cuda.syncthreads()
 
 
 @jit
-def _gru_seq_fwd(xw, wt, bias, hs, out, gates, lengths, s, reverse):
+def _gru_seq_fwd(xw, h0, wt, bias, hs, out, gates, lengths, reverse):
     m = out.shape[2]
-    for e in range(cuda.grid(1), out.shape[1] * m, cuda.gridsize(1)):
-        b, j, t = _step_index(e, m, lengths, s, reverse)
-        if t < 0:
-            hs[s + 1, b, j] = hs[s, b, j]
-            out[s, b, j] = 0
-            _zero(gates[s], b, j, m, 4)
-        else:
-            hn = _zh(hs, s, b, wt, bias, 2 * m + j)
-            r, z, nn, hnew = _gru_gates(xw[t, b, j], xw[t, b, m + j], xw[t, b, 2 * m + j], _zh(hs, s, b, wt, bias, j),
-                                        _zh(hs, s, b, wt, bias, m + j), hn, hs[s, b, j])
-            _store4(gates[s], b, j, m, r, z, nn, hn)
-            hs[s + 1, b, j] = hnew
-            out[t, b, j] = hnew
+    for b in range(cuda.blockIdx.x, out.shape[1], cuda.gridDim.x):
+        _init_rows(hs[0], h0, b)
+        cuda.syncthreads()
+        for s in range(xw.shape[0]):
+            t = _step_time(lengths[b], s, reverse)
+            for j in range(cuda.threadIdx.x, m, cuda.blockDim.x):
+                if t < 0:
+                    hs[s + 1, b, j] = hs[s, b, j]
+                    out[s, b, j] = 0
+                    _zero(gates[s], b, j, m, 4)
+                else:
+                    hn = _zh(hs, s, b, wt, bias, 2 * m + j)
+                    r, z, nn, hnew = _gru_gates(xw[t, b, j], xw[t, b, m + j], xw[t, b, 2 * m + j],
+                                                _zh(hs, s, b, wt, bias, j), _zh(hs, s, b, wt, bias, m + j), hn,
+                                                hs[s, b, j])
+                    _store4(gates[s], b, j, m, r, z, nn, hn)
+                    hs[s + 1, b, j] = hnew
+                    out[t, b, j] = hnew
+            cuda.syncthreads()
 
 
 @jit
-def _gru_seq_bwd(g_out, hs, gates, lengths, s, reverse, dh, dzs, dxw):
+def _gru_seq_bwd(g_out, g_hn, hs, gates, w, lengths, reverse, dh, dzs, dxw):
     m = dh.shape[1]
-    for e in range(cuda.grid(1), dh.shape[0] * m, cuda.gridsize(1)):
-        b, j, t = _step_index(e, m, lengths, s, reverse)
-        if t < 0:
-            _zero(dzs[s], b, j, m, 3)
-            _zero(dxw[s], b, j, m, 3)
-        else:
-            dar, daz, dan, danr, dhd = _gru_gates_bwd(dh[b, j] + g_out[t, b, j], hs[s, b, j], gates[s, b, j],
-                                                      gates[s, b, m + j], gates[s, b, 2 * m + j],
-                                                      gates[s, b, 3 * m + j])
-            _store3(dxw[t], b, j, m, dar, daz, dan)
-            _store3(dzs[s], b, j, m, dar, daz, danr)
-            dh[b, j] = dhd
+    for b in range(cuda.blockIdx.x, dh.shape[0], cuda.gridDim.x):
+        _init_rows(dh, g_hn, b)
+        cuda.syncthreads()
+        for s in range(g_out.shape[0] - 1, -1, -1):
+            t = _step_time(lengths[b], s, reverse)
+            for j in range(cuda.threadIdx.x, m, cuda.blockDim.x):
+                if t < 0:
+                    _zero(dzs[s], b, j, m, 3)
+                    _zero(dxw[s], b, j, m, 3)
+                else:
+                    dar, daz, dan, danr, dhd = _gru_gates_bwd(dh[b, j] + g_out[t, b, j], hs[s, b, j],
+                                                              gates[s, b, j], gates[s, b, m + j],
+                                                              gates[s, b, 2 * m + j], gates[s, b, 3 * m + j])
+                    _store3(dxw[t], b, j, m, dar, daz, dan)
+                    _store3(dzs[s], b, j, m, dar, daz, danr)
+                    dh[b, j] = dhd
+            cuda.syncthreads()
+            _add_back_hidden(dzs, s, b, w, dh)
+            cuda.syncthreads()
 
 
 # ----------------------------------------------------------------------------- host helpers
@@ -532,9 +591,7 @@ def rnn_sequence_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse):
     wt = transpose(w_hh)
     out = empty((nt, nb, n), xw.dtype)
     hs = empty((nt + 1, nb, n), xw.dtype)
-    setitem(hs, 0, h0)
-    for s in range(nt):
-        launch(_rnn_seq_fwd, nb * n, xw, wt, b_hh, hs, out, lengths, s, relu, reverse)
+    launch_rows(_rnn_seq_fwd, nb, xw, h0, wt, b_hh, hs, out, lengths, relu, reverse)
     return out, hs
 
 
@@ -547,10 +604,8 @@ def rnn_sequence_backward(g_out, g_hn, hs, w_hh, lengths, relu, reverse):
     relu, reverse = bool(relu), bool(reverse)
     dzs = empty((nt, nb, n), g_out.dtype)
     dxw = empty((nt, nb, n), g_out.dtype) if reverse else dzs   # forward in time, dz by step is dxw by time
-    dh = copy(g_hn)
-    for s in range(nt - 1, -1, -1):
-        launch(_rnn_seq_bwd, nb * n, g_out, hs, lengths, s, relu, reverse, dh, dzs, dxw)
-        _dh_add(dzs[s], w_hh, dh)
+    dh = empty((nb, n), g_out.dtype)
+    launch_rows(_rnn_seq_bwd, nb, g_out, g_hn, hs, w_hh, lengths, relu, reverse, dh, dzs, dxw)
     dw, db = _seq_weight_grad(dzs, hs, w_hh)
     return dxw, dw, db, dh
 
@@ -569,10 +624,7 @@ def lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse):
     hs = empty((nt + 1, nb, n), xw.dtype)
     cs = empty((nt + 1, nb, n), xw.dtype)
     gates = empty((nt, nb, g4), xw.dtype)
-    setitem(hs, 0, h0)
-    setitem(cs, 0, c0)
-    for s in range(nt):
-        launch(_lstm_seq_fwd, nb * n, xw, wt, b_hh, hs, cs, out, gates, lengths, s, reverse)
+    launch_rows(_lstm_seq_fwd, nb, xw, h0, c0, wt, b_hh, hs, cs, out, gates, lengths, reverse)
     return out, hs, cs, gates
 
 
@@ -586,10 +638,8 @@ def lstm_sequence_backward(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reve
     reverse = bool(reverse)
     dzs = empty((nt, nb, 4 * n), g_out.dtype)
     dxw = empty((nt, nb, 4 * n), g_out.dtype) if reverse else dzs
-    dh, dc = copy(g_hn), copy(g_cn)
-    for s in range(nt - 1, -1, -1):
-        launch(_lstm_seq_bwd, nb * n, g_out, cs, gates, lengths, s, reverse, dh, dc, dzs, dxw)
-        _dh_add(dzs[s], w_hh, dh)
+    dh, dc = empty((nb, n), g_out.dtype), empty((nb, n), g_out.dtype)
+    launch_rows(_lstm_seq_bwd, nb, g_out, g_hn, g_cn, cs, gates, w_hh, lengths, reverse, dh, dc, dzs, dxw)
     dw, db = _seq_weight_grad(dzs, hs, w_hh)
     return dxw, dw, db, dh, dc
 
@@ -607,9 +657,7 @@ def gru_sequence_forward(xw, h0, w_hh, b_hh, lengths, reverse):
     out = empty((nt, nb, m), xw.dtype)
     hs = empty((nt + 1, nb, m), xw.dtype)
     gates = empty((nt, nb, 4 * m), xw.dtype)
-    setitem(hs, 0, h0)
-    for s in range(nt):
-        launch(_gru_seq_fwd, nb * m, xw, wt, b_hh, hs, out, gates, lengths, s, reverse)
+    launch_rows(_gru_seq_fwd, nb, xw, h0, wt, b_hh, hs, out, gates, lengths, reverse)
     return out, hs, gates
 
 
@@ -621,10 +669,8 @@ def gru_sequence_backward(g_out, g_hn, hs, gates, w_hh, lengths, reverse):
     reverse = bool(reverse)
     dxw = empty((nt, nb, 3 * m), g_out.dtype)
     dzs = empty((nt, nb, 3 * m), g_out.dtype)
-    dh = copy(g_hn)
-    for s in range(nt - 1, -1, -1):
-        launch(_gru_seq_bwd, nb * m, g_out, hs, gates, lengths, s, reverse, dh, dzs, dxw)
-        _dh_add(dzs[s], w_hh, dh)
+    dh = empty((nb, m), g_out.dtype)
+    launch_rows(_gru_seq_bwd, nb, g_out, g_hn, hs, gates, w_hh, lengths, reverse, dh, dzs, dxw)
     dw, db = _seq_weight_grad(dzs, hs, w_hh)
     return dxw, dw, db, dh
 

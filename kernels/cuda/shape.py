@@ -14,7 +14,7 @@ import builtins
 import numpy as np
 from numba import cuda, int64
 
-from ._launch import ROW_THREADS, block_max, block_sum, jit, launch, launch_rows
+from ._launch import ROW_THREADS, alloc, block_max, block_sum, jit, launch, launch_rows, to_device, to_host
 from .array import (MAXD, _broadcast_shapes, _bstrides, _c_strides, _flat, _gather, _is_dev, _merge, _offsets,
                     _operand, _pad, _prod, _scatter, _shape, astype, contiguous, copy, zeros)
 
@@ -40,7 +40,7 @@ def is_view(a):
 
 
 def _gather_view(a, shape, strides, offset):
-    out = cuda.device_array(shape, a.dtype)
+    out = alloc(shape, a.dtype)
     if out.size:
         mshape, (st,) = _merge(shape, [strides])
         launch(_gather, out.size, _flat(contiguous(a)), _flat(out), len(mshape), _pad(mshape, 1), _pad(st, 0),
@@ -74,7 +74,7 @@ def concatenate(arrays, axis=0):
     dt = np.result_type(*[x.dtype for x in arrays])
     shape = list(arrays[0].shape)
     shape[axis] = builtins.sum(int(x.shape[axis]) for x in arrays)
-    out = cuda.device_array(tuple(shape), dt)
+    out = alloc(tuple(shape), dt)
     ost = _c_strides(tuple(shape))
     pos = 0
     for x in arrays:
@@ -125,7 +125,7 @@ def _basic(key, shape):
 def _flat_index(shape, key):
     """Flat element indices (int64, on the device) selected by an advanced index, with the result's shape."""
     items = list(key) if isinstance(key, tuple) else [key]
-    items = [cuda.to_device(np.asarray(k)) if isinstance(k, (list, np.ndarray)) else k for k in items]
+    items = [to_device(np.asarray(k)) if isinstance(k, (list, np.ndarray)) else k for k in items]
     if any(_is_dev(k) and k.dtype == np.bool_ for k in items):
         return _flat_index_host(shape, items)
     if builtins.sum(k is Ellipsis for k in items) > 1:
@@ -179,7 +179,7 @@ def _flat_index(shape, key):
     idx = concatenate([reshape(astype(a, np.int64) if a.dtype != np.int64 else a, (1, -1))
                        if tuple(a.shape) == bshape else reshape(broadcast_to(astype(a, np.int64), bshape), (1, -1))
                        for a in arrays], axis=0)
-    out = cuda.device_array(_prod(rshape), np.int64)
+    out = alloc(_prod(rshape), np.int64)
     launch(_advanced_flat, out.size, out, idx, len(rshape), _pad(rshape, 1), _pad(tuple(rstride), 0),
            _pad(tuple(bstride), 0), _pad(tuple(dims), 1), _pad(tuple(strides), 0), int(base))
     return out, rshape
@@ -188,9 +188,9 @@ def _flat_index(shape, key):
 def _flat_index_host(shape, items):
     """A key with a bool mask: the selection's size depends on the mask's values, so the index arrays are copied
     to the host and NumPy resolves the flat map there (PyTorch also waits for the GPU on a mask)."""
-    host_key = tuple(k.copy_to_host() if _is_dev(k) else k for k in items)
+    host_key = tuple(to_host(k) if _is_dev(k) else k for k in items)
     idx = np.arange(_prod(shape), dtype=np.int64).reshape(shape)[host_key]
-    return cuda.to_device(np.ascontiguousarray(idx).reshape(-1)), idx.shape
+    return to_device(np.ascontiguousarray(idx).reshape(-1)), idx.shape
 
 
 @jit
@@ -241,7 +241,7 @@ def getitem(a, key):
             return copy(a)
         return _gather_view(a, shape, st, off)
     idx, shape = _flat_index(tuple(a.shape), key)
-    out = cuda.device_array(shape, a.dtype)
+    out = alloc(shape, a.dtype)
     launch(_take, idx.size, _flat(contiguous(a)), idx, _flat(out))
     return out
 
@@ -315,7 +315,7 @@ def index_stats(a, skip, has_skip):
     ``skip`` (all of them when ``has_skip`` is False), as a device int64 array of 3, computed without a copy to the
     host; an empty selection gives (INT64_MAX, INT64_MIN, 0). One block of ``ROW_THREADS`` threads (index arrays
     are a batch's labels or tokens)."""
-    out = cuda.device_array(3, np.int64)
+    out = alloc(3, np.int64)
     launch_rows(_index_stats, 1, a, np.int64(skip), bool(has_skip), out)
     return out
 

@@ -1,8 +1,10 @@
-"""bench/gpu.py (the GPU benchmarks) runs end to end in its quick mode, so that it works when a GPU is at hand."""
+"""bench/gpu.py (the GPU benchmarks) and bench/launches.py (the launch counts of a training step) run end to end, so
+that they work when a GPU is at hand."""
 import importlib.util
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "gpu.py"
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+SCRIPT = BENCH / "gpu.py"
 
 
 def test_gpu_benchmark_quick_mode_runs(tmp_path):
@@ -14,3 +16,17 @@ def test_gpu_benchmark_quick_mode_runs(tmp_path):
     assert out.read_text() == text
     for name in ("copy bandwidth", "matmul", "softmax-CE fwd+bwd", "LayerNorm fwd+bwd"):
         assert f"| {name} |" in text
+
+
+def test_launch_count_script_counts_a_training_step(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_launches", BENCH / "launches.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / "launches.md"
+    mod.main(["--lengths", "2,3", "--out", str(out)])
+    rows = {line.split("|")[1].strip(): line.split("|")[2:4] for line in out.read_text().splitlines()
+            if line.startswith("| ") and "---" not in line}
+    launches = [int(v) for v in rows["kernel launches per step"]]
+    assert 0 < launches[0] <= launches[1]
+    assert [int(v) for v in rows["host→device copies"]] == [2, 2]     # the batch: tokens and labels
+    assert "rnn." in out.read_text()                                  # launches are named family.kernel
