@@ -8,7 +8,8 @@
 #          --no-deps, --no-build-isolation; fallback: a symlink tinygradnb/kernels -> ../kernels + PYTHONPATH),
 #          a smoke launch, and a launch-overhead microbenchmark (empty kernels with 0/4/8 array args, the
 #          project's own add op, cuda.device_array)
-#   bench  (b) python bench/gpu.py --out /tmp/tgnb_gpu.md             (matmul vs cuBLAS, softmax-CE, LayerNorm)
+#   bench  (b) python bench/gpu.py --out /tmp/tgnb_gpu.md             (matmul vs cuBLAS, softmax-CE, LayerNorm),
+#          then python bench/launches.py (launches, allocations and copies of a tagger step, by the profiler)
 #   pos    (c)+(d) examples/pos_tagger.py default model (B=32, H=128, word_dim 100): per-step wall on cuda
 #          (normal, and with Numba's deallocation flushes deferred), a launch profile with CUDA events
 #          (per-kernel GPU time measured with the queue pre-filled behind a spin kernel, so that the events
@@ -399,6 +400,12 @@ if phase_on bench; then
     timeout -k 10 "$b" $PY bench/gpu.py $Q --out /tmp/tgnb_gpu.md 2>&1 | tee "$OUT/p1_bench.log"
     echo "[bench] rc=${PIPESTATUS[0]} (124 = timed out after ${b}s)" >> "$SUMMARY"
     grep "^|" "$OUT/p1_bench.log" | sed 's/^/[bench] /' >> "$SUMMARY"
+  fi
+  b=$(budget launches 60 20)   # launches, allocations and copies of a tagger step (tinygradnb.profiler)
+  if [ "$b" -gt 0 ]; then
+    timeout -k 10 "$b" $PY bench/launches.py --out "$OUT/launches.md" > "$OUT/p1_launches.log" 2>&1
+    echo "[launches] rc=$? (124 = timed out after ${b}s)" >> "$SUMMARY"
+    grep "^|" "$OUT/p1_launches.log" | sed 's/^/[launches] /' >> "$SUMMARY"
   fi
 fi
 
