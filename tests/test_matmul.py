@@ -380,3 +380,17 @@ def test_linear_forward_and_gradients_for_one_and_more_rows(device, rows):
     assert tx.grad is None and tw.grad.dtype == tg.float32 and tb.grad.dtype == tg.float32
     np.testing.assert_allclose(tw.grad.numpy(), g.T @ x, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(tb.grad.numpy(), g.sum(0), rtol=1e-5, atol=1e-5)
+
+
+def test_linear_over_several_tiles_with_ragged_edges(device):
+    """F.linear forward and backward in float64 against NumPy for sizes that cross the GPU kernel's tiles in every
+    dimension with partial edge tiles (the weight and gᵀ are read transposed in place there)."""
+    rng = np.random.default_rng(7)
+    x, w, bias, g = (rng.standard_normal(s) for s in ((37, 21), (19, 21), (19,), (37, 19)))
+    tx, tw, tb = (tg.tensor(a, device=device, requires_grad=True) for a in (x, w, bias))
+    y = F.linear(tx, tw, tb)
+    np.testing.assert_allclose(y.numpy(), x @ w.T + bias, rtol=1e-12, atol=1e-12)
+    y.backward(tg.tensor(g, device=device))
+    np.testing.assert_allclose(tx.grad.numpy(), g @ w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tw.grad.numpy(), g.T @ x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tb.grad.numpy(), g.sum(0), rtol=1e-12, atol=1e-12)

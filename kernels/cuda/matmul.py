@@ -16,8 +16,10 @@ Accumulation is in the input dtype for float32 and float64 (as cuBLAS; float32 r
 twin's by the rounding of a different summation order), and in int64 for integer inputs (exact while the sums fit
 in int64, beyond float64's 2^53), stored in the input dtype. Each output's sum runs over k in ascending order, so
 results do not depend on the launch shape. Inputs are (B, M, K) and (B, K, N) device arrays (the backend's arrays
-are C-contiguous: its transpose materialises); the op layer (``tinygradnb.ops.matmul``) validates shapes and
-dtypes.
+are C-contiguous: its transpose materialises); ``linear`` and ``linear_backward`` instead pass W (N, K) or gᵀ's
+source (K, M) with a flag, and the kernel reads that operand transposed while staging it (consecutive threads still
+read consecutive addresses), which saves a transpose launch per product. The op layer
+(``tinygradnb.ops.matmul``) validates shapes and dtypes.
 """
 import math
 
@@ -27,7 +29,7 @@ from numba import cuda, float32, float64, int64
 from ._launch import ROW_THREADS, alloc, jit, launch_rows
 from .elementwise import add
 from .reduce import sum as _sum
-from .shape import reshape, transpose
+from .shape import reshape
 
 S = math.isqrt(ROW_THREADS)         # the thread grid of a block is S × S
 assert S * S == ROW_THREADS, "ROW_THREADS must be a square"
@@ -40,9 +42,9 @@ _A_LOADS = (BM * BK + ROW_THREADS - 1) // ROW_THREADS   # staged elements of A (
 def _make_kernel(acc_type, name):
     """The register-tiled kernel staging and accumulating in ``acc_type``."""
 
-    def _mm(a, b, c):
-        nb, m, kk = a.shape
-        n = b.shape[2]
+    def _mm(a, b, c, ta, tb):
+        nb, m, n = c.shape
+        kk = a.shape[1] if ta else a.shape[2]
         ti_n = (m + BM - 1) // BM
         tj_n = (n + BN - 1) // BN
         t = cuda.threadIdx.x
@@ -65,16 +67,26 @@ def _make_kernel(acc_type, name):
                 for x in range(_A_LOADS):
                     e = t + x * ROW_THREADS
                     if e < BM * BK:
-                        u = e // BK                     # A: consecutive threads read consecutive k of a row
-                        p = e - u * BK
+                        # consecutive threads read consecutive elements of a stored row: k of a row of A, or
+                        # i of a row of the stored Aᵀ (ta); columns of B, or k of a row of the stored Bᵀ (tb)
+                        if ta:
+                            p = e // BM
+                            u = e - p * BM
+                        else:
+                            u = e // BK
+                            p = e - u * BK
                         if i0 + u < m and k0 + p < kk:
-                            sa[p, u] = a[bi, i0 + u, k0 + p]
+                            sa[p, u] = a[bi, k0 + p, i0 + u] if ta else a[bi, i0 + u, k0 + p]
                         else:
                             sa[p, u] = 0
-                        p = e // BN                     # B: consecutive threads read consecutive columns
-                        v = e - p * BN
+                        if tb:
+                            v = e // BK
+                            p = e - v * BK
+                        else:
+                            p = e // BN
+                            v = e - p * BN
                         if k0 + p < kk and j0 + v < n:
-                            sb[p, v] = b[bi, k0 + p, j0 + v]
+                            sb[p, v] = b[bi, j0 + v, k0 + p] if tb else b[bi, k0 + p, j0 + v]
                         else:
                             sb[p, v] = 0
                 cuda.syncthreads()
@@ -104,12 +116,15 @@ _KERNELS = {np.dtype(np.float32): _make_kernel(float32, "_mm_f32"),
 _mm_int = _make_kernel(int64, "_mm_int")
 
 
-def _tiled(a, b):
-    nb, m, _ = a.shape
-    n = b.shape[2]
+def _tiled(a, b, ta=False, tb=False):
+    """C = op(A)·op(B) for a (B,M,K) — or, with ``ta``, a (B,K,M) read as its transpose — and b (B,K,N) — or, with
+    ``tb``, b (B,N,K) read as its transpose: a transposed operand is read in place, not copied first."""
+    nb = a.shape[0]
+    m = a.shape[2] if ta else a.shape[1]
+    n = b.shape[1] if tb else b.shape[2]
     c = alloc((nb, m, n), a.dtype)
     tiles = nb * ((m + BM - 1) // BM) * ((n + BN - 1) // BN)
-    launch_rows(_KERNELS.get(np.dtype(a.dtype), _mm_int), tiles, a, b, c)
+    launch_rows(_KERNELS.get(np.dtype(a.dtype), _mm_int), tiles, a, b, c, bool(ta), bool(tb))
     return c
 
 
@@ -140,21 +155,22 @@ def matmul(a, b):
 
 def linear(x, w, bias):
     """The affine map y = x·Wᵀ + b (the lecture's h = Wx + b for a batch of rows) for x (N, K), W (M, K) and b (M,)
-    or None: the tiled product of x and the transposed W, then b added to every row."""
+    or None: the tiled product of x and W read transposed in place, then b added to every row."""
     n, k = x.shape
     m = w.shape[0]
-    y = _tiled(reshape(x, (1, n, k)), reshape(transpose(w), (1, k, m)))
+    y = _tiled(reshape(x, (1, n, k)), reshape(w, (1, m, k)), tb=True)
     y = reshape(y, (n, m))
     return y if bias is None else add(y, bias)
 
 
 def linear_backward(g, x, w, need_x, need_w, need_b):
     """The gradients of y = x·Wᵀ + b from g = dL/dy (N, M), x (N, K), W (M, K): dx = g·W (N, K), dW = gᵀ·x (M, K)
-    and db = Σ_rows g (M,), each by the tiled product or the column sum; None for those not asked for."""
+    and db = Σ_rows g (M,), each by the tiled product (gᵀ read transposed in place) or the column sum; None for those
+    not asked for."""
     n, m = g.shape
     k = x.shape[1]
     gx = reshape(_tiled(reshape(g, (1, n, m)), reshape(w, (1, m, k))), (n, k)) if need_x else None
-    gw = reshape(_tiled(reshape(transpose(g), (1, m, n)), reshape(x, (1, n, k))), (m, k)) if need_w else None
+    gw = reshape(_tiled(reshape(g, (1, n, m)), reshape(x, (1, n, k)), ta=True), (m, k)) if need_w else None
     gb = _sum(g, axis=0) if need_b else None
     return gx, gw, gb
 
