@@ -105,12 +105,19 @@ def test_clone_copies_and_contiguous_orders_a_transpose(device):
     same(x[:, 1:3].contiguous(), a[:, 1:3], tg.float64)
     same(tg.zeros(0, 3, device=device).T.contiguous(), np.zeros((3, 0)), tg.float32)
     same(t(a[:0], device).clone(), a[:0], tg.float64)
-    # is_view: whether autograd must copy an array before handing it to a leaf's .grad. A slice of a live array
-    # is one on every device; a fresh copy is not on the cpu, while a device array cannot say, so always is
+    # is_view: whether autograd must copy an array before handing it to a leaf's .grad. A fresh array is not one.
+    # A reshape of a live array is; on cuda the array it was taken from is too while the reshape lives (the cpu
+    # asks only whether an array is a view of a live base). A basic slice is a view of a live array on the cpu,
+    # and a copy of its own on cuda (whose getitem materialises).
     b = backend(device)
     arr = b.asarray(a)
-    assert b.is_view(b.getitem(arr, (slice(None), slice(1, 3)))) is True
-    assert b.is_view(b.copy(arr)) is (device != "cpu")
+    assert b.is_view(b.getitem(arr, (slice(None), slice(1, 3)))) is (device == "cpu")
+    fresh = b.copy(arr)
+    assert b.is_view(fresh) is False
+    flat = b.reshape(fresh, (12,))
+    assert b.is_view(flat) is True and b.is_view(fresh) is (device != "cpu")
+    del flat
+    assert b.is_view(fresh) is False
 
 
 def test_as_tensor_of_a_strided_array_reads_it_in_order(device):

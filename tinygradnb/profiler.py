@@ -16,7 +16,8 @@ What is recorded, on both devices:
   kernels' run time (and the queue no longer overlaps Python);
 * on ``cuda``, every GPU kernel launch, by kernel name (rows of kind ``launch``), every device allocation
   (count and bytes: new memory from the driver) and every allocation served from the caching allocator's free
-  blocks instead, every host→device and device→host copy (count and bytes).
+  blocks instead, every zero fill done by the driver's memset (no kernel launch), every host→device and
+  device→host copy (count and bytes).
 
 Calls are recorded for the ops run inside the block: ``backward()`` inside the block records the backward kernels
 of a forward pass run before it. One profile at a time (a nested one raises ``RuntimeError``).
@@ -84,9 +85,9 @@ class EventList(list):
             line = f"{dev}: {t['calls']} kernel calls, {t['cpu_time_total'] / 1e3:.3f} ms"
             if dev != "cpu":
                 line += (f"; {t['launches']} launches, {t['allocations']} device allocations "
-                         f"({_bytes(t['allocated_bytes'])}) and {t['reuses']} served from the cache, {t['h2d']} "
-                         f"host→device copies ({_bytes(t['h2d_bytes'])}), {t['d2h']} device→host copies "
-                         f"({_bytes(t['d2h_bytes'])})")
+                         f"({_bytes(t['allocated_bytes'])}) and {t['reuses']} served from the cache, "
+                         f"{t['memsets']} memsets, {t['h2d']} host→device copies ({_bytes(t['h2d_bytes'])}), "
+                         f"{t['d2h']} device→host copies ({_bytes(t['d2h_bytes'])})")
             lines.append(line)
         return "\n".join(lines)
 
@@ -173,7 +174,7 @@ class profile:
         t = self._totals.get(dev)
         if t is None:
             t = self._totals[dev] = dict(calls=0, cpu_time_total=0.0, launches=0, allocations=0, allocated_bytes=0,
-                                         reuses=0, h2d=0, h2d_bytes=0, d2h=0, d2h_bytes=0)
+                                         reuses=0, memsets=0, h2d=0, h2d_bytes=0, d2h=0, d2h_bytes=0)
         return t
 
     def _add(self, key, dev, kind, seconds):
@@ -201,6 +202,8 @@ class profile:
             t["allocated_bytes"] += nbytes
         elif event == "reuse":
             t["reuses"] += 1
+        elif event == "memset":
+            t["memsets"] += 1
         else:                                            # "h2d" / "d2h"
             t[event] += 1
             t[event + "_bytes"] += nbytes
@@ -213,7 +216,8 @@ class profile:
     def totals(self, device):
         """The counts for ``device`` ("cpu" or "cuda"): calls (through the seam), cpu_time_total (µs), launches,
         allocations and allocated_bytes (new device memory), reuses (allocations served by the caching allocator),
-        h2d, h2d_bytes, d2h, d2h_bytes (all but the first two on a GPU only; 0 on the CPU)."""
+        memsets (zero fills by the driver, no kernel), h2d, h2d_bytes, d2h, d2h_bytes (all but the first two on a
+        GPU only; 0 on the CPU)."""
         return dict(self._device_totals(_device.normalize(device)))
 
     def table(self, sort_by="cpu_time_total", row_limit=100):

@@ -35,6 +35,7 @@ import itertools
 import json
 import math
 import os
+import sys
 import weakref
 
 import numpy as np
@@ -97,7 +98,7 @@ def launch_rows(kernel, rows, *args):
 # The backend's only calls that allocate device memory or copy between host and device. ``observer`` (None, or a
 # function set by ``tinygradnb.profiler``) is told of each as (event, name, bytes): ("launch", kernel, 0),
 # ("alloc", None, bytes) for a new device allocation, ("reuse", None, bytes) for a block served from the cache,
-# ("h2d", None, bytes), ("d2h", None, bytes).
+# ("memset", None, bytes), ("h2d", None, bytes), ("d2h", None, bytes).
 #
 # The caching allocator (PyTorch's, in small). Device memory is allocated in blocks of a size class (512 bytes,
 # then steps of a sixteenth of the next power of two, at least 128 bytes: at most 12.5 % and 128 bytes unused), and
@@ -183,6 +184,30 @@ else:
         return _devicearray.DeviceNDArray(shape, strides, dtype, gpu_data=root.own())
 
 
+def exclusive(a):
+    """True when no other live array can see ``a``'s memory: ``a`` is over a block of the cache, and nothing else
+    holds that block (no reshape or slice of ``a``, or of the array it was reshaped from, is alive). Decided from
+    reference counts, as ``kernels/cpu/shape.is_view`` does with NumPy's base: under the simulator, the NumPy array
+    over the block (what every view's ``.base`` is) referenced only by ``a``'s own array; on a GPU, ``a``'s
+    ``OwnedPointer`` held by ``a`` alone (a reshape shares it) and the block's root counting no other pointer (a
+    slice takes one). False whenever the structure is not the cache's own (interop arrays, the cache turned off)."""
+    if SIMULATOR:
+        ary = getattr(a, "_ary", None)
+        base = getattr(ary, "base", None)
+        if not isinstance(base, np.ndarray) or not isinstance(base.base, memoryview):
+            return False
+        return sys.getrefcount(base) == 3 and sys.getrefcount(ary) == 3   # ary.base or a._ary, the name, the argument
+    ptr = getattr(a, "gpu_data", None)
+    if type(ptr) is not _driver.OwnedPointer or ptr._view is not ptr._mem:
+        return False
+    try:                                                  # _mem: a weak proxy of the block's root pointer
+        if not isinstance(ptr._mem, _driver.AutoFreePointer) or ptr._mem.refct != 1:
+            return False
+    except ReferenceError:
+        return False
+    return sys.getrefcount(ptr) == 3                      # a.gpu_data, the name ptr, the argument
+
+
 def _elem_strides(shape):
     st, acc = [], 1
     for s in reversed(shape):
@@ -202,6 +227,20 @@ def empty_cache():
 def memory_stats():
     """Bytes in blocks held by live arrays ("allocated") and in all blocks the cache holds ("reserved")."""
     return dict(_stats)
+
+
+def zero_fill(a):
+    """Set every byte of the C-contiguous device array ``a`` to 0 with the driver's memset (``cuMemsetD8``, queued
+    on the default stream like the kernels, no kernel launch; ``torch.zeros`` does the same)."""
+    nbytes = a.size * a.dtype.itemsize
+    if nbytes == 0:
+        return
+    if observer is not None:
+        observer("memset", None, nbytes)
+    if SIMULATOR:
+        a._ary.fill(0)
+    else:
+        _driver.device_memset(a, 0, nbytes)
 
 
 def to_device(host):

@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import cuda
 
-from ._launch import alloc, jit, launch, to_device, to_host
+from ._launch import alloc, jit, launch, to_device, to_host, zero_fill
 
 MAXD = 8  # most dimensions an element-wise operand may have after merging contiguous axes
 
@@ -171,10 +171,15 @@ def zeros(shape, dtype=np.float64):
 
 
 def full(shape, fill_value, dtype=None):
-    """A device array of ``shape`` filled with the scalar ``fill_value`` (dtype: NumPy's for the value when None)."""
+    """A device array of ``shape`` filled with the scalar ``fill_value`` (dtype: NumPy's for the value when None);
+    a value whose bytes are all zero (0, +0.0, False) by the driver's memset instead of a kernel."""
     dt = np.dtype(dtype) if dtype is not None else np.asarray(fill_value).dtype
     out = alloc(_shape(shape), dt)
-    launch(_fill, out.size, _flat(out), dt.type(fill_value))
+    value = dt.type(fill_value)
+    if not any(value.tobytes()):
+        zero_fill(out)
+    else:
+        launch(_fill, out.size, _flat(out), value)
     return out
 
 

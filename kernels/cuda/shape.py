@@ -14,7 +14,8 @@ import builtins
 import numpy as np
 from numba import cuda, int64
 
-from ._launch import ROW_THREADS, alloc, block_max, block_sum, jit, launch, launch_rows, to_device, to_host
+from ._launch import (ROW_THREADS, alloc, block_max, block_sum, exclusive, jit, launch, launch_rows, to_device,
+                      to_host)
 from .array import (MAXD, _broadcast_shapes, _bstrides, _c_strides, _flat, _gather, _is_dev, _merge, _offsets,
                     _operand, _pad, _prod, _scatter, _shape, astype, contiguous, copy, zeros)
 
@@ -34,9 +35,10 @@ def reshape(a, shape):
 
 
 def is_view(a):
-    """Always True here: device arrays do not say whether another array shares their memory, so autograd copies
-    a gradient before handing it to a leaf's ``.grad``."""
-    return True
+    """True when another live array may see ``a``'s memory (``_launch.exclusive`` decides it for the caching
+    allocator's arrays; anything else counts as a view): autograd copies such a gradient before handing it to a
+    leaf's ``.grad``, and hands a fresh kernel output over as it is."""
+    return not exclusive(a)
 
 
 def _gather_view(a, shape, strides, offset):

@@ -364,3 +364,14 @@ def test_size_classes_waste_at_most_an_eighth():
                                                                                       4096, 4608, 1048576]
     for n in range(1, 3_000_000, 9973):
         assert n <= size_class(n) <= max(512, n + n / 8 + 128) and size_class(n) % 128 == 0
+
+
+def test_zeros_are_a_driver_memset_not_a_kernel():
+    with tg.profiler.profile() as prof:
+        z = tg.zeros(5, 3, device="cuda")
+        i = tg.zeros(4, dtype=tg.int64, device="cuda")
+        m = tg.full((4,), -0.0, device="cuda")          # not all-zero bytes: a fill kernel keeps its sign
+    t = prof.totals("cuda")
+    assert (t["memsets"], t["launches"]) == (2, 1)
+    assert not z.numpy().any() and z.dtype == tg.float32 and not i.numpy().any() and i.dtype == tg.int64
+    assert (m.numpy() == 0).all() and np.signbit(m.numpy()).all()
