@@ -442,7 +442,7 @@ def adam_cases(quick):
         k = _k()
 
         def f():
-            k.adam_step_(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1, False)
+            k.adam_step_((p,), (g,), (m,), (v,), 1e-3, 0.9, 0.999, 1e-8, 0.0, 1, False)
             return [p]
         return f
 

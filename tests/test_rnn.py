@@ -233,7 +233,7 @@ def test_sequence_kernels_keep_float32():
     h = np.zeros((2, 2), np.float32)
     w = RNG.standard_normal((8, 2)).astype(np.float32)
     lens = np.array([3, 2], np.int64)
-    out, hs, cs, gates = K.lstm_sequence_forward(xw, h, h, w, np.zeros(8, np.float32), lens, False)
+    out, _, _, hs, cs, gates = K.lstm_sequence_forward(xw, h, h, w, np.zeros(8, np.float32), lens, False)
     assert {a.dtype for a in (out, hs, cs, gates)} == {np.dtype(np.float32)}
     grads = K.lstm_sequence_backward(out, h, h, hs, cs, gates, w, lens, False)
     assert {g.dtype for g in grads} == {np.dtype(np.float32)}
@@ -766,25 +766,28 @@ def _seq_kernel(mode, xw, h0, c0, w_hh, b_hh, lens, reverse):
     """(out, h_n, c_n or None, backward(g_out, g_hn, g_cn) -> dict of gradients) through the kernels."""
     nt = xw.shape[0]
     if mode in ("tanh", "relu"):
-        out, hs = K.rnn_sequence_forward(xw, h0, w_hh, b_hh, lens, mode == "relu", reverse)
+        out, h_n, hs = K.rnn_sequence_forward(xw, h0, w_hh, b_hh, lens, mode == "relu", reverse)
 
         def bwd(go, gh, gc):
             dxw, dw, db, dh0 = K.rnn_sequence_backward(go, gh, hs, w_hh, lens, mode == "relu", reverse)
             return dict(xw=dxw, h0=dh0, w_hh=dw, b_hh=db)
-        return out, hs[nt], None, bwd
+        assert np.array_equal(h_n, hs[nt])
+        return out, h_n, None, bwd
     if mode == "lstm":
-        out, hs, cs, gates = K.lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lens, reverse)
+        out, h_n, c_n, hs, cs, gates = K.lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lens, reverse)
 
         def bwd(go, gh, gc):
             dxw, dw, db, dh0, dc0 = K.lstm_sequence_backward(go, gh, gc, hs, cs, gates, w_hh, lens, reverse)
             return dict(xw=dxw, h0=dh0, c0=dc0, w_hh=dw, b_hh=db)
-        return out, hs[nt], cs[nt], bwd
-    out, hs, gates = K.gru_sequence_forward(xw, h0, w_hh, b_hh, lens, reverse)
+        assert np.array_equal(h_n, hs[nt]) and np.array_equal(c_n, cs[nt])
+        return out, h_n, c_n, bwd
+    out, h_n, hs, gates = K.gru_sequence_forward(xw, h0, w_hh, b_hh, lens, reverse)
 
     def bwd(go, gh, gc):
         dxw, dw, db, dh0 = K.gru_sequence_backward(go, gh, hs, gates, w_hh, lens, reverse)
         return dict(xw=dxw, h0=dh0, w_hh=dw, b_hh=db)
-    return out, hs[nt], None, bwd
+    assert np.array_equal(h_n, hs[nt])
+    return out, h_n, None, bwd
 
 
 def _seq_ref(mode, a, lens, reverse):

@@ -32,96 +32,92 @@ def _params(*grads, dtype=np.float64):
 ORDS = [2.0, math.inf, 3.0, 0.5]
 
 
-def _partial_ref(a64, ord):
-    if ord == 2.0:
-        return float(np.sum(a64 * a64))
+def _norm_ref(arrays, ord):
+    a64 = np.concatenate([np.asarray(a, np.float64).ravel() for a in arrays] + [np.zeros(0)])
     if ord == math.inf:
         return float(np.max(np.abs(a64))) if a64.size else 0.0
-    return float(np.sum(np.abs(a64) ** ord))
+    return float(np.sum(np.abs(a64) ** ord)) ** (1.0 / ord)
+
+
+# tensor sizes: one, several with empty ones among them, and more than a multi-tensor launch takes (16)
+SIZES = [[0], [1], [1001], [3, 0, 7, 1, 700], [5 + 37 * k for k in range(19)]]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [0, 1, 3, 7, 1001])
+@pytest.mark.parametrize("sizes", SIZES, ids=lambda s: f"{len(s)}x")
 @pytest.mark.parametrize("ord", ORDS)
-def test_grad_norm_partial_against_numpy(dtype, n, ord):
-    b = backend("cpu")
-    a = RNG.normal(size=n).astype(dtype)
-    before = a.copy()
-    out = np.full(3, -7.0)
-    assert b.grad_norm_partial(a, ord, out, 1) is None
-    want = _partial_ref(a.astype(np.float64), ord)
-    if ord == math.inf:
-        assert out[1] == want
-    else:
-        assert out[1] == pytest.approx(want, rel=1e-12, abs=0)
-    assert out[0] == out[2] == -7.0                      # only out[k] is written
-    np.testing.assert_array_equal(a, before)             # the gradient is only read
+def test_grad_norm_kernel_against_numpy(dtype, sizes, ord, device):
+    b = backend(device)
+    hosts = [RNG.normal(size=n).astype(dtype) for n in sizes]
+    gs = [b.asarray(h) for h in hosts]
+    coef, norm = b.asarray(np.full(2, -7.0)), b.asarray(np.full(1, -7.0, dtype))
+    assert b.grad_norm(gs, ord, 2.5, coef, norm) is None
+    total = _norm_ref(hosts, ord)
+    c, nm = b.to_numpy(coef), b.to_numpy(norm)
+    assert c[0] == pytest.approx(total, rel=1e-12, abs=0)
+    assert c[1] == pytest.approx(2.5 / (total + 1e-6), rel=1e-12)
+    assert nm.dtype == dtype and nm[0] == dtype(c[0])               # the norm rounded to the gradients' dtype
+    for h, g in zip(hosts, gs):
+        np.testing.assert_array_equal(b.to_numpy(g), h)             # the gradients are only read
+
+
+def test_grad_norm_kernel_without_gradients(device):
+    b = backend(device)
+    coef, norm = b.asarray(np.full(2, -7.0)), b.asarray(np.full(1, -7.0, np.float32))
+    b.grad_norm([], 2.0, 3.0, coef, norm)
+    np.testing.assert_allclose(b.to_numpy(coef), [0.0, 3.0 / 1e-6])
+    assert b.to_numpy(norm)[0] == 0.0
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("ord", ORDS)
-def test_grad_norm_partial_nan_and_inf(dtype, ord):
-    b = backend("cpu")
-    out = np.zeros(1)
-    for pos in (0, 5, 1000):
-        a = RNG.normal(size=1001).astype(dtype)
-        a[pos] = np.nan
-        b.grad_norm_partial(a, ord, out, 0)
-        assert math.isnan(out[0])
-    a = RNG.normal(size=1001).astype(dtype)
-    a[500] = -np.inf
-    b.grad_norm_partial(a, ord, out, 0)
-    assert out[0] == math.inf
+def test_grad_norm_kernel_nan_and_inf(dtype, ord, device):
+    b = backend(device)
+    coef, norm = b.asarray(np.zeros(2)), b.asarray(np.zeros(1, dtype))
+    for k, pos in ((0, 0), (1, 5), (2, 1000)):
+        hosts = [RNG.normal(size=n).astype(dtype) for n in (3, 1001, 1001)]
+        hosts[k][min(pos, hosts[k].size - 1)] = np.nan
+        b.grad_norm([b.asarray(h) for h in hosts], ord, 1.0, coef, norm)
+        c = b.to_numpy(coef)
+        assert math.isnan(c[0]) and math.isnan(c[1])
+    hosts = [RNG.normal(size=n).astype(dtype) for n in (3, 1001)]
+    hosts[1][500] = -np.inf
+    b.grad_norm([b.asarray(h) for h in hosts], ord, 1.0, coef, norm)
+    assert list(b.to_numpy(coef)) == [math.inf, 0.0]
+    b.grad_norm([b.asarray(np.zeros(4, dtype))], ord, 0.0, coef, norm)   # a zero norm and τ = 0: factor 0
+    assert list(b.to_numpy(coef)) == [0.0, 0.0]
 
 
-@pytest.mark.parametrize("n", [0, 1, 3, 7, 1001])
-@pytest.mark.parametrize("ord", ORDS)
-def test_clip_coef_against_numpy(n, ord):
-    b = backend("cpu")
-    partials = np.abs(RNG.normal(size=n)) * 10
-    out = np.full(2, -1.0)
-    assert b.clip_coef(partials, ord, 2.5, out) is None
-    if ord == math.inf:
-        total = float(np.max(partials)) if n else 0.0
-        assert out[0] == total
-    else:
-        total = float(np.sum(partials)) ** (1.0 / ord)
-        assert out[0] == pytest.approx(total, rel=1e-13, abs=0)
-    assert out[1] == pytest.approx(2.5 / (total + 1e-6), rel=1e-13)
-
-
-@pytest.mark.parametrize("ord", ORDS)
-def test_clip_coef_nan_and_inf(ord):
-    b = backend("cpu")
-    out = np.zeros(2)
-    for bad in ([1.0, np.nan, 3.0], [np.nan, np.inf], [np.inf, np.nan], [2.0, 3.0, np.nan]):
-        b.clip_coef(np.array(bad), ord, 1.0, out)
-        assert math.isnan(out[0]) and math.isnan(out[1])
-    b.clip_coef(np.array([1.0, np.inf, 3.0]), ord, 1.0, out)
-    assert out[0] == math.inf and out[1] == 0.0
-    b.clip_coef(np.array([0.0, 0.0]), ord, 0.0, out)       # a zero norm and τ = 0: factor 0, no division by 0
-    assert out[0] == 0.0 and out[1] == 0.0
+def test_grad_norm_kernel_rejects_mismatched_arrays(device):
+    b = backend(device)
+    coef, norm = b.asarray(np.zeros(2)), b.asarray(np.zeros(1))
+    with pytest.raises(ValueError, match="one dtype"):
+        b.grad_norm([b.asarray(np.zeros(3)), b.asarray(np.zeros(3, np.float32))], 2.0, 1.0, coef, norm)
+    with pytest.raises(ValueError, match="matching sizes"):
+        b.adam_step_([b.asarray(np.zeros(3))], [b.asarray(np.zeros(4))], [b.asarray(np.zeros(3))],
+                     [b.asarray(np.zeros(3))], 0.1, 0.9, 0.999, 1e-8, 0.0, 1, False)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [0, 1, 3, 7, 1001])
-def test_clip_scale_against_numpy(dtype, n):
-    b = backend("cpu")
-    a = RNG.normal(size=n).astype(dtype)
-    before = a.copy()
+@pytest.mark.parametrize("sizes", SIZES, ids=lambda s: f"{len(s)}x")
+def test_clip_scale_kernel_against_numpy(dtype, sizes, device):
+    b = backend(device)
+    before = [RNG.normal(size=n).astype(dtype) for n in sizes]
+    gs = [b.asarray(h.copy()) for h in before]
+
+    def scale(c):
+        assert b.clip_scale_(gs, b.asarray(np.array([123.0, c]))) is None
+        return [b.to_numpy(g) for g in gs]
+
     for c in (1.0, 1.5, math.inf):                       # factor >= 1: untouched
-        assert b.clip_scale_(a, np.array([0.0, c])) is None
-        np.testing.assert_array_equal(a, before)
+        for got, h in zip(scale(c), before):
+            np.testing.assert_array_equal(got, h)
     c = 0.3172
-    b.clip_scale_(a, np.array([123.0, c]))
-    np.testing.assert_array_equal(a, (before.astype(np.float64) * c).astype(dtype))   # float64 product, rounded
-    assert a.dtype == dtype
-    a = before.copy()
-    b.clip_scale_(a, np.array([0.0, np.nan]))            # a NaN factor poisons the gradient (as PyTorch)
-    assert np.isnan(a).all()
-    a = before.copy()
-    b.clip_scale_(a, np.array([0.0, 0.0]))
-    np.testing.assert_array_equal(a, np.zeros(n, dtype) * np.sign(before))
+    for got, h in zip(scale(c), before):                 # float64 product, rounded
+        np.testing.assert_array_equal(got, (h.astype(np.float64) * c).astype(dtype))
+        assert got.dtype == dtype
+    for got in scale(np.nan):                            # a NaN factor poisons the gradients (as PyTorch)
+        assert np.isnan(got).all()
 
 
 # ---------------------------------------------------------------------------------------------------- clipping

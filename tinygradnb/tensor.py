@@ -11,6 +11,7 @@ the graph makes the written tensor the output of that op (``Tensor._assign``).
 """
 import functools
 import threading
+import weakref
 
 import numpy as np
 
@@ -716,7 +717,8 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
     b = _device.backend(dev)
     # How many times each gradient array was handed out in this pass. A leaf takes its gradient without a copy
     # when the array was handed out once and is not a view: nothing else (another leaf, a saved array, the
-    # caller's gradient) can then see later in-place changes to ``.grad``.
+    # caller's gradient) can then see later in-place changes to ``.grad``. Keyed by id with a weak reference to the
+    # array: an id freed during the pass may come back for a new array, which must not inherit the old count.
     handed = {}
     leaves = {}                             # id(leaf) -> [leaf, its gradient]
     pending = {}                            # id(op) -> [gradient per output]
@@ -725,7 +727,7 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
         g, given = _seed(t, grad, b)
         if t.device != dev:
             raise RuntimeError(f"backward(): all outputs must be on one device, got {dev!r} and {t.device!r}")
-        handed[id(g)] = 2 if given else 1
+        handed[id(g)] = [2 if given else 1, _ref(g)]
         if t._ctx is None:
             _add_grad(leaves, t, g, b)
         else:
@@ -777,7 +779,11 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
                 if slots[index] is not None:
                     ig = b.add(slots[index], ig)
                 slots[index] = ig
-            handed[id(ig)] = handed.get(id(ig), 0) + 1
+            slot = handed.get(id(ig))
+            if slot is None or slot[1]() is not ig:
+                handed[id(ig)] = [1, _ref(ig)]
+            else:
+                slot[0] += 1
         if not retain_graph:
             _release(ctx)
     if not accumulate:
@@ -791,11 +797,19 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
             continue
         if t._grad is not None:
             t._grad = Tensor._wrap(b.add(t._grad._data, g), t.device, False, None)
-        elif handed[id(g)] == 1 and not b.is_view(g):
+        elif handed[id(g)][0] == 1 and not b.is_view(g):
             t._grad = Tensor._wrap(g, t.device, False, None)
         else:
             t._grad = Tensor._wrap(b.copy(g), t.device, False, None)
     return None
+
+
+def _ref(a):
+    """A weak reference to the array ``a``; NumPy scalars take none, and are held (they are small)."""
+    try:
+        return weakref.ref(a)
+    except TypeError:
+        return lambda: a
 
 
 def _add_grad(leaves, t, g, b):

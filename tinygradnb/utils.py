@@ -57,35 +57,29 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     grads = _grads(parameters)
     if not grads:
         return Tensor._wrap(np.zeros((), np.float32), "cpu", False, None)
-    dev, dtype = grads[0].device, grads[0].dtype
-    b = _device.backend(dev)
-    partials = b.empty((len(grads),), np.float64)
-    out = b.empty((2,), np.float64)
-    flats = []
-    for k, g in enumerate(grads):
+    dev = grads[0].device
+    for g in grads:
         if g.device != dev:
-            raise ValueError(f"clip_grad_norm_: all gradients must be on one device, got {dev!r} and "
-                             f"{g.device!r}")
-        if g.dtype != dtype:
-            dtype = np.result_type(dtype, g.dtype)     # the norm's dtype: the grads' promoted dtype
-        flat = _flat(b, g._data)
-        flats.append(flat)
-        b.grad_norm_partial(flat, norm_type, partials, k)
-    b.clip_coef(partials, norm_type, float(max_norm), out)
+            raise ValueError(f"clip_grad_norm_: all gradients must be on one device, got {dev!r} and {g.device!r}")
+    dtype = np.result_type(*{g.dtype for g in grads})      # the norm's dtype: the grads' promoted dtype
+    b = _device.backend(dev)
+    flats = [_flat(b, g._data) for g in grads]
+    coef = b.empty((2,), np.float64)
+    norm = b.empty((1,), dtype)
+    same = all(f.dtype == dtype for f in flats)
+    b.grad_norm(flats if same else [b.astype(f, dtype) for f in flats], norm_type, float(max_norm), coef, norm)
     if error_if_nonfinite:
-        total = float(_device.read(dev, out)[0])
+        total = float(_device.read(dev, coef)[0])
         if not math.isfinite(total):
             raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}; "
                                f"pass error_if_nonfinite=False to clip anyway")
+    for dt in {f.dtype for f in flats}:
+        b.clip_scale_([f for f in flats if f.dtype == dt], coef)
     for g, flat in zip(grads, flats):
-        b.clip_scale_(flat, out)
         if not g._data.flags["C_CONTIGUOUS"]:    # flat is a copy: write the (maybe) scaled values back
             b.setitem(g._data, Ellipsis, b.reshape(flat, g.shape))
         g._bump()
-    norm = b.reshape(b.getitem(out, slice(0, 1)), ())
-    if norm.dtype != dtype:
-        norm = b.astype(norm, dtype)
-    return Tensor._wrap(norm, dev, False, None)
+    return Tensor._wrap(b.reshape(norm, ()), dev, False, None)
 
 
 class EarlyStopping:

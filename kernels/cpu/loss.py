@@ -265,6 +265,15 @@ cross_entropy_backward = row_dispatch(_ce_bwd_serial, _ce_bwd_parallel,
     ``scale`` is 1/(number of non-ignored rows) for the mean, else 1.""")
 
 
+def loss_mean(loss, stats):
+    """The 'mean' reduction of per-sample class-index losses: (Σ_i loss_i / n, n) with n = stats[2], the number
+    of non-ignored targets that ``index_stats`` counted, in loss's dtype (NaN when every target is ignored: the
+    mean is then 0/NaN = NaN, as PyTorch's). Both are 0-d arrays; the sum is NumPy's (pairwise) in the dtype."""
+    dt = loss.dtype.type
+    count = np.array(dt(stats[2]) if stats[2] != 0 else dt(math.nan))
+    return np.asarray(loss.sum(dtype=loss.dtype) / count), count
+
+
 @njit(cache=True)
 def nll_loss_forward(logp, y, ignore_index):
     """The negative log-likelihood of each row of log-probabilities logp (N, C) at its int64 label y_i:
@@ -342,6 +351,6 @@ def bce_with_logits_backward(x, t, g, scale):
     return dx
 
 
-__all__ = ["softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward",
+__all__ = ["softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward", "loss_mean",
            "cross_entropy_forward", "cross_entropy_backward", "nll_loss_forward", "nll_loss_backward",
            "mse_loss_forward", "mse_loss_backward", "bce_with_logits_forward", "bce_with_logits_backward"]

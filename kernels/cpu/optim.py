@@ -1,18 +1,20 @@
 """Optimizer kernels: fused in-place SGD and Adam/AdamW updates, and the norms and scaling of gradient clipping.
 
-An update is the one place where in-place is the semantics: each ``*_`` kernel overwrites the parameter and its
-optimizer state (momentum buffer, moments) and returns nothing; the gradient is only read. Every array argument
-is a flat (1-D) C-contiguous view of one parameter, its gradient or one of its state arrays, all of one dtype
-(float32 or float64; compiled lazily for each). Arithmetic runs in the arrays' dtype, as PyTorch's does:
-hyper-parameters (Python scalars) are rounded to it once per call, so a float32 loop stays in float32 and
-vectorises (a float64 per-element update ran 16x slower). The update kernels compile with
+An update is the one place where in-place is the semantics: each ``*_`` kernel overwrites the parameters and their
+optimizer state (momentum buffers, moments) and returns nothing; the gradients are only read. Every kernel takes
+sequences of tensors — the parameters, their gradients and their state arrays, index by index — as the GPU twin's
+multi-tensor launches do; here a Python loop calls a compiled kernel per tensor (a call costs well under a
+microsecond). Every array is a flat (1-D) C-contiguous view of one parameter, its gradient or one of its state
+arrays, all of one dtype (float32 or float64; compiled lazily for each). Arithmetic runs in the arrays' dtype,
+as PyTorch's does: hyper-parameters (Python scalars) are rounded to it once per call, so a float32 loop stays in
+float32 and vectorises (a float64 per-element update ran 16x slower). The update kernels compile with
 ``error_model="numpy"`` (a division by zero gives inf/NaN as in NumPy and PyTorch, instead of a Python exception
 check in every iteration, which stops the loop from vectorising).
 
-Gradient clipping is three kernels that pass their results through small float64 arrays rather than returning
-them, so that the GPU twin never copies a value to the host: ``grad_norm_partial`` reduces each gradient into one
-entry of a partials array (in float64, whatever the gradient's dtype), ``clip_coef`` combines the partials into
-the total norm and the clipping factor, and ``clip_scale_`` scales each gradient by that factor when it is below 1.
+Gradient clipping is two kernels that pass their results through small arrays rather than returning them, so
+that the GPU twin never copies a value to the host: ``grad_norm`` reduces each gradient into a partial (in
+float64, whatever the gradients' dtype) and combines the partials into the total norm and the clipping factor,
+and ``clip_scale_`` scales each gradient by that factor when it is below 1.
 
 The lecture's equations: the gradient step θ ← θ − η∇θL (SGD on a mini-batch), Adam's
 m_t = β1·m_{t−1} + (1 − β1)·g_t, v_t = β2·v_{t−1} + (1 − β2)·g_t², θ ← θ − η·m_t/(√v_t + ε) (here with
@@ -25,18 +27,12 @@ shows it paying.
 """
 import math
 
+import numpy as np
 from numba import njit
 
 
 @njit(cache=True, error_model="numpy")
-def sgd_step_(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first_step):
-    """One SGD step in place (PyTorch's ``torch.optim.SGD``), per element:
-    d ← g + wd·θ (L2 penalty, only when wd ≠ 0);
-    with momentum μ ≠ 0: buf ← d on the first step, else buf ← μ·buf + (1 − dampening)·d; then
-    d ← d + μ·buf (Nesterov) or d ← buf;
-    θ ← θ − η·d (the lecture's θ_{t+1} = θ_t − η∇θL).
-    ``buf`` is read and written only when ``momentum`` ≠ 0 (pass any array of p's dtype otherwise); ``g`` is
-    never written."""
+def _sgd(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first_step):
     dt = p.dtype.type
     eta, mu, damp, wd = dt(lr), dt(momentum), dt(1.0 - dampening), dt(weight_decay)
     for i in range(p.size):              # the loop-invariant branches are hoisted out of the loop by LLVM
@@ -51,12 +47,7 @@ def sgd_step_(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first_
 
 
 @njit(cache=True, error_model="numpy")
-def adam_step_(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled):
-    """One Adam (``decoupled`` False) or AdamW (``decoupled`` True) step in place, at step t = ``step`` ≥ 1:
-    AdamW: θ ← θ·(1 − η·wd) first (decoupled weight decay); Adam: g ← g + wd·θ (L2 penalty);
-    m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²  (the lecture's m_t, v_t);
-    m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ) (bias correction);  θ ← θ − η·m̂/(√v̂ + ε),
-    evaluated as PyTorch does: θ ← θ − (η/(1 − β1ᵗ))·(m/(√v/√(1 − β2ᵗ) + ε)). ``g`` is never written."""
+def _adam(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled):
     dt = p.dtype.type
     step_size = dt(lr / (1.0 - beta1 ** step))
     bc2_sqrt = dt(math.sqrt(1.0 - beta2 ** step))
@@ -78,12 +69,9 @@ def adam_step_(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled)
 
 
 @njit(cache=True)
-def grad_norm_partial(a, ord, out, k):
-    """out[k] ← one gradient's share of the clipping norm, accumulated in float64 (``out`` a float64 array):
-    Σ_i a_i² for ord 2 (‖a‖₂², for ‖g‖₂ = √Σ_k ‖g_k‖₂²), max_i |a_i| for ord inf (‖a‖_∞, for ‖g‖_∞ = max_k ‖g_k‖_∞;
-    0 for an empty array, NaN if any element is NaN), Σ_i |a_i|^ord otherwise (‖a‖_p^p, for
-    ‖g‖_p = (Σ_k Σ_i |g_ki|^p)^(1/p)). The sum of squares runs four interleaved accumulators (a fixed order, so
-    the result is deterministic), which lets the loop pipeline. Returns nothing."""
+def _partial(a, ord, out, k):
+    """out[k] ← one gradient's share of the norm in float64: Σ a² (ord 2; four interleaved accumulators, a fixed
+    order that lets the loop pipeline), max |a| (ord inf; 0 when empty, NaN if any is NaN), Σ |a|^ord otherwise."""
     n = a.size
     if ord == 2.0:
         s0 = 0.0
@@ -121,11 +109,8 @@ def grad_norm_partial(a, ord, out, k):
 
 
 @njit(cache=True)
-def clip_coef(partials, ord, max_norm, out):
-    """The total norm and the clipping factor from the per-gradient ``grad_norm_partial`` values (float64 (n,)),
-    into ``out`` (float64 (2,)): out[0] = ‖g‖ = √Σ_k partials_k (ord 2), max_k partials_k (ord inf; NaN if any
-    is NaN), (Σ_k partials_k)^(1/ord) otherwise; out[1] = τ/(‖g‖ + 1e-6) with τ = ``max_norm`` (the lecture's
-    g ← g·τ/‖g‖ if ‖g‖ > τ; PyTorch's 1e-6 guards the division). Returns nothing."""
+def _combine(partials, ord, max_norm, out):
+    """out = (‖g‖, τ/(‖g‖ + 1e-6)) from the partials: √Σ (ord 2), the NaN-propagating max (ord inf), Σ^(1/ord)."""
     n = partials.size
     if ord == math.inf:
         t = 0.0
@@ -145,14 +130,76 @@ def clip_coef(partials, ord, max_norm, out):
 
 
 @njit(cache=True)
-def clip_scale_(a, coef):
-    """Clipping's g ← g·c in place, with c = coef[1] from ``clip_coef`` (c = τ/(‖g‖ + 1e-6)), applied only when
-    c < 1 (‖g‖ > τ) or c is NaN (a NaN norm poisons the gradients, as in PyTorch); ``a`` is left untouched
-    otherwise. The product runs in float64 and is rounded to a's dtype. Returns nothing."""
+def _scale(a, coef):
     c = coef[1]
     if c < 1.0 or math.isnan(c):
         for i in range(a.size):
             a[i] = a[i] * c
 
 
-__all__ = ["sgd_step_", "adam_step_", "grad_norm_partial", "clip_coef", "clip_scale_"]
+def sgd_step_(ps, gs, bufs, lr, momentum, dampening, weight_decay, nesterov, first_step):
+    """One SGD step in place (PyTorch's ``torch.optim.SGD``) of every parameter p in ``ps`` (with its gradient in
+    ``gs`` and momentum buffer in ``bufs`` at the same index), per element:
+    d ← g + wd·θ (L2 penalty, only when wd ≠ 0);
+    with momentum μ ≠ 0: buf ← d on the first step, else buf ← μ·buf + (1 − dampening)·d; then
+    d ← d + μ·buf (Nesterov) or d ← buf;
+    θ ← θ − η·d (the lecture's θ_{t+1} = θ_t − η∇θL).
+    ``bufs`` are read and written only when ``momentum`` ≠ 0 (pass any arrays of p's dtype otherwise, e.g.
+    ``gs``); ``gs`` are never written."""
+    _check(ps, gs, bufs)
+    for p, g, buf in zip(ps, gs, bufs):
+        _sgd(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first_step)
+
+
+def adam_step_(ps, gs, ms, vs, lr, beta1, beta2, eps, weight_decay, step, decoupled):
+    """One Adam (``decoupled`` False) or AdamW (``decoupled`` True) step in place, at step t = ``step`` ≥ 1, of
+    every parameter θ in ``ps`` (gradient g in ``gs``, moments m in ``ms`` and v in ``vs`` at the same index):
+    AdamW: θ ← θ·(1 − η·wd) first (decoupled weight decay); Adam: g ← g + wd·θ (L2 penalty);
+    m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²  (the lecture's m_t, v_t);
+    m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ) (bias correction);  θ ← θ − η·m̂/(√v̂ + ε),
+    evaluated as PyTorch does: θ ← θ − (η/(1 − β1ᵗ))·(m/(√v/√(1 − β2ᵗ) + ε)). ``gs`` are never written."""
+    _check(ps, gs, ms, vs)
+    for p, g, m, v in zip(ps, gs, ms, vs):
+        _adam(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled)
+
+
+def grad_norm(gs, ord, max_norm, coef, norm):
+    """The clipping norm of the gradients ``gs`` (flat arrays of one dtype) taken together:
+    coef[0] = ‖g‖ = √Σ_k Σ_i g_ki² (ord 2), max_k max_i |g_ki| (ord inf; NaN if any element is NaN),
+    (Σ_k Σ_i |g_ki|^ord)^(1/ord) otherwise, accumulated in float64; coef[1] = τ/(‖g‖ + 1e-6) with τ = ``max_norm``
+    (the lecture's g ← g·τ/‖g‖ if ‖g‖ > τ; PyTorch's 1e-6 guards the division); norm[0] = ‖g‖ rounded to
+    norm's dtype. ``coef`` is float64 (2,), ``norm`` (1,). Returns nothing."""
+    _check(gs)
+    ord = float(ord)
+    partials = np.zeros(max(1, len(gs)))
+    for k, g in enumerate(gs):
+        _partial(g, ord, partials, k)
+    _combine(partials, ord, float(max_norm), coef)
+    norm[0] = coef[0]
+
+
+def clip_scale_(gs, coef):
+    """Clipping's g ← g·c in place for every gradient in ``gs``, with c = coef[1] from ``grad_norm``
+    (c = τ/(‖g‖ + 1e-6)), applied only when c < 1 (‖g‖ > τ) or c is NaN (a NaN norm poisons the gradients, as in
+    PyTorch); the gradients are left untouched otherwise. The product runs in float64 and is rounded to the
+    gradients' dtype. Returns nothing."""
+    _check(gs)
+    for g in gs:
+        _scale(g, coef)
+
+
+def _check(*seqs):
+    """Raise ValueError unless ``seqs`` have one length and hold, index by index, 1-D arrays of one size, all of
+    one dtype (the kernels do not bounds-check)."""
+    first = seqs[0]
+    dt = first[0].dtype if len(first) else None
+    for s in seqs:
+        if len(s) != len(first):
+            raise ValueError(f"multi-tensor kernel: sequences of {len(first)} and {len(s)} arrays")
+        for a, a0 in zip(s, first):
+            if a.ndim != 1 or a.dtype != dt or a.size != a0.size:
+                raise ValueError(f"multi-tensor kernel: arrays must be 1-D, of one dtype and of matching sizes, got "
+                                 f"{a.dtype} {a.shape} beside {a0.dtype} {a0.shape}")
+
+
+__all__ = ["sgd_step_", "adam_step_", "grad_norm", "clip_scale_"]

@@ -337,9 +337,10 @@ def rnn_sequence_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse):
     """Elman recurrence over a whole sequence (lecture: h_t = f(W_xh·x_t + W_hh·h_{t−1} + b_h)):
     h_t = φ(xw_t + h_{t−1}·W_hhᵀ + b_hh) for xw (T, B, H), h0 (B, H), W_hh (H, H), b_hh (H,), lengths (B,) int64,
     φ = relu if ``relu`` else tanh, in ``reverse`` order per sample if asked (see the module docstring).
-    Returns (out (T, B, H), zero where t ≥ lengths[b]; hs (T+1, B, H), the state after each step, hs[T] the
-    final state)."""
-    return _rnn_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse, _blocks(xw.shape[1]))
+    Returns (out (T, B, H), zero where t ≥ lengths[b]; h_n (B, H), the final state; hs (T+1, B, H), the state
+    after each step, h_n being a view of hs[T])."""
+    out, hs = _rnn_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse, _blocks(xw.shape[1]))
+    return out, hs[-1], hs
 
 
 @njit(cache=True, parallel=True)
@@ -422,9 +423,10 @@ def lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse):
     """LSTM recurrence over a whole sequence (gates i, f, g, o): [i, f, g, o]_t = [σ, σ, tanh, σ](xw_t +
     h_{t−1}·W_hhᵀ + b_hh), c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh c_t, for xw (T, B, 4H), h0, c0 (B, H),
     W_hh (4H, H), b_hh (4H,), lengths (B,) int64, ``reverse`` per sample if asked.
-    Returns (out (T, B, H) zero where t ≥ lengths[b]; hs, cs (T+1, B, H) the states after each step, hs[T] and
-    cs[T] the final ones; gates (T, B, 4H) activated, by step)."""
-    return _lstm_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse, _blocks(xw.shape[1]))
+    Returns (out (T, B, H) zero where t ≥ lengths[b]; h_n, c_n (B, H) the final states, views of hs[T] and
+    cs[T]; hs, cs (T+1, B, H) the states after each step; gates (T, B, 4H) activated, by step)."""
+    out, hs, cs, gates = _lstm_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse, _blocks(xw.shape[1]))
+    return out, hs[-1], cs[-1], hs, cs, gates
 
 
 @njit(cache=True, parallel=True)
@@ -513,9 +515,10 @@ def gru_sequence_forward(xw, h0, w_hh, b_hh, lengths, reverse):
     """GRU recurrence over a whole sequence (gates r, z, n): r_t = σ(a_r + h_r), z_t = σ(a_z + h_z),
     n_t = tanh(a_n + r_t ⊙ h_n), h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} with [a_r, a_z, a_n] = xw_t and
     [h_r, h_z, h_n] = h_{t−1}·W_hhᵀ + b_hh, for xw (T, B, 3H), h0 (B, H), W_hh (3H, H), b_hh (3H,), lengths (B,)
-    int64, ``reverse`` per sample if asked. Returns (out (T, B, H) zero where t ≥ lengths[b]; hs (T+1, B, H),
-    hs[T] the final state; gates (T, B, 4H) = [r, z, n, h_n] by step)."""
-    return _gru_forward(xw, h0, w_hh, b_hh, lengths, reverse, _blocks(xw.shape[1]))
+    int64, ``reverse`` per sample if asked. Returns (out (T, B, H) zero where t ≥ lengths[b]; the final state
+    (B, H), a view of hs[T]; hs (T+1, B, H); gates (T, B, 4H) = [r, z, n, h_n] by step)."""
+    out, hs, gates = _gru_forward(xw, h0, w_hh, b_hh, lengths, reverse, _blocks(xw.shape[1]))
+    return out, hs[-1], hs, gates
 
 
 @njit(cache=True, parallel=True)

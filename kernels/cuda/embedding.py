@@ -15,7 +15,7 @@ import math
 
 from numba import cuda
 
-from ._launch import alloc, jit, launch
+from ._launch import alloc, jit, launch, zero_fill
 
 
 @jit
@@ -26,14 +26,6 @@ def _gather(weight, idx, out):
         j = e - i * d
         k = idx[i]
         out[i, j] = weight[k, j] if 0 <= k < weight.shape[0] else math.nan
-
-
-@jit
-def _zero(out):
-    v, d = out.shape
-    for e in range(cuda.grid(1), v * d, cuda.gridsize(1)):
-        r = e // d
-        out[r, e - r * d] = 0
 
 
 @jit
@@ -60,7 +52,7 @@ def embedding_backward(grad, idx, num_embeddings, padding_idx):
     repeated index depends on scheduling); row ``padding_idx`` gets zero gradient (pass −1 for none). Returns dW
     (num_embeddings, D) in the dtype of ``grad``."""
     out = alloc((int(num_embeddings), grad.shape[1]), grad.dtype)
-    launch(_zero, out.size, out)
+    zero_fill(out)                                   # the driver's memset, no kernel
     launch(_scatter_add, grad.size, grad, idx, int(padding_idx), out)
     return out
 

@@ -230,6 +230,32 @@ def cross_entropy_backward(z, y, lse, g, scale, ignore_index):
     return dz
 
 
+@jit
+def _loss_mean(loss, stats, k, mean, count):
+    """One block: Σ loss in float64 (``block_sum``) rounded to the dtype, divided by n = stats[k] (NaN for 0)."""
+    part = cuda.shared.array(ROW_THREADS, float64)
+    t = cuda.threadIdx.x
+    s = 0.0
+    for i in range(t, loss.size, ROW_THREADS):
+        s += loss[i]
+    s = block_sum(part, t, s)
+    if t == 0:
+        c = stats[k]
+        count[0] = c if c != 0 else math.nan
+        mean[0] = s
+        mean[0] = mean[0] / count[0]
+
+
+def loss_mean(loss, stats):
+    """The 'mean' reduction of per-sample class-index losses: (Σ_i loss_i / n, n) with n = stats[2], the number
+    of non-ignored targets that ``index_stats`` counted on the device, in loss's dtype (NaN when every target is
+    ignored: the mean is then 0/NaN = NaN, as PyTorch's). Both are 0-d device arrays; nothing is read on the host.
+    One launch of one block (the sum in float64, rounded once to the dtype before the division)."""
+    mean, count = alloc((), loss.dtype), alloc((), loss.dtype)
+    launch_rows(_loss_mean, 1, loss.reshape(loss.size), stats, 2, mean.reshape(1), count.reshape(1))
+    return mean, count
+
+
 # ----------------------------------------------------------------------------- negative log-likelihood
 @jit
 def _nll_fwd(logp, y, ignore_index, loss):
@@ -341,6 +367,6 @@ def bce_with_logits_backward(x, t, g, scale):
     return _map(_bce_bwd, x, t, g, float(scale))
 
 
-__all__ = ["softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward",
+__all__ = ["softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward", "loss_mean",
            "cross_entropy_forward", "cross_entropy_backward", "nll_loss_forward", "nll_loss_backward",
            "mse_loss_forward", "mse_loss_backward", "bce_with_logits_forward", "bce_with_logits_backward"]

@@ -27,7 +27,6 @@ import numpy as np
 from numba import cuda, float32, float64, int64
 
 from ._launch import ROW_THREADS, alloc, jit, launch_rows
-from .elementwise import add
 from .reduce import sum as _sum
 from .shape import reshape
 
@@ -42,7 +41,7 @@ _A_LOADS = (BM * BK + ROW_THREADS - 1) // ROW_THREADS   # staged elements of A (
 def _make_kernel(acc_type, name):
     """The register-tiled kernel staging and accumulating in ``acc_type``."""
 
-    def _mm(a, b, c, ta, tb):
+    def _mm(a, b, c, ta, tb, bias, add_bias, row_sum, sum_a):
         nb, m, n = c.shape
         kk = a.shape[1] if ta else a.shape[2]
         ti_n = (m + BM - 1) // BM
@@ -55,12 +54,14 @@ def _make_kernel(acc_type, name):
         acc = cuda.local.array((R, R), acc_type)
         fa = cuda.local.array(R, acc_type)
         fb = cuda.local.array(R, acc_type)
+        rs = cuda.local.array(R, acc_type)
         for tile in range(cuda.blockIdx.x, nb * ti_n * tj_n, cuda.gridDim.x):
             bi = tile // (ti_n * tj_n)
             rest = tile - bi * (ti_n * tj_n)
             i0 = (rest // tj_n) * BM
             j0 = (rest % tj_n) * BN
             for r in range(R):
+                rs[r] = 0
                 for q in range(R):
                     acc[r, q] = 0
             for k0 in range(0, kk, BK):
@@ -98,14 +99,19 @@ def _make_kernel(acc_type, name):
                     for r in range(R):
                         for q in range(R):
                             acc[r, q] += fa[r] * fb[q]
+                    if sum_a:
+                        for r in range(R):
+                            rs[r] += fa[r]
                 cuda.syncthreads()
             for r in range(R):
                 i = i0 + ty + S * r
                 if i < m:
+                    if sum_a and j0 == 0 and tx == 0:     # one thread per row of A, in the first column tile
+                        row_sum[i] = rs[r]
                     for q in range(R):
                         j = j0 + tx + S * q
                         if j < n:
-                            c[bi, i, j] = acc[r, q]
+                            c[bi, i, j] = acc[r, q] + bias[j] if add_bias else acc[r, q]
 
     _mm.__name__ = name
     return jit(_mm, name=name)
@@ -116,16 +122,28 @@ _KERNELS = {np.dtype(np.float32): _make_kernel(float32, "_mm_f32"),
 _mm_int = _make_kernel(int64, "_mm_int")
 
 
-def _tiled(a, b, ta=False, tb=False):
+_none = {}   # dtype -> an empty array: the bias and row-sum arguments of a product that has neither
+
+
+def _tiled(a, b, ta=False, tb=False, bias=None, row_sum=False):
     """C = op(A)·op(B) for a (B,M,K) — or, with ``ta``, a (B,K,M) read as its transpose — and b (B,K,N) — or, with
-    ``tb``, b (B,N,K) read as its transpose: a transposed operand is read in place, not copied first."""
+    ``tb``, b (B,N,K) read as its transpose: a transposed operand is read in place, not copied first. With
+    ``bias`` (N,), C[b,i,j] = Σ_k … + bias[j] (added after the sum, in the epilogue); with ``row_sum`` (B = 1),
+    also returns s[i] = Σ_k op(A)[0,i,k] (ascending k), summed from the staged tiles of A in the same launch.
+    Returns C, or (C, s) with ``row_sum``."""
     nb = a.shape[0]
     m = a.shape[2] if ta else a.shape[1]
     n = b.shape[1] if tb else b.shape[2]
-    c = alloc((nb, m, n), a.dtype)
+    dt = np.dtype(a.dtype)
+    c = alloc((nb, m, n), dt)
+    none = _none.get(dt)
+    if none is None:
+        none = _none[dt] = alloc(0, dt)
+    s = alloc(m, dt) if row_sum else none
     tiles = nb * ((m + BM - 1) // BM) * ((n + BN - 1) // BN)
-    launch_rows(_KERNELS.get(np.dtype(a.dtype), _mm_int), tiles, a, b, c, bool(ta), bool(tb))
-    return c
+    launch_rows(_KERNELS.get(dt, _mm_int), tiles, a, b, c, bool(ta), bool(tb), none if bias is None else bias,
+                bias is not None, s, bool(row_sum))
+    return (c, s) if row_sum else c
 
 
 def matmul_tiled(a, b):
@@ -155,23 +173,27 @@ def matmul(a, b):
 
 def linear(x, w, bias):
     """The affine map y = x·Wᵀ + b (the lecture's h = Wx + b for a batch of rows) for x (N, K), W (M, K) and b (M,)
-    or None: the tiled product of x and W read transposed in place, then b added to every row."""
+    or None: one launch of the tiled product, W read transposed in place and b added in its epilogue."""
     n, k = x.shape
     m = w.shape[0]
-    y = _tiled(reshape(x, (1, n, k)), reshape(w, (1, m, k)), tb=True)
-    y = reshape(y, (n, m))
-    return y if bias is None else add(y, bias)
+    return reshape(_tiled(reshape(x, (1, n, k)), reshape(w, (1, m, k)), tb=True, bias=bias), (n, m))
 
 
 def linear_backward(g, x, w, need_x, need_w, need_b):
     """The gradients of y = x·Wᵀ + b from g = dL/dy (N, M), x (N, K), W (M, K): dx = g·W (N, K), dW = gᵀ·x (M, K)
-    and db = Σ_rows g (M,), each by the tiled product (gᵀ read transposed in place) or the column sum; None for those
-    not asked for."""
+    and db = Σ_rows g (M,): two launches of the tiled product (gᵀ read transposed in place), db summed from gᵀ's
+    staged tiles inside dW's launch; None for those not asked for."""
     n, m = g.shape
     k = x.shape[1]
     gx = reshape(_tiled(reshape(g, (1, n, m)), reshape(w, (1, m, k))), (n, k)) if need_x else None
-    gw = reshape(_tiled(reshape(g, (1, n, m)), reshape(x, (1, n, k)), ta=True), (m, k)) if need_w else None
-    gb = _sum(g, axis=0) if need_b else None
+    gw = gb = None
+    if need_w:
+        gw = _tiled(reshape(g, (1, n, m)), reshape(x, (1, n, k)), ta=True, row_sum=need_b)
+        if need_b:
+            gw, gb = gw
+        gw = reshape(gw, (m, k))
+    elif need_b:
+        gb = _sum(g, axis=0)
     return gx, gw, gb
 
 

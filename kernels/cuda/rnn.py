@@ -291,12 +291,13 @@ def _gru_cell_bwd(g, h, gates, dxw, dzh, dh):
 # needed. The initial states are copied in by the kernels themselves. The gate math is that of the cell kernels
 # above (the same device functions), and every sum runs in the same order as theirs.
 @cuda.jit(device=True, inline="always")
-def _zh(hs, s, b, wt, bias, col):
-    """(b_hh + h_s·W_hhᵀ)[b, col] = bias[col] + Σ_k hs[s, b, k]·W_hhᵀ[k, col], ascending k in the arrays' dtype
-    (the sums of ``_hidden``): the forward sequence kernels form their hidden products themselves."""
+def _zh(hs, s, b, w, bias, col):
+    """(b_hh + h_s·W_hhᵀ)[b, col] = bias[col] + Σ_k hs[s, b, k]·W_hh[col, k], ascending k in the arrays' dtype
+    (the sums of ``_hidden``): the forward sequence kernels form their hidden products themselves, each thread
+    reading its own rows of W_hh in place (no transposed copy: the rows stream through the cache)."""
     acc = bias[col]
-    for k in range(wt.shape[0]):
-        acc += hs[s, b, k] * wt[k, col]
+    for k in range(w.shape[1]):
+        acc += hs[s, b, k] * w[col, k]
     return acc
 
 
@@ -326,7 +327,7 @@ def _add_back_hidden(dzs, s, b, w, dh):
 
 
 @jit
-def _rnn_seq_fwd(xw, h0, wt, bias, hs, out, lengths, relu, reverse):
+def _rnn_seq_fwd(xw, h0, w, bias, hs, out, lengths, relu, reverse):
     n = out.shape[2]
     for b in range(cuda.blockIdx.x, out.shape[1], cuda.gridDim.x):
         _init_rows(hs[0], h0, b)
@@ -338,7 +339,7 @@ def _rnn_seq_fwd(xw, h0, wt, bias, hs, out, lengths, relu, reverse):
                     hs[s + 1, b, j] = hs[s, b, j]
                     out[s, b, j] = 0
                 else:
-                    y = _rnn_act(xw[t, b, j] + _zh(hs, s, b, wt, bias, j), relu)
+                    y = _rnn_act(xw[t, b, j] + _zh(hs, s, b, w, bias, j), relu)
                     hs[s + 1, b, j] = y
                     out[t, b, j] = y
             cuda.syncthreads()
@@ -369,7 +370,7 @@ def _rnn_seq_bwd(g_out, g_hn, hs, w, lengths, relu, reverse, dh, dzs, dxw):
 
 
 @jit
-def _lstm_seq_fwd(xw, h0, c0, wt, bias, hs, cs, out, gates, lengths, reverse):
+def _lstm_seq_fwd(xw, h0, c0, w, bias, hs, cs, out, gates, lengths, reverse):
     n = out.shape[2]
     for b in range(cuda.blockIdx.x, out.shape[1], cuda.gridDim.x):
         _init_rows(hs[0], h0, b)
@@ -384,10 +385,10 @@ def _lstm_seq_fwd(xw, h0, c0, wt, bias, hs, cs, out, gates, lengths, reverse):
                     out[s, b, j] = 0
                     _zero(gates[s], b, j, n, 4)
                 else:
-                    i, f, g, o, cn, hn = _lstm_gates(xw[t, b, j] + _zh(hs, s, b, wt, bias, j),
-                                                     xw[t, b, n + j] + _zh(hs, s, b, wt, bias, n + j),
-                                                     xw[t, b, 2 * n + j] + _zh(hs, s, b, wt, bias, 2 * n + j),
-                                                     xw[t, b, 3 * n + j] + _zh(hs, s, b, wt, bias, 3 * n + j),
+                    i, f, g, o, cn, hn = _lstm_gates(xw[t, b, j] + _zh(hs, s, b, w, bias, j),
+                                                     xw[t, b, n + j] + _zh(hs, s, b, w, bias, n + j),
+                                                     xw[t, b, 2 * n + j] + _zh(hs, s, b, w, bias, 2 * n + j),
+                                                     xw[t, b, 3 * n + j] + _zh(hs, s, b, w, bias, 3 * n + j),
                                                      cs[s, b, j])
                     _store4(gates[s], b, j, n, i, f, g, o)
                     cs[s + 1, b, j] = cn
@@ -425,7 +426,7 @@ def _lstm_seq_bwd(g_out, g_hn, g_cn, cs, gates, w, lengths, reverse, dh, dc, dzs
 
 
 @jit
-def _gru_seq_fwd(xw, h0, wt, bias, hs, out, gates, lengths, reverse):
+def _gru_seq_fwd(xw, h0, w, bias, hs, out, gates, lengths, reverse):
     m = out.shape[2]
     for b in range(cuda.blockIdx.x, out.shape[1], cuda.gridDim.x):
         _init_rows(hs[0], h0, b)
@@ -438,9 +439,9 @@ def _gru_seq_fwd(xw, h0, wt, bias, hs, out, gates, lengths, reverse):
                     out[s, b, j] = 0
                     _zero(gates[s], b, j, m, 4)
                 else:
-                    hn = _zh(hs, s, b, wt, bias, 2 * m + j)
+                    hn = _zh(hs, s, b, w, bias, 2 * m + j)
                     r, z, nn, hnew = _gru_gates(xw[t, b, j], xw[t, b, m + j], xw[t, b, 2 * m + j],
-                                                _zh(hs, s, b, wt, bias, j), _zh(hs, s, b, wt, bias, m + j), hn,
+                                                _zh(hs, s, b, w, bias, j), _zh(hs, s, b, w, bias, m + j), hn,
                                                 hs[s, b, j])
                     _store4(gates[s], b, j, m, r, z, nn, hn)
                     hs[s + 1, b, j] = hnew
@@ -584,15 +585,14 @@ def rnn_sequence_forward(xw, h0, w_hh, b_hh, lengths, relu, reverse):
     """Elman recurrence over a whole sequence (lecture: h_t = f(W_xh·x_t + W_hh·h_{t−1} + b_h)):
     h_t = φ(xw_t + h_{t−1}·W_hhᵀ + b_hh) for xw (T, B, H), h0 (B, H), W_hh (H, H), b_hh (H,), lengths (B,) int64,
     φ = relu if ``relu`` else tanh, in ``reverse`` order per sample if asked (see the module docstring).
-    Returns (out (T, B, H), zero where t ≥ lengths[b]; hs (T+1, B, H), the state after each step, hs[T] the
-    final state)."""
+    Returns (out (T, B, H), zero where t ≥ lengths[b]; h_n (B, H), the final state; hs (T+1, B, H), the state
+    after each step, h_n being a view of hs[T])."""
     nt, nb, n = xw.shape
     relu, reverse = bool(relu), bool(reverse)
-    wt = transpose(w_hh)
     out = empty((nt, nb, n), xw.dtype)
     hs = empty((nt + 1, nb, n), xw.dtype)
-    launch_rows(_rnn_seq_fwd, nb, xw, h0, wt, b_hh, hs, out, lengths, relu, reverse)
-    return out, hs
+    launch_rows(_rnn_seq_fwd, nb, xw, h0, w_hh, b_hh, hs, out, lengths, relu, reverse)
+    return out, hs[nt], hs
 
 
 def rnn_sequence_backward(g_out, g_hn, hs, w_hh, lengths, relu, reverse):
@@ -614,18 +614,18 @@ def lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse):
     """LSTM recurrence over a whole sequence (gates i, f, g, o): [i, f, g, o]_t = [σ, σ, tanh, σ](xw_t +
     h_{t−1}·W_hhᵀ + b_hh), c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh c_t, for xw (T, B, 4H), h0, c0 (B, H),
     W_hh (4H, H), b_hh (4H,), lengths (B,) int64, ``reverse`` per sample if asked.
-    Returns (out (T, B, H) zero where t ≥ lengths[b]; hs, cs (T+1, B, H) the states after each step, hs[T] and
-    cs[T] the final ones; gates (T, B, 4H) activated, by step, zero at steps s ≥ lengths[b])."""
+    Returns (out (T, B, H) zero where t ≥ lengths[b]; h_n, c_n (B, H) the final states, views of hs[T] and
+    cs[T]; hs, cs (T+1, B, H) the states after each step; gates (T, B, 4H) activated, by step, zero at steps
+    s ≥ lengths[b])."""
     nt, nb, g4 = xw.shape
     n = g4 // 4
     reverse = bool(reverse)
-    wt = transpose(w_hh)
     out = empty((nt, nb, n), xw.dtype)
     hs = empty((nt + 1, nb, n), xw.dtype)
     cs = empty((nt + 1, nb, n), xw.dtype)
     gates = empty((nt, nb, g4), xw.dtype)
-    launch_rows(_lstm_seq_fwd, nb, xw, h0, c0, wt, b_hh, hs, cs, out, gates, lengths, reverse)
-    return out, hs, cs, gates
+    launch_rows(_lstm_seq_fwd, nb, xw, h0, c0, w_hh, b_hh, hs, cs, out, gates, lengths, reverse)
+    return out, hs[nt], cs[nt], hs, cs, gates
 
 
 def lstm_sequence_backward(g_out, g_hn, g_cn, hs, cs, gates, w_hh, lengths, reverse):
@@ -648,17 +648,17 @@ def gru_sequence_forward(xw, h0, w_hh, b_hh, lengths, reverse):
     """GRU recurrence over a whole sequence (gates r, z, n): r_t = σ(a_r + h_r), z_t = σ(a_z + h_z),
     n_t = tanh(a_n + r_t ⊙ h_n), h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} with [a_r, a_z, a_n] = xw_t and
     [h_r, h_z, h_n] = h_{t−1}·W_hhᵀ + b_hh, for xw (T, B, 3H), h0 (B, H), W_hh (3H, H), b_hh (3H,), lengths (B,)
-    int64, ``reverse`` per sample if asked. Returns (out (T, B, H) zero where t ≥ lengths[b]; hs (T+1, B, H),
-    hs[T] the final state; gates (T, B, 4H) = [r, z, n, h_n] by step, zero at steps s ≥ lengths[b])."""
+    int64, ``reverse`` per sample if asked. Returns (out (T, B, H) zero where t ≥ lengths[b]; the final state
+    (B, H), a view of hs[T]; hs (T+1, B, H); gates (T, B, 4H) = [r, z, n, h_n] by step, zero at steps
+    s ≥ lengths[b])."""
     nt, nb, g3 = xw.shape
     m = g3 // 3
     reverse = bool(reverse)
-    wt = transpose(w_hh)
     out = empty((nt, nb, m), xw.dtype)
     hs = empty((nt + 1, nb, m), xw.dtype)
     gates = empty((nt, nb, 4 * m), xw.dtype)
-    launch_rows(_gru_seq_fwd, nb, xw, h0, wt, b_hh, hs, out, gates, lengths, reverse)
-    return out, hs, gates
+    launch_rows(_gru_seq_fwd, nb, xw, h0, w_hh, b_hh, hs, out, gates, lengths, reverse)
+    return out, hs[nt], hs, gates
 
 
 def gru_sequence_backward(g_out, g_hn, hs, gates, w_hh, lengths, reverse):

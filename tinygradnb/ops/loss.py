@@ -82,11 +82,11 @@ class Softmax(Function):
 
 class _ClassIndexLoss(Function):
     """A per-row loss of (N, C) scores (or (N, C, d1, ...), or (C,)) at int64 class indices, reduced on the device:
-    'mean' divides by ``count``, the number of non-ignored targets as an array on the device (no host read), NaN
-    when every target is ignored. Subclasses give the row kernels (``_forward``, ``_backward``)."""
+    'mean' divides by the number of non-ignored targets, ``stats[2]`` from ``index_stats`` on the device (no host
+    read), NaN when every target is ignored. Subclasses give the row kernels (``_forward``, ``_backward``)."""
     saves_output = False
 
-    def forward(self, z, y, reduction, ignore_index, count):
+    def forward(self, z, y, reduction, ignore_index, stats):
         b = self.b
         self.zshape = z.shape
         if z.ndim == 1:
@@ -98,12 +98,10 @@ class _ClassIndexLoss(Function):
         self.count = None
         if reduction == "none":
             return b.reshape(loss, y.shape)
-        total = b.reshape(b.sum(loss), ())
         if reduction == "sum":
-            return total
-        n = b.astype(count, z.dtype)            # mean: Σℓ / n, NaN when every target is ignored (n = 0; Σℓ
-        self.count = b.where(n, n, math.nan)    # is then 0, and 0 / NaN is NaN without 0 / 0's warning)
-        return b.divide(total, self.count)
+            return b.reshape(b.sum(loss), ())
+        mean, self.count = b.loss_mean(loss, stats)     # Σℓ / n, NaN when every target is ignored
+        return mean
 
     def backward(self, g):
         b = self.b
@@ -385,9 +383,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     weight = _not_differentiable(_class_weight(weight, input, c, name), name, "weight")
     target, stats = _check_targets(input, target, c, ignore_index, name)
     if weight is None:
-        b = _device.backend(input.device)
-        return NLLLoss.apply(input, target, reduction=reduction, ignore_index=ignore_index,
-                             count=b.getitem(stats, 2))
+        return NLLLoss.apply(input, target, reduction=reduction, ignore_index=ignore_index, stats=stats)
     x, y = (unsqueeze(input, 0), unsqueeze(target, 0)) if input.ndim == 1 else (input, target)
     loss, w, _ = _nll_terms(x, y, weight, ignore_index)
     out = _weighted_reduction(loss, w, reduction)
@@ -457,9 +453,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     weight = _not_differentiable(_class_weight(weight, input, c, name), name, "weight")
     target, stats = _check_targets(input, target, c, ignore_index, name)
     if weight is None and ls <= 0:
-        b = _device.backend(input.device)
-        return CrossEntropy.apply(input, target, reduction=reduction, ignore_index=ignore_index,
-                                  count=b.getitem(stats, 2))
+        return CrossEntropy.apply(input, target, reduction=reduction, ignore_index=ignore_index, stats=stats)
     x, y = (unsqueeze(input, 0), unsqueeze(target, 0)) if input.ndim == 1 else (input, target)
     logp = log_softmax(x, dim=1)
     loss, w, keep = _nll_terms(logp, y, weight, ignore_index)

@@ -43,9 +43,10 @@ class _OneStateSequence(Function):
     def forward(self, xw, h0, w_hh, b_hh, lengths, reverse, mode=()):
         b = self.b
         xw, h0 = b.contiguous(xw), b.contiguous(h0)
-        out, hs, *saved = getattr(b, self.kernel + "_sequence_forward")(xw, h0, w_hh, b_hh, lengths, *mode, reverse)
+        out, h_n, hs, *saved = getattr(b, self.kernel + "_sequence_forward")(xw, h0, w_hh, b_hh, lengths, *mode,
+                                                                              reverse)
         self.args = (hs, *saved, w_hh, lengths, *mode, reverse)
-        self.outs = (out, b.getitem(hs, xw.shape[0]))
+        self.outs = (out, h_n)
         return self.outs
 
     def backward(self, g_out, g_h):
@@ -70,10 +71,9 @@ class LSTMSequence(Function):
     def forward(self, xw, h0, c0, w_hh, b_hh, lengths, reverse):
         b = self.b
         xw, h0, c0 = b.contiguous(xw), b.contiguous(h0), b.contiguous(c0)
-        out, hs, cs, gates = b.lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse)
-        nt = xw.shape[0]
+        out, h_n, c_n, hs, cs, gates = b.lstm_sequence_forward(xw, h0, c0, w_hh, b_hh, lengths, reverse)
         self.saved = (hs, cs, gates, w_hh, lengths, reverse)
-        self.outs = (out, b.getitem(hs, nt), b.getitem(cs, nt))
+        self.outs = (out, h_n, c_n)
         return self.outs
 
     def backward(self, g_out, g_h, g_c):
@@ -177,12 +177,21 @@ def _check_state(fn, name, h, shape, dt):
         raise TypeError(f"{fn}: {name} has dtype {h.dtype}, expected {dt} like the weights")
 
 
+_FULL = {}   # (device, T, B) -> the lengths array of B full-length samples (read-only, made once per shape)
+
+
 def check_lengths(lengths, nt, nb, device, fn="rnn"):
     """``lengths`` (None, a sequence, array or integer Tensor of shape (B,), each in [1, T]) as a device int64
-    array; None means every sample is T long."""
+    array; None means every sample is T long (one shared, never-written array per shape)."""
     b = _device.backend(device)
     if lengths is None:
-        return b.full((nb,), nt, int64)
+        key = (device, nt, nb)
+        full = _FULL.get(key)
+        if full is None:
+            if len(_FULL) >= 64:
+                _FULL.clear()
+            full = _FULL[key] = b.full((nb,), nt, int64)
+        return full
     if isinstance(lengths, Tensor) and lengths.device == device != "cpu":
         return _device_lengths(b, lengths, nt, nb, device, fn)
     if isinstance(lengths, Tensor):

@@ -1223,7 +1223,10 @@ def _axpy(x, other, scale):
     xd, od = x._data, other._data
     if b.contiguous(xd) is not xd or b.contiguous(od) is not od:
         return None
-    return lambda: b.sgd_step_(flat(b, xd), flat(b, od), flat(b, xd), -scale, 0.0, 0.0, 0.0, False, False)
+    def run():
+        fx = flat(b, xd)
+        b.sgd_step_((fx,), (flat(b, od),), (fx,), -scale, 0.0, 0.0, 0.0, False, False)
+    return run
 
 
 def _alpha_times(x, other, alpha, fn):

@@ -1,9 +1,11 @@
 """Optimizers (``torch.optim`` in small): the ``Optimizer`` base with parameter groups and state dicts, and SGD,
 Adam and AdamW.
 
-Each step calls one fused in-place kernel of the parameter's device per parameter (``sgd_step_``,
-``adam_step_``), on flat views of the parameter, its gradient and its state arrays; state arrays are allocated on
-the parameter's device through its backend. The equations are in the kernels' docstrings and in each class.
+Each step calls one fused in-place multi-tensor kernel (``sgd_step_``, ``adam_step_``) per parameter group,
+device and dtype (and per step count, where parameters of one group have taken different numbers of steps), on
+flat views of the parameters, their gradients and their state arrays: on ``cuda`` one launch updates a whole
+model. State arrays are allocated on the parameter's device through its backend. The equations are in the
+kernels' docstrings and in each class.
 """
 import abc
 import math
@@ -152,6 +154,7 @@ class Optimizer(abc.ABC):
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            batches, written = {}, []
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -164,15 +167,26 @@ class Optimizer(abc.ABC):
                                      f"{p.device!r}")
                 b = _device.backend(p.device)
                 flat_p, copy_back = _flat_target(b, p._data)
-                self._update(b, group, self.state[p], p, flat_p, _flat_source(b, g._data, p.dtype))
+                key, arrays = self._prepare(b, group, self.state[p], p, flat_p, _flat_source(b, g._data, p.dtype))
+                batches.setdefault((p.device, p.dtype, key), []).append(arrays)
+                written.append((b, p, flat_p, copy_back))
+            for (dev, _, key), items in batches.items():
+                self._update(_device.backend(dev), group, key, [list(a) for a in zip(*items)])
+            for b, p, flat_p, copy_back in written:
                 if copy_back:
                     b.setitem(p._data, Ellipsis, b.reshape(flat_p, p.shape))
                 p._bump()
         return loss
 
     @abc.abstractmethod
-    def _update(self, b, group, state, p, flat_p, flat_g):
-        """Apply one step of this optimizer's rule to the flat parameter ``flat_p`` in place."""
+    def _prepare(self, b, group, state, p, flat_p, flat_g):
+        """Make ``state`` ready for this step of ``p`` (creating it on the first one); return the key that parameters
+        updated by one kernel call share (e.g. the step count) and the tuple of flat arrays the kernel takes for p."""
+
+    @abc.abstractmethod
+    def _update(self, b, group, key, arrays):
+        """Apply one step of this optimizer's rule in place to the parameters of one batch: ``arrays`` holds a list
+        per kernel argument (parameters, gradients, state arrays), index by index."""
 
     @staticmethod
     def _zeros_like(b, p):
@@ -298,18 +312,18 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: nesterov requires momentum > 0 and dampening = 0, got momentum="
                              f"{group['momentum']}, dampening={group['dampening']}")
 
-    def _update(self, b, group, state, p, flat_p, flat_g):
-        mu = float(group["momentum"])
+    def _prepare(self, b, group, state, p, flat_p, flat_g):
         first = False
-        if mu != 0:
+        if group["momentum"] != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = self._zeros_like(b, p)
                 first = True
-            flat_buf = b.reshape(buf._data, -1)
-        else:
-            flat_buf = flat_g  # not read or written when momentum is 0
-        b.sgd_step_(flat_p, flat_g, flat_buf, float(group["lr"]), mu, float(group["dampening"]),
+            return first, (flat_p, flat_g, b.reshape(buf._data, -1))
+        return first, (flat_p, flat_g, flat_g)     # the buffer is not read or written when momentum is 0
+
+    def _update(self, b, group, first, arrays):
+        b.sgd_step_(*arrays, float(group["lr"]), float(group["momentum"]), float(group["dampening"]),
                     float(group["weight_decay"]), bool(group["nesterov"]), first)
 
 
@@ -346,16 +360,19 @@ class Adam(Optimizer):
                                  f"{beta}")
         group["betas"] = tuple(betas)
 
-    def _update(self, b, group, state, p, flat_p, flat_g):
+    def _prepare(self, b, group, state, p, flat_p, flat_g):
         if "step" not in state:
             state["step"] = 0
             state["exp_avg"] = self._zeros_like(b, p)
             state["exp_avg_sq"] = self._zeros_like(b, p)
         state["step"] += 1
+        return state["step"], (flat_p, flat_g, b.reshape(state["exp_avg"]._data, -1),
+                               b.reshape(state["exp_avg_sq"]._data, -1))
+
+    def _update(self, b, group, step, arrays):
         beta1, beta2 = group["betas"]
-        b.adam_step_(flat_p, flat_g, b.reshape(state["exp_avg"]._data, -1), b.reshape(state["exp_avg_sq"]._data, -1),
-                     float(group["lr"]), float(beta1), float(beta2), float(group["eps"]),
-                     float(group["weight_decay"]), int(state["step"]), self._decoupled)
+        b.adam_step_(*arrays, float(group["lr"]), float(beta1), float(beta2), float(group["eps"]),
+                     float(group["weight_decay"]), int(step), self._decoupled)
 
 
 class AdamW(Adam):
