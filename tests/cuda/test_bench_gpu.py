@@ -1,6 +1,9 @@
-"""bench/gpu.py (the GPU benchmarks) and bench/launches.py (the launch counts of a training step) run end to end, so
-that they work when a GPU is at hand."""
+"""bench/gpu.py (the GPU benchmarks), bench/launches.py (the launch counts of a training step) and the one-command
+GPU check bench/gpu_check.sh run end to end, so that they work when a GPU is at hand."""
 import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -36,3 +39,17 @@ def test_launch_count_script_counts_a_training_step(tmp_path):
     assert counts("host→device copies") == [2, 2]                            # the batch: tokens and labels
     assert counts("device→host copies") == [1, 1]                            # the loss the user reads
     assert "rnn." in out.read_text()                                         # launches are named family.kernel
+
+
+def test_gpu_check_script_dry_run(tmp_path):
+    """bench/gpu_check.sh under the simulator (DRY=1): its env phase and its tagger-step phase (pos: warm-up and timed
+    steps on cuda) within a short time budget, each phase cut at its share as on a GPU, and the summary file it
+    writes. Its bench phase runs bench/gpu.py and bench/launches.py, tested above."""
+    env = dict(os.environ, DRY="1", OUT=str(tmp_path), PY=sys.executable, PHASES="env pos", BUDGET_S="80",
+               POS_BUDGET="60")
+    p = subprocess.run(["bash", str(BENCH / "gpu_check.sh")], env=env, cwd=BENCH.parent, capture_output=True,
+                       text=True, timeout=300)
+    summary = (tmp_path / "summary.txt").read_text()
+    assert p.returncode == 0, (p.stdout + p.stderr)[-3000:]
+    assert "smoke (x*2).sum() = 30.0 expected 30.0" in summary, summary
+    assert "[pos] cuda warm-up" in summary and "[pos] cuda step: median" in summary, summary
