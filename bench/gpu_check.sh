@@ -66,7 +66,11 @@ def k4(a, b, c, d):
 @cuda.jit
 def k8(a, b, c, d, e, f, g, h):
     pass
+@cuda.jit
+def kt(p, g, m, v):
+    pass
 arrs = [cuda.device_array(1024, np.float32) for _ in range(8)]
+tup = tuple(cuda.device_array(1024, np.float32) for _ in range(16))
 def per_call(fn, n=N):
     fn(); cuda.synchronize()
     t0 = time.perf_counter()
@@ -77,6 +81,7 @@ def per_call(fn, n=N):
 print(f"launch, 0 array args : {per_call(lambda: k0[1, 32]()):7.1f} us/launch")
 print(f"launch, 4 array args : {per_call(lambda: k4[1, 32](*arrs[:4])):7.1f} us/launch")
 print(f"launch, 8 array args : {per_call(lambda: k8[1, 32](*arrs)):7.1f} us/launch")
+print(f"launch, 4 tuples of 16 arrays (a multi-tensor Adam's arguments): {per_call(lambda: kt[1, 32](tup, tup, tup, tup)):7.1f} us/launch")
 print(f"cuda.device_array(1024) (alloc; frees flushed every 11) : {per_call(lambda: cuda.device_array(1024, np.float32)):7.1f} us/call")
 from tinygradnb.kernels import cuda as K
 a = cuda.to_device(np.ones((64, 32), np.float32)); b = cuda.to_device(np.ones(32, np.float32))
@@ -84,6 +89,11 @@ print(f"backend K.add(a(64,32), b(32,)) alloc+launch+glue        : {per_call(lam
 import tinygradnb as tg
 x = tg.tensor(np.ones((64, 32), np.float32), device="cuda"); y = tg.tensor(np.ones(32, np.float32), device="cuda")
 print(f"Tensor x + y (op layer, no grad)                        : {per_call(lambda: x + y):7.1f} us/op")
+sizes = (40,) * 11 if config.ENABLE_CUDASIM else (320000, 32768, 65536, 512, 512) * 2 + (4352,)   # the tagger's
+ps = [cuda.to_device(np.zeros(n, np.float32)) for n in sizes]
+st = [[cuda.to_device(np.zeros(p.size, np.float32)) for p in ps] for _ in range(3)]
+print(f"K.adam_step_ over 11 parameters (one multi-tensor launch)  : "
+      f"{per_call(lambda: K.adam_step_(ps, *st, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1, False), max(2, N // 10)):7.1f} us/step")
 EOF
 
 cat > $H/pos_step.py <<'EOF'
@@ -390,7 +400,7 @@ EOF
     echo "-- launch overhead"
     timeout 60 $PY $H/micro.py
   } 2>&1 | tee "$OUT/p0_env.log"
-  grep -E "^NVIDIA|smoke|launch, 8|K.add|Tensor x|NVVM|installed" "$OUT/p0_env.log" | sed 's/^/[env] /' >> "$SUMMARY"
+  grep -E "^NVIDIA|smoke|launch, 8|tuples of 16|K.add|Tensor x|adam_step_|NVVM|installed" "$OUT/p0_env.log" | sed 's/^/[env] /' >> "$SUMMARY"
   # the install fallback's PYTHONPATH must survive the subshell of the pipe above
   $PY -c "import tinygradnb.kernels" 2>/dev/null || { [ -e tinygradnb/kernels ] || ln -s ../kernels tinygradnb/kernels; export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}; }
 fi
