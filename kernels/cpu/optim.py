@@ -30,6 +30,8 @@ import math
 import numpy as np
 from numba import njit
 
+from ..multitensor import check
+
 
 @njit(cache=True, error_model="numpy")
 def _sgd(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first_step):
@@ -189,17 +191,7 @@ def clip_scale_(gs, coef):
 
 
 def _check(*seqs):
-    """Raise ValueError unless ``seqs`` have one length and hold, index by index, 1-D arrays of one size, all of
-    one dtype (the kernels do not bounds-check)."""
-    first = seqs[0]
-    dt = first[0].dtype if len(first) else None
-    for s in seqs:
-        if len(s) != len(first):
-            raise ValueError(f"multi-tensor kernel: sequences of {len(first)} and {len(s)} arrays")
-        for a, a0 in zip(s, first):
-            if a.ndim != 1 or a.dtype != dt or a.size != a0.size:
-                raise ValueError(f"multi-tensor kernel: arrays must be 1-D, of one dtype and of matching sizes, got "
-                                 f"{a.dtype} {a.shape} beside {a0.dtype} {a0.shape}")
+    check(seqs, lambda a: a.flags["C_CONTIGUOUS"])
 
 
 __all__ = ["sgd_step_", "adam_step_", "grad_norm", "clip_scale_"]

@@ -34,6 +34,7 @@ import math
 import numpy as np
 from numba import cuda, float64, int32
 
+from ..multitensor import check
 from ._launch import ROW_THREADS, _is_c_contiguous, alloc, block_max_nan, block_sum, jit, launch_rows, zero_fill
 
 CHUNK = ROW_THREADS * 8    # elements of one chunk: the work of one block at a time
@@ -171,15 +172,8 @@ def _groups(*seqs):
     """The tensors of ``seqs`` (sequences of flat C-contiguous device arrays of one dtype and, index by index, one
     size; checked, as the kernels do not bounds-check) in launches of at most MANY: yields (tuples, starts,
     chunks) with each tensor's first chunk in ``starts``."""
+    check(seqs, _is_c_contiguous)
     first = seqs[0]
-    dt = first[0].dtype if len(first) else None
-    for s in seqs:
-        if len(s) != len(first):
-            raise ValueError(f"multi-tensor kernel: sequences of {len(first)} and {len(s)} arrays")
-        for a, a0 in zip(s, first):
-            if len(a.shape) != 1 or a.dtype != dt or a.size != a0.size or not _is_c_contiguous(a):
-                raise ValueError(f"multi-tensor kernel: arrays must be 1-D, C-contiguous, of one dtype and of "
-                                 f"matching sizes, got {a.dtype} {a.shape} beside {a0.dtype} {a0.shape}")
     for lo in range(0, len(first), MANY):
         tuples = tuple(tuple(s[lo:lo + MANY]) for s in seqs)
         starts, n = [], 0
